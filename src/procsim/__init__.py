@@ -1,0 +1,45 @@
+"""procsim: business-process simulation with trustworthy statistics.
+
+Write a process model in YAML, run it as seeded discrete-event simulations, and get
+KPI distributions with confidence intervals.
+
+Examples
+--------
+>>> import procsim
+>>> model = procsim.parse_model('''
+... procsim: 1
+... name: One desk
+... arrivals: {interarrival: {dist: exponential, mean: 5}}
+... resources: {clerk: {capacity: 1}}
+... activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 4}}}
+... flow: {start: serve, serve: end}
+... ''')
+>>> result = procsim.simulate(model, replications=3, cases=500, seed=7)
+>>> result.kpi("cycle_time").unit
+'minutes'
+"""
+
+from procsim.errors import ModelError, ProcsimError, SimulationError, UnstableModelError
+from procsim.kpi import KpiSummary, RunResult
+from procsim.model import Model, build_graph, load_model, offered_load, parse_model
+from procsim.simulate import simulate
+from procsim.stats import Estimate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Estimate",
+    "KpiSummary",
+    "Model",
+    "ModelError",
+    "ProcsimError",
+    "RunResult",
+    "SimulationError",
+    "UnstableModelError",
+    "__version__",
+    "build_graph",
+    "load_model",
+    "offered_load",
+    "parse_model",
+    "simulate",
+]

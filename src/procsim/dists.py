@@ -1,0 +1,574 @@
+"""Probability distributions of durations, as the pydantic models a model file is written in.
+
+Each distribution is a frozen pydantic model tagged by its ``dist`` field, so the
+YAML a user writes (``{dist: gamma, mean: 45, sd: 20}``) validates straight into
+an object that knows its exact ``mean`` and ``variance`` and can ``sample``
+itself. Its ``repr`` is that same YAML flow form. Duration parameters accept a
+bare number, in the model's time unit, or a string with its own unit (``"90s"``,
+``"30min"``, ``"2h"``, ``"1.5d"``); the time unit comes from the pydantic
+validation context (``context={"time_unit": ...}``) and is ``"minutes"`` without one.
+
+Randomness always comes from the numpy ``Generator`` passed in, never from
+global state, so the same seed gives the same draws.
+
+Examples
+--------
+>>> import numpy as np
+>>> from pydantic import TypeAdapter
+>>> adapter = TypeAdapter(Distribution)
+>>> d = adapter.validate_python({"dist": "gamma", "mean": "1h", "sd": 20})
+>>> d
+{dist: gamma, mean: 60.0, sd: 20.0}
+>>> round(d.variance, 6)
+400.0
+>>> adapter.validate_python({"dist": "exponential", "mean": "2h"}, context={"time_unit": "hours"})
+{dist: exponential, mean: 2.0}
+>>> draw = d.sampler(np.random.default_rng(1))
+>>> draw() >= 0.0
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from scipy import stats
+
+from procsim.units import _SUFFIX_SECONDS, parse_duration
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "BaseDistribution",
+    "Distribution",
+    "Duration",
+    "Empirical",
+    "Erlang",
+    "Exponential",
+    "Fixed",
+    "Gamma",
+    "LogNormal",
+    "Normal",
+    "Triangular",
+    "Uniform",
+    "Weibull",
+]
+
+DEFAULT_TIME_UNIT = "minutes"
+
+
+# --- field types ------------------------------------------------------------------------------
+
+
+def _parse_duration(value: object, info: ValidationInfo) -> float:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    amount = parse_duration(value, context.get("time_unit", DEFAULT_TIME_UNIT))
+    if not math.isfinite(amount):
+        # parse_duration's float() fallback lets "nan" and "inf" through; neither is a duration.
+        raise ValueError(f"expected a finite duration, got {value!r}")
+    return amount
+
+
+# parse_duration accepts these suffixes (and a bare number written as a string). Built from
+# the units table so the JSON Schema cannot drift from what the parser takes.
+_SUFFIX_PATTERN = "|".join(sorted(_SUFFIX_SECONDS, key=len, reverse=True))
+DURATION_PATTERN = rf"^\s*[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?\s*({_SUFFIX_PATTERN})?\s*$"
+
+# Pydantic reports numeric bounds stacked on a validator-wrapped number under their Python
+# names ("gt"); JSON Schema spells them differently.
+_JSON_BOUNDS = {
+    "gt": "exclusiveMinimum",
+    "ge": "minimum",
+    "lt": "exclusiveMaximum",
+    "le": "maximum",
+}
+
+
+class _JsonBounds:
+    """Rename numeric bounds in the JSON Schema to their JSON Schema keywords."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {_JSON_BOUNDS.get(k, k): v for k, v in handler(core_schema).items()}
+
+
+class _DurationJsonSchema(_JsonBounds):
+    """JSON Schema of a :data:`Duration`: a number (keeping its bounds) or a duration string."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        number = super().__get_pydantic_json_schema__(core_schema, handler)
+        if handler.mode == "serialization":  # after validation a duration is a plain float
+            return number
+        return {"anyOf": [number, {"type": "string", "pattern": DURATION_PATTERN}]}
+
+
+#: A duration: a number in the model's time unit or a string with a unit (``"90s"``,
+#: ``"30min"``, ``"2h"``, ``"1.5d"``), converted to a float in the unit named by the
+#: validation context's ``time_unit`` (``"minutes"`` without one). Add bounds with
+#: ``Annotated[Duration, Field(gt=0)]``.
+Duration = Annotated[float, BeforeValidator(_parse_duration), _DurationJsonSchema()]
+
+
+def _real(value: object) -> object:
+    # Lax pydantic floats take True as 1.0; in a model file that is always a mistake.
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    return value
+
+
+def _integer(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return value
+
+
+_Real = Annotated[float, BeforeValidator(_real), Field(allow_inf_nan=False), _JsonBounds()]
+_Integer = Annotated[int, BeforeValidator(_integer), _JsonBounds()]
+_PositiveDuration = Annotated[Duration, Field(gt=0)]
+_NonNegativeDuration = Annotated[Duration, Field(ge=0)]
+
+
+def _tidy_schema(schema: dict[str, Any]) -> None:
+    # The description is the class docstring; its examples are for Python users, not for
+    # someone writing YAML in an editor. Keep the first paragraph.
+    if "description" in schema:
+        schema["description"] = schema["description"].split("\n\n")[0]
+    # ``dist`` has a default so that ``Gamma(mean=45, sd=20)`` works in code, but a model
+    # file must name its distribution: say so in the JSON Schema as validation does.
+    required = schema.setdefault("required", [])
+    if "dist" not in required:
+        required.insert(0, "dist")
+
+
+# --- YAML flow form ---------------------------------------------------------------------------
+
+
+def _yaml_scalar(value: object) -> str:
+    if isinstance(value, float):
+        text = repr(value)
+        # PyYAML (YAML 1.1) reads "1e-05" as a string; "1.0e-05" as a float.
+        mantissa, e, exponent = text.partition("e")
+        if e and "." not in mantissa:
+            text = f"{mantissa}.0e{exponent}"
+        return text
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_yaml_scalar(v) for v in value) + "]"
+    return str(value)
+
+
+def _check_block(block: object) -> None:
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise ValueError(f"expected block to be an integer >= 1, got {block!r}")
+
+
+# --- the distributions ------------------------------------------------------------------------
+
+
+class BaseDistribution(BaseModel):
+    """Common behaviour of every distribution: exact moments, sampling and the YAML ``repr``.
+
+    Subclasses provide ``mean`` (a field or a property), ``variance`` and ``sample``.
+    Use :data:`Distribution` to validate user input, this class for ``isinstance``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_tidy_schema)
+
+    if TYPE_CHECKING:
+        # Declared for the type checker only: at run time a pydantic field of the same
+        # name in a subclass (``Gamma.mean``) must not shadow an attribute of this class.
+        dist: str
+
+        @property
+        def mean(self) -> float:
+            """Exact mean of the distribution, in the model's time unit."""
+
+    @property
+    def variance(self) -> float:
+        """Exact variance of the distribution, in the model's time unit squared."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw ``size`` independent samples (all ≥ 0) from ``rng``.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The stream to draw from; the only source of randomness.
+        size : int
+            Number of samples.
+
+        Returns
+        -------
+        numpy.ndarray
+            A float array of shape ``(size,)``.
+        """
+        raise NotImplementedError
+
+    def sampler(self, rng: np.random.Generator, block: int = 1024) -> Callable[[], float]:
+        """Return a function that gives the next sample as a Python float on each call.
+
+        Samples are drawn ``block`` at a time with :meth:`sample`, so a sampler gives the
+        same sequence as successive ``sample(rng, block)`` calls on the same stream.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The stream to draw from; the sampler keeps a reference to it.
+        block : int, default 1024
+            Number of samples drawn at once.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> draw = Uniform(min=2, max=4).sampler(np.random.default_rng(3), block=256)
+        >>> x = draw()
+        >>> type(x), 2.0 <= x <= 4.0
+        (<class 'float'>, True)
+        """
+        _check_block(block)
+        sample = self._block_sampler()
+        buffer: list[float] = []
+        pop = buffer.pop
+
+        # This is the simulator's hot path: one list pop per call, with the numpy
+        # work and the float conversion amortised over a block.
+        def draw() -> float:
+            if not buffer:
+                buffer.extend(sample(rng, block)[::-1].tolist())
+            return pop()
+
+        return draw
+
+    def _block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        """Return a function equivalent to :meth:`sample`, set up once for many blocks."""
+        return self.sample
+
+    def __repr__(self) -> str:
+        items = [f"dist: {self.dist}"]
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if name != "dist" and value is not None:
+                items.append(f"{field.alias or name}: {_yaml_scalar(value)}")
+        return "{" + ", ".join(items) + "}"
+
+    __str__ = __repr__
+
+
+class _ScipyDistribution(BaseDistribution):
+    """A distribution backed by a frozen ``scipy.stats`` distribution."""
+
+    def _scipy(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def variance(self) -> float:
+        return float(self._scipy().var())
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return _draw(self._scipy(), rng, size)
+
+    def _block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        # Building a frozen scipy distribution costs far more than drawing a block from
+        # it; a sampler builds it once.
+        rv = self._scipy()
+        return lambda rng, size: _draw(rv, rng, size)
+
+
+def _draw(rv: Any, rng: np.random.Generator, size: int) -> np.ndarray:
+    x = np.asarray(rv.rvs(size=size, random_state=rng), dtype=float)
+    # The support starts at 0 or above, but loc + scale * u can round to -1e-17.
+    return np.maximum(x, 0.0, out=x)
+
+
+class Fixed(BaseDistribution):
+    """A constant duration.
+
+    Examples
+    --------
+    >>> Fixed(value="90s").mean
+    1.5
+    """
+
+    dist: Literal["fixed"] = "fixed"
+    value: _NonNegativeDuration
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def variance(self) -> float:
+        return 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value, dtype=float)
+
+    def sampler(self, rng: np.random.Generator, block: int = 1024) -> Callable[[], float]:
+        _check_block(block)
+        value = self.value  # nothing to draw: skip the buffer
+        return lambda: value
+
+
+class Uniform(_ScipyDistribution):
+    """Uniform between ``min`` and ``max``."""
+
+    dist: Literal["uniform"] = "uniform"
+    min: _NonNegativeDuration
+    max: Duration
+
+    @model_validator(mode="after")
+    def _check_order(self) -> Self:
+        if not self.max > self.min:
+            raise ValueError(f"expected max > min, got min={self.min!r}, max={self.max!r}")
+        return self
+
+    def _scipy(self) -> Any:
+        return stats.uniform(loc=self.min, scale=self.max - self.min)
+
+    @property
+    def mean(self) -> float:
+        return float(self._scipy().mean())
+
+
+class Triangular(_ScipyDistribution):
+    """Triangular on ``[min, max]`` with its peak at ``mode``.
+
+    Examples
+    --------
+    >>> Triangular(min=10, mode=20, max=60).mean
+    30.0
+    """
+
+    dist: Literal["triangular"] = "triangular"
+    min: _NonNegativeDuration
+    mode: Duration
+    max: Duration
+
+    @model_validator(mode="after")
+    def _check_order(self) -> Self:
+        if not self.max > self.min:
+            raise ValueError(f"expected max > min, got min={self.min!r}, max={self.max!r}")
+        if not self.min <= self.mode <= self.max:
+            raise ValueError(
+                f"expected min <= mode <= max, "
+                f"got min={self.min!r}, mode={self.mode!r}, max={self.max!r}"
+            )
+        return self
+
+    def _scipy(self) -> Any:
+        width = self.max - self.min
+        return stats.triang(c=(self.mode - self.min) / width, loc=self.min, scale=width)
+
+    @property
+    def mean(self) -> float:
+        return float(self._scipy().mean())
+
+
+class Normal(_ScipyDistribution):
+    """Normal with location ``mean`` and scale ``sd``, truncated at 0.
+
+    ``mean`` and ``sd`` are the parameters of the normal law before truncation; the
+    ``mean`` and ``variance`` properties are those of the truncated law, which is what
+    gets sampled. In Python the location is the attribute ``loc`` (``mean`` in YAML).
+
+    Examples
+    --------
+    >>> d = Normal(mean=1, sd=2)
+    >>> d.loc, d.mean > 1
+    (1.0, True)
+    """
+
+    dist: Literal["normal"] = "normal"
+    # Stored as ``loc`` because ``mean`` is the (different) mean of the truncated law.
+    loc: Duration = Field(alias="mean")
+    sd: _PositiveDuration
+
+    def _scipy(self) -> Any:
+        return stats.truncnorm(a=-self.loc / self.sd, b=np.inf, loc=self.loc, scale=self.sd)
+
+    @property
+    def mean(self) -> float:
+        return float(self._scipy().mean())
+
+
+class LogNormal(_ScipyDistribution):
+    """Log-normal with the given ``mean`` and ``sd`` of the variable itself (not of its log).
+
+    Examples
+    --------
+    >>> d = LogNormal(mean=45, sd=20)
+    >>> d.mean, round(d.variance, 6)
+    (45.0, 400.0)
+    """
+
+    dist: Literal["lognormal"] = "lognormal"
+    mean: _PositiveDuration
+    sd: _PositiveDuration
+
+    def _scipy(self) -> Any:
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        return stats.lognorm(s=math.sqrt(sigma2), scale=self.mean * math.exp(-sigma2 / 2))
+
+
+class Gamma(_ScipyDistribution):
+    """Gamma with the given ``mean`` and ``sd`` (shape ``(mean/sd)²``, scale ``sd²/mean``).
+
+    Examples
+    --------
+    >>> d = Gamma(mean=45, sd=20)
+    >>> d
+    {dist: gamma, mean: 45.0, sd: 20.0}
+    >>> round(d.variance, 6)
+    400.0
+    """
+
+    dist: Literal["gamma"] = "gamma"
+    mean: _PositiveDuration
+    sd: _PositiveDuration
+
+    def _scipy(self) -> Any:
+        return stats.gamma(a=(self.mean / self.sd) ** 2, scale=self.sd**2 / self.mean)
+
+
+class Exponential(_ScipyDistribution):
+    """Exponential with the given ``mean``."""
+
+    dist: Literal["exponential"] = "exponential"
+    mean: _PositiveDuration
+
+    def _scipy(self) -> Any:
+        return stats.expon(scale=self.mean)
+
+
+class Erlang(_ScipyDistribution):
+    """Sum of ``k`` exponential phases; ``mean`` is the mean of the whole sum.
+
+    Examples
+    --------
+    >>> Erlang(k=4, mean=20).variance
+    100.0
+    """
+
+    dist: Literal["erlang"] = "erlang"
+    k: Annotated[_Integer, Field(ge=1)]
+    mean: _PositiveDuration
+
+    def _scipy(self) -> Any:
+        return stats.erlang(a=self.k, scale=self.mean / self.k)
+
+
+class Weibull(_ScipyDistribution):
+    """Weibull with dimensionless ``shape`` and a duration ``scale``."""
+
+    dist: Literal["weibull"] = "weibull"
+    shape: Annotated[_Real, Field(gt=0)]
+    scale: _PositiveDuration
+
+    def _scipy(self) -> Any:
+        return stats.weibull_min(c=self.shape, scale=self.scale)
+
+    @property
+    def mean(self) -> float:
+        return float(self._scipy().mean())
+
+
+class Empirical(BaseDistribution):
+    """One of the observed ``values``, drawn with probability proportional to ``weights``.
+
+    Without ``weights`` every value is equally likely. Both are stored as tuples, so
+    the model stays immutable and hashable.
+
+    Examples
+    --------
+    >>> d = Empirical(values=[1, 2, 6], weights=[1, 1, 2])
+    >>> d
+    {dist: empirical, values: [1.0, 2.0, 6.0], weights: [1.0, 1.0, 2.0]}
+    >>> d.mean
+    3.75
+    """
+
+    dist: Literal["empirical"] = "empirical"
+    values: tuple[_NonNegativeDuration, ...] = Field(min_length=1)
+    weights: tuple[Annotated[_Real, Field(ge=0)], ...] | None = None
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> Self:
+        if self.weights is None:
+            return self
+        if len(self.weights) != len(self.values):
+            raise ValueError(
+                f"expected weights of the same length as values ({len(self.values)}), "
+                f"got {len(self.weights)}"
+            )
+        if not sum(self.weights) > 0:
+            raise ValueError(f"expected weights with a positive sum, got {list(self.weights)!r}")
+        return self
+
+    def _probabilities(self) -> np.ndarray | None:
+        if self.weights is None:
+            return None
+        p = np.asarray(self.weights, dtype=float)
+        return p / p.sum()
+
+    @property
+    def mean(self) -> float:
+        return float(np.average(self.values, weights=self._probabilities()))
+
+    @property
+    def variance(self) -> float:
+        x = np.asarray(self.values, dtype=float)
+        p = self._probabilities()
+        return float(np.average((x - np.average(x, weights=p)) ** 2, weights=p))
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._probabilities())
+
+
+#: Any duration distribution, told apart by its ``dist`` tag; validate user input with
+#: ``TypeAdapter(Distribution)``.
+Distribution = Annotated[
+    Fixed
+    | Uniform
+    | Triangular
+    | Normal
+    | LogNormal
+    | Gamma
+    | Exponential
+    | Erlang
+    | Weibull
+    | Empirical,
+    Field(discriminator="dist"),
+]
+
+#: Distribution class by its ``dist`` tag.
+DISTRIBUTIONS: dict[str, type[BaseDistribution]] = {
+    cls.model_fields["dist"].default: cls
+    for cls in (
+        Fixed,
+        Uniform,
+        Triangular,
+        Normal,
+        LogNormal,
+        Gamma,
+        Exponential,
+        Erlang,
+        Weibull,
+        Empirical,
+    )
+}

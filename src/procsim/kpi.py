@@ -1,0 +1,349 @@
+"""From replication records to KPIs: per-replication values, then estimates across replications.
+
+Per case (after warm-up): cycle time, waiting time (in resource queues), processing
+time (activity durations, delays included) and cost. Per activity: instances, visits
+per case, share of cases, waiting and processing time. Per pool: utilisation and mean
+queue length. System: throughput and work in progress (WIP).
+
+Time-averages (utilisation, queue length, WIP, throughput) are taken over the
+*measurement window* of each replication: from the arrival of the first measured case
+to the last arrival. After the last arrival the system only drains, which is not the
+steady state the KPIs describe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from procsim.engine import Plan, ReplicationRecord
+from procsim.stats import Estimate, estimate, mser5, pooled_percentiles
+from procsim.units import format_duration, to_hours
+
+__all__ = ["CASE_KPIS", "KpiSummary", "RunResult", "replication_kpis", "resolve_warmup"]
+
+#: Per-case KPIs, each with its unit kind ("time" or "money").
+CASE_KPIS: dict[str, str] = {
+    "cycle_time": "time",
+    "waiting_time": "time",
+    "processing_time": "time",
+    "cost_per_case": "money",
+}
+PERCENTILES = (50, 90, 95)
+
+
+def resolve_warmup(
+    records: list[ReplicationRecord], warmup: int | float | str, *, by_duration: bool = False
+) -> list[int]:
+    """Number of cases to discard in each replication.
+
+    ``warmup`` is a number of cases, a duration (``by_duration=True``; cases arriving before
+    it are dropped), or ``"auto"``: MSER-5 on the cycle-time series averaged across
+    replications, case by case in order of arrival.
+    """
+    if warmup == "auto":
+        length = min(r.cases for r in records)
+        series = np.mean([(r.end - r.arrival)[:length] for r in records], axis=0)
+        return [mser5(series)] * len(records)
+    if by_duration:
+        return [int(np.searchsorted(r.arrival, float(warmup), side="left")) for r in records]
+    return [int(warmup)] * len(records)
+
+
+@dataclass(frozen=True)
+class ReplicationKpis:
+    """KPIs of one replication (after warm-up)."""
+
+    warmup: int
+    cases: dict[str, np.ndarray]                 # per-case arrays, measured cases only
+    values: dict[str, float]                     # system-level scalars
+    activities: dict[str, dict[str, float]]
+    resources: dict[str, dict[str, float]]
+
+
+def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> ReplicationKpis:
+    """Compute the KPIs of one replication, dropping its first ``warmup`` cases."""
+    from procsim.errors import SimulationError
+
+    model = plan.model
+    n = record.cases
+    if n - warmup < 2:
+        raise SimulationError(
+            f"replication {record.replication}: warm-up of {warmup} cases leaves "
+            f"{max(n - warmup, 0)} of {n} cases to measure; lower run.warmup or raise run.cases"
+        )
+    hours_per_unit = to_hours(1.0, model.time_unit)
+    pool_rate = np.array([c * hours_per_unit for c in plan.cost_per_hour] + [0.0])
+    fixed_cost = np.array(plan.activity_cost)
+    act = record.instance_activity.astype(np.intp)
+    pool = np.array(plan.activity_pool, dtype=np.intp)[act]  # -1 → the appended zero rate
+    wait = record.instance_start - record.instance_enabled
+    proc = record.instance_end - record.instance_start
+    cost = fixed_cost[act] + proc * pool_rate[pool]
+
+    case = record.instance_case
+    measured = slice(warmup, n)
+    cycle = (record.end - record.arrival)[measured]
+    cases = {
+        "cycle_time": cycle,
+        "waiting_time": np.bincount(case, weights=wait, minlength=n)[measured],
+        "processing_time": np.bincount(case, weights=proc, minlength=n)[measured],
+        "cost_per_case": np.bincount(case, weights=cost, minlength=n)[measured],
+    }
+
+    t0, t1 = record.arrival[warmup], record.arrival[n - 1]
+    window = t1 - t0
+    ends = record.end
+    completed = np.count_nonzero((ends >= t0) & (ends <= t1))
+    values = {
+        "throughput_per_hour": completed / (window * hours_per_unit) if window > 0 else np.nan,
+        "wip": (record.wip_area[n - 1] - record.wip_area[warmup]) / window if window > 0
+        else np.nan,
+    }
+
+    in_window = case >= warmup
+    n_measured = n - warmup
+    activities: dict[str, dict[str, float]] = {}
+    for a, name in enumerate(plan.activities):
+        mask = in_window & (act == a)
+        count = int(np.count_nonzero(mask))
+        activities[name] = {
+            "count": float(count),
+            "visits_per_case": count / n_measured,
+            "share_of_cases": len(np.unique(case[mask])) / n_measured,
+            "waiting_time": float(wait[mask].mean()) if count else np.nan,
+            "processing_time": float(proc[mask].mean()) if count else np.nan,
+        }
+
+    resources: dict[str, dict[str, float]] = {}
+    for r, name in enumerate(plan.pools):
+        busy = record.busy_area[n - 1, r] - record.busy_area[warmup, r]
+        queued = record.queue_area[n - 1, r] - record.queue_area[warmup, r]
+        resources[name] = {
+            "utilization": busy / (plan.capacity[r] * window) if window > 0 else np.nan,
+            "queue_length": queued / window if window > 0 else np.nan,
+            "busy_servers": busy / window if window > 0 else np.nan,
+        }
+    return ReplicationKpis(warmup, cases, values, activities, resources)
+
+
+@dataclass(frozen=True)
+class KpiSummary:
+    """One KPI across replications.
+
+    ``estimate`` is the t-interval of the per-replication means; ``percentiles`` are
+    pooled over all measured cases of all replications, and ``percentile_estimates``
+    are t-intervals of the per-replication percentiles; ``sd`` is the spread across
+    cases (not across replications). ``unit`` is a time unit, the currency, or a rate.
+    """
+
+    name: str
+    unit: str
+    estimate: Estimate
+    sd: float | None = None
+    percentiles: dict[str, float] = field(default_factory=dict)
+    percentile_estimates: dict[str, Estimate] = field(default_factory=dict)
+
+    @property
+    def mean(self) -> float:
+        return self.estimate.mean
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"mean": _num(self.estimate.mean),
+                               "ci95": [_num(v) for v in self.estimate.ci]}
+        if self.sd is not None:
+            out["sd"] = _num(self.sd)
+        for key, value in self.percentiles.items():
+            out[key] = _num(value)
+        for key, est in self.percentile_estimates.items():
+            out[f"{key}_ci95"] = [_num(v) for v in est.ci]
+        out["half_width"] = _num(self.estimate.half_width)
+        out["sd_replications"] = _num(self.estimate.sd)
+        out["unit"] = self.unit
+        return out
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of :func:`procsim.simulate`: KPI distributions with confidence intervals.
+
+    Attributes
+    ----------
+    model : procsim.model.Model
+    seed : int
+        The root seed (drawn when none was given).
+    replications : int
+    warmup : list of int
+        Cases dropped in each replication.
+    per_replication : list of ReplicationKpis
+        Everything measured in each replication, for paired comparisons and plots.
+    records : list of ReplicationRecord or None
+        The raw records, when ``keep_records=True`` (needed for event logs).
+    """
+
+    model: Any
+    seed: int
+    replications: int
+    warmup: list[int]
+    warmup_setting: Any
+    per_replication: list[ReplicationKpis]
+    records: list[ReplicationRecord] | None = None
+
+    # --- KPIs -------------------------------------------------------------------------------
+
+    @property
+    def time_unit(self) -> str:
+        return str(self.model.time_unit)
+
+    def _unit(self, kind: str) -> str:
+        return self.time_unit if kind == "time" else (self.model.currency or "currency")
+
+    def case_values(self, kpi: str) -> list[np.ndarray]:
+        """Per-case values of a case KPI, one array per replication (measured cases only)."""
+        return [r.cases[kpi] for r in self.per_replication]
+
+    def kpi(self, name: str) -> KpiSummary:
+        """Summary of a system KPI: a case KPI, ``throughput_per_hour``, ``wip`` or a custom one."""
+        if name in CASE_KPIS:
+            samples = self.case_values(name)
+            per_rep_pct = {f"p{q}": np.array([np.percentile(s, q) for s in samples])
+                           for q in PERCENTILES}
+            pooled = np.concatenate(samples)
+            return KpiSummary(
+                name, self._unit(CASE_KPIS[name]),
+                estimate(np.array([s.mean() for s in samples])),
+                sd=float(pooled.std(ddof=1)) if pooled.size > 1 else None,
+                percentiles=pooled_percentiles(samples, PERCENTILES),
+                percentile_estimates={k: estimate(v) for k, v in per_rep_pct.items()},
+            )
+        if name in ("throughput_per_hour", "wip"):
+            unit = "cases/hour" if name == "throughput_per_hour" else "cases"
+            return KpiSummary(name, unit, estimate([r.values[name] for r in self.per_replication]))
+        custom = getattr(self.model, "kpis", {}) or {}
+        if name in custom:
+            spec = custom[name]
+            return KpiSummary(name, "share", estimate(self._custom(spec)))
+        known = [*CASE_KPIS, "throughput_per_hour", "wip", *custom]
+        from procsim.errors import close_match_hint
+
+        raise KeyError(f"unknown KPI '{name}'{close_match_hint(name, known)}")
+
+    def _custom(self, spec: Any) -> np.ndarray:
+        if getattr(spec, "visits", None):
+            return np.array([r.activities[spec.visits]["share_of_cases"]
+                             for r in self.per_replication])
+        return self.share(spec.share, within=spec.within, over=spec.over)
+
+    def share(self, kpi: str, *, within: float | None = None, over: float | None = None
+              ) -> np.ndarray:
+        """Per-replication share of cases with ``kpi <= within`` (or ``kpi > over``)."""
+        if (within is None) == (over is None):
+            raise ValueError("give exactly one of within= or over=")
+        samples = self.case_values(kpi)
+        if within is not None:
+            return np.array([np.mean(s <= within) for s in samples])
+        return np.array([np.mean(s > over) for s in samples])
+
+    @property
+    def kpi_names(self) -> list[str]:
+        custom = list(getattr(self.model, "kpis", {}) or {})
+        return [*CASE_KPIS, "throughput_per_hour", "wip", *custom]
+
+    def activity(self, name: str, metric: str) -> Estimate:
+        return estimate([r.activities[name][metric] for r in self.per_replication])
+
+    def resource(self, name: str, metric: str) -> Estimate:
+        return estimate([r.resources[name][metric] for r in self.per_replication])
+
+    # --- output -----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (the structure of ``procsim run --json``)."""
+        from procsim import __version__
+
+        activities = {}
+        for name in self.model.activities:
+            act_units = {"waiting_time": self.time_unit, "processing_time": self.time_unit}
+            entry: dict[str, Any] = {}
+            for metric in ("count", "visits_per_case", "share_of_cases", "waiting_time",
+                           "processing_time"):
+                est = self.activity(name, metric)
+                entry[metric] = {"mean": _num(est.mean), "ci95": [_num(v) for v in est.ci]}
+                if metric in act_units:
+                    entry[metric]["unit"] = act_units[metric]
+            entry["resource"] = self.model.activities[name].resource
+            activities[name] = entry
+        resources = {}
+        for name in self.model.resources:
+            resources[name] = {
+                metric: {"mean": _num(est.mean), "ci95": [_num(v) for v in est.ci]}
+                for metric in ("utilization", "queue_length", "busy_servers")
+                for est in [self.resource(name, metric)]
+            }
+            resources[name]["capacity"] = self.model.resources[name].capacity
+        return {
+            "procsim_version": __version__,
+            "model": self.model.name,
+            "model_file": self.model.file,
+            "seed": self.seed,
+            "replications": self.replications,
+            "time_unit": self.time_unit,
+            "currency": self.model.currency,
+            "horizon": self.model.run.horizon,
+            "warmup": {"setting": self.warmup_setting, "cases": self.warmup},
+            "measured_cases": [int(r.cases["cycle_time"].size) for r in self.per_replication],
+            "kpis": {name: self.kpi(name).to_dict() for name in self.kpi_names},
+            "activities": activities,
+            "resources": resources,
+        }
+
+    def summary(self) -> str:
+        """A readable table of the KPIs, activities and pools."""
+        unit = self.time_unit
+        measured = sum(r.cases["cycle_time"].size for r in self.per_replication)
+        lines = [
+            f"{self.model.name}: {self.replications} replications, seed {self.seed}, "
+            f"{measured:,} measured cases (warm-up {_warmup_text(self.warmup)})",
+            "",
+            f"{'KPI':<22}{'mean':>12}{'95% CI':>26}{'p50':>11}{'p90':>11}{'p95':>11}  unit",
+        ]
+        for name in self.kpi_names:
+            k = self.kpi(name)
+            lo, hi = k.estimate.ci
+            pct = [k.percentiles.get(f"p{q}") for q in PERCENTILES]
+            pct_text = "".join(f"{v:>11.4g}" if v is not None else f"{'':>11}" for v in pct)
+            lines.append(f"{name:<22}{k.mean:>12.4g}{f'[{lo:.4g}, {hi:.4g}]':>26}{pct_text}"
+                         f"  {k.unit}")
+        lines += ["", f"{'activity':<22}{'visits/case':>12}{'wait':>12}{'process':>12}"
+                      f"{'resource':>14}   (times in {unit})"]
+        for name in self.model.activities:
+            visits = self.activity(name, "visits_per_case").mean
+            w = self.activity(name, "waiting_time").mean
+            p = self.activity(name, "processing_time").mean
+            res = self.model.activities[name].resource or "(delay)"
+            lines.append(f"{name:<22}{visits:>12.3g}{w:>12.4g}{p:>12.4g}{res:>14}")
+        if self.model.resources:
+            lines += ["", f"{'pool':<22}{'capacity':>9}{'utilisation':>14}{'95% CI':>20}"
+                          f"{'mean queue':>12}"]
+            for name, spec in self.model.resources.items():
+                u = self.resource(name, "utilization")
+                q = self.resource(name, "queue_length").mean
+                lo, hi = u.ci
+                lines.append(f"{name:<22}{spec.capacity:>9}{u.mean:>14.1%}"
+                             f"{f'[{lo:.1%}, {hi:.1%}]':>20}{q:>12.3g}")
+        ct = self.kpi("cycle_time")
+        lines += ["", f"Mean cycle time {format_duration(ct.mean, unit)} "
+                      f"± {format_duration(ct.estimate.half_width, unit)} (95% CI half-width)."]
+        return "\n".join(lines)
+
+
+def _warmup_text(warmup: list[int]) -> str:
+    if len(set(warmup)) == 1:
+        return f"{warmup[0]} cases"
+    return f"{min(warmup)}–{max(warmup)} cases"

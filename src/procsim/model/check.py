@@ -1,0 +1,397 @@
+"""Semantic checks of a schema-valid model: names, conditions and the flow graph.
+
+:func:`check_model` returns every issue found (it never stops at the first);
+:func:`offered_load` and :func:`check_stability` compute the load on each pool
+from the traffic equations, so that an unstable model is refused before it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from procsim.errors import Issue, UnstableModelError, close_match_hint
+from procsim.model.graph import build_graph, flow_kind, parse_condition
+from procsim.model.schema import Model
+
+__all__ = ["PoolLoad", "check_model", "check_stability", "expected_visits", "offered_load"]
+
+_PROBABILITY_TOLERANCE = 1e-6
+
+
+def check_model(model: Model) -> list[Issue]:
+    """Every semantic problem of ``model`` (an empty list when it is sound)."""
+    issues: list[Issue] = []
+
+    def report(message: str, *path: Any) -> None:
+        line, col = model.position(*path) or (None, None)
+        issues.append(Issue(_dotted(path), message, model.file, line, col))
+
+    _check_names(model, report)
+    _check_flow_entries(model, report)
+    _check_conditions(model, report)
+    _check_kpis(model, report)
+    if not issues:
+        _check_graph(model, report)
+    return issues
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    from procsim.model.yamlpos import _dotted as dotted
+
+    return dotted(path)
+
+
+def _check_names(model: Model, report: Any) -> None:
+    for section in ("activities", "gateways"):
+        for name in getattr(model, section):
+            if name in ("start", "end"):
+                report(f"'{name}' is reserved for the flow's entry and exit; choose another name",
+                       section, name)
+    for name in model.gateways:
+        if name in model.activities:
+            report(f"'{name}' is both an activity and a gateway; names must be unique",
+                   "gateways", name)
+    for name, activity in model.activities.items():
+        if activity.resource is not None and activity.resource not in model.resources:
+            report(
+                f"unknown resource '{activity.resource}'"
+                + close_match_hint(activity.resource, list(model.resources))
+                + (f"; declared: {', '.join(model.resources)}" if model.resources else
+                   "; no resources are declared"),
+                "activities", name, "resource",
+            )
+
+
+def _check_kpis(model: Model, report: Any) -> None:
+    for name, spec in model.kpis.items():
+        if name in ("cycle_time", "waiting_time", "processing_time", "cost_per_case",
+                    "throughput_per_hour", "wip"):
+            report(f"'{name}' is a standard KPI; choose another name", "kpis", name)
+        visits = getattr(spec, "visits", None)
+        if visits is not None and visits not in model.activities:
+            hint = close_match_hint(visits, list(model.activities))
+            report(f"unknown activity '{visits}'{hint}", "kpis", name, "visits")
+
+
+def _check_flow_entries(model: Model, report: Any) -> None:
+    targets: Any
+    known_targets = [*model.activities, *model.gateways, "end"]
+    known_sources = ["start", *model.activities, *model.gateways]
+    for source, targets in model.flow.items():
+        if source == "end":
+            report("'end' cannot have an outgoing flow", "flow", source)
+            continue
+        if source not in known_sources:
+            report(f"unknown node '{source}'" + close_match_hint(source, known_sources),
+                   "flow", source)
+        kind = flow_kind(targets)
+        names: list[tuple[str, tuple[Any, ...]]]
+        if kind == "next":
+            names = [(targets, ("flow", source))]
+        elif kind == "choice":
+            names = [(t, ("flow", source, t)) for t in targets]
+        elif kind == "conditions":
+            names = [(b.to, ("flow", source, i, "to")) for i, b in enumerate(targets)]
+        else:
+            names = [(t, ("flow", source, i)) for i, t in enumerate(targets)]
+        for target, path in names:
+            if target == "start":
+                report("'start' cannot be the target of a flow", *path)
+            elif target not in known_targets:
+                report(f"unknown node '{target}'" + close_match_hint(target, known_targets), *path)
+
+        gateway = model.gateways.get(source)
+        is_parallel = gateway is not None and gateway.type == "parallel"
+        if kind == "parallel" and not is_parallel:
+            report(
+                "a list of nodes starts parallel branches, which needs a parallel gateway; "
+                "declare one under gateways (type: parallel), or give probabilities for a choice",
+                "flow", source,
+            )
+        if is_parallel and kind in ("choice", "conditions"):
+            report(f"parallel gateway '{source}' expected a node or a list of nodes, got a choice; "
+                   "use an exclusive gateway to choose", "flow", source)
+        if kind == "choice":
+            total = sum(targets.values())
+            if abs(total - 1.0) > _PROBABILITY_TOLERANCE:
+                report(f"expected probabilities summing to 1, got {total:g}", "flow", source)
+        if kind in ("choice", "parallel", "conditions"):
+            seen: set[str] = set()
+            listed = (targets if kind != "conditions" else [b.to for b in targets])
+            for target in listed:
+                if target in seen and kind == "parallel":
+                    report(f"'{target}' is listed twice", "flow", source)
+                seen.add(target)
+
+    for name in [*model.activities, *model.gateways]:
+        if name not in model.flow and name not in ("start", "end"):
+            section = "activities" if name in model.activities else "gateways"
+            report(f"'{name}' has no outgoing flow; add flow.{name} (e.g. '{name}: end')",
+                   section, name)
+    if "start" not in model.flow:
+        report("missing required entry 'start' (the first node of every case)", "flow")
+
+
+def _check_conditions(model: Model, report: Any) -> None:
+    targets: Any
+    for source, targets in model.flow.items():
+        if flow_kind(targets) != "conditions":
+            continue
+        defaults = [i for i, b in enumerate(targets) if b.when is None]
+        for i, branch in enumerate(targets):
+            for attribute, raw in (branch.when or {}).items():
+                path = ("flow", source, i, "when", attribute)
+                spec = model.attributes.get(attribute)
+                if spec is None:
+                    report(
+                        f"unknown case attribute '{attribute}'"
+                        + close_match_hint(attribute, list(model.attributes))
+                        + ("" if model.attributes else "; declare it under attributes"),
+                        *path,
+                    )
+                    continue
+                numeric = not isinstance(spec, dict)
+                try:
+                    predicate = parse_condition(attribute, raw, numeric)
+                except ValueError as exc:
+                    report(str(exc), *path)
+                    continue
+                if isinstance(spec, dict):
+                    operands = (predicate.operand if predicate.op == "in"
+                                else (predicate.operand,))
+                    for value in operands:
+                        if str(value) not in spec:
+                            report(f"attribute '{attribute}' has no value '{value}'"
+                                   + close_match_hint(str(value), list(spec))
+                                   + f"; its values are {', '.join(spec)}", *path)
+        if len(defaults) > 1 or (defaults and defaults[0] != len(targets) - 1):
+            report("expected one default branch (without 'when'), as the last branch",
+                   "flow", source)
+        if not defaults and not _exhaustive(model, targets):
+            report("expected a default branch without 'when' as the last branch (or conditions "
+                   "that cover every value of one categorical attribute)", "flow", source)
+
+
+def _exhaustive(model: Model, branches: Any) -> bool:
+    """Do the branches test one categorical attribute and together cover all its values?"""
+    attrs = {a for b in branches for a in (b.when or {})}
+    if len(attrs) != 1:
+        return False
+    (attribute,) = attrs
+    spec = model.attributes.get(attribute)
+    if not isinstance(spec, dict):
+        return False
+    covered: set[str] = set()
+    for b in branches:
+        try:
+            p = parse_condition(attribute, b.when[attribute], numeric=False)
+        except ValueError:
+            return False
+        if p.op == "in":
+            covered.update(str(v) for v in p.operand)
+        elif p.op == "==":
+            covered.add(str(p.operand))
+        else:
+            return False
+    return covered >= set(spec)
+
+
+def _check_graph(model: Model, report: Any) -> None:
+    g = build_graph(model)
+    # Only edges a case can actually take count for reachability.
+    live = nx.DiGraph()
+    live.add_nodes_from(g.nodes)
+    live.add_edges_from((u, v) for u, v, p in g.edges(data="probability") if p is None or p > 0)
+
+    reachable = nx.descendants(live, "start") | {"start"}
+    for name in g.nodes:
+        if name not in reachable and name != "end":
+            section = "activities" if name in model.activities else "gateways"
+            report(f"'{name}' can never be reached from start", section, name)
+    if "end" not in reachable:
+        report("no path leads from start to end", "flow", "start")
+        return
+
+    can_finish = nx.ancestors(live, "end") | {"end"}
+    trapped = [n for n in reachable if n not in can_finish]
+    if trapped:
+        loops = [c for c in nx.strongly_connected_components(live.subgraph(trapped))
+                 if len(c) > 1 or live.has_edge(next(iter(c)), next(iter(c)))]
+        for loop in loops:
+            names = sorted(loop)
+            report(f"{', '.join(repr(n) for n in names)} form a loop that can never exit "
+                   "(no branch with a positive probability leaves it)", "flow", names[0])
+        in_loops = set().union(*loops) if loops else set()
+        for name in sorted(set(trapped) - in_loops):
+            report(f"from '{name}' no path leads to end", "flow", name)
+        return
+
+    _check_parallel_pairs(model, live, report)
+
+
+def _check_parallel_pairs(model: Model, g: nx.DiGraph, report: Any) -> None:
+    """Every parallel split must be closed by a parallel join where all its branches meet."""
+    splits = [n for n, gw in model.gateways.items()
+              if gw.type == "parallel" and flow_kind(model.flow.get(n, "")) == "parallel"]
+    joins = {n for n, gw in model.gateways.items() if gw.type == "parallel" and g.in_degree(n) > 1}
+    for name, gw in model.gateways.items():
+        if gw.type == "parallel" and name in joins and name in splits:
+            report(f"parallel gateway '{name}' both joins and splits; use two gateways",
+                   "gateways", name)
+            return
+    # The immediate post-dominator of a split is where all its branches first meet.
+    post_dominators = nx.immediate_dominators(g.reverse(copy=False), "end")
+    matched: dict[str, str] = {}
+    for split in splits:
+        meet = post_dominators.get(split)
+        if meet not in joins:
+            where = f"at '{meet}'" if meet else "nowhere"
+            report(f"parallel split '{split}' is not closed by a parallel join: its branches "
+                   f"first meet {where}; add a gateway of type parallel where they meet",
+                   "flow", split)
+            continue
+        branches = g.out_degree(split)
+        if g.in_degree(meet) != branches:
+            report(f"parallel join '{meet}' expected {branches} incoming flows (one per branch of "
+                   f"'{split}'), got {g.in_degree(meet)}", "flow", split)
+        matched[meet] = split
+    for join in sorted(joins - set(matched)):
+        report(f"parallel join '{join}' does not close a parallel split, so a case would wait "
+               "there forever; use an exclusive gateway to merge alternative paths",
+               "gateways", join)
+
+
+# --- traffic equations and stability ------------------------------------------------------------
+
+
+def branch_probabilities(model: Model, source: str, *, samples: int = 20_000) -> dict[str, float]:
+    """Probability of each outgoing branch of ``source`` (first-match rule for conditions).
+
+    Conditional branches are estimated from ``samples`` draws of the case attributes with a
+    fixed seed: this is only used for the stability pre-check and the expected load.
+    """
+    targets: Any = model.flow[source]
+    kind = flow_kind(targets)
+    if kind == "next":
+        return {targets: 1.0}
+    if kind == "choice":
+        return {t: float(p) for t, p in targets.items()}
+    if kind == "parallel":
+        return dict.fromkeys(targets, 1.0)
+    rng = np.random.default_rng(0)
+    draws: dict[str, np.ndarray] = {}
+    for name, spec in model.attributes.items():
+        if isinstance(spec, dict):
+            values = np.array(list(spec), dtype=object)
+            draws[name] = values[rng.choice(len(values), size=samples, p=list(spec.values()))]
+        else:
+            draws[name] = spec.sample(rng, samples)
+    taken = np.zeros(samples, dtype=bool)
+    out: dict[str, float] = {}
+    for branch in targets:
+        hit = ~taken
+        for attribute, raw in (branch.when or {}).items():
+            spec = model.attributes[attribute]
+            predicate = parse_condition(attribute, raw, numeric=not isinstance(spec, dict))
+            hit &= np.fromiter((predicate(v) for v in draws[attribute]), bool, samples)
+        out[branch.to] = out.get(branch.to, 0.0) + hit.mean()
+        taken |= hit
+    return out
+
+
+def expected_visits(model: Model) -> dict[str, float]:
+    """Expected number of visits per case to every node, from the traffic equations.
+
+    Solves v = e_start + v·P, where a parallel split sends a token down every branch
+    and a parallel join with k incoming flows fires once per k arrivals.
+    """
+    nodes = ["start", *model.activities, *model.gateways, "end"]
+    index = {n: i for i, n in enumerate(nodes)}
+    n = len(nodes)
+    P = np.zeros((n, n))
+    for source in model.flow:
+        for target, p in branch_probabilities(model, source).items():
+            P[index[source], index[target]] += p
+    # A join fires once for each full set of k incoming tokens.
+    g = build_graph(model)
+    for name, gw in model.gateways.items():
+        k = g.in_degree(name)
+        if gw.type == "parallel" and k > 1:
+            P[:, index[name]] /= k
+    e = np.zeros(n)
+    e[index["start"]] = 1.0
+    visits = np.linalg.solve(np.eye(n) - P.T, e)
+    return {name: float(visits[index[name]]) for name in nodes}
+
+
+@dataclass(frozen=True)
+class PoolLoad:
+    """Offered load on a pool: ``utilization = arrival_rate * work_per_case / capacity``."""
+
+    resource: str
+    capacity: int
+    arrival_rate: float
+    work_per_case: float
+
+    @property
+    def offered_load(self) -> float:
+        """Mean number of busy servers needed (Erlangs)."""
+        return self.arrival_rate * self.work_per_case
+
+    @property
+    def utilization(self) -> float:
+        return self.offered_load / self.capacity
+
+
+def offered_load(model: Model) -> dict[str, PoolLoad]:
+    """Expected load on each resource pool, from arrival rate, visits and mean durations.
+
+    Examples
+    --------
+    >>> from procsim.model import parse_model
+    >>> m = parse_model('''
+    ... procsim: 1
+    ... name: M/M/2
+    ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+    ... resources: {clerks: {capacity: 2}}
+    ... activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 8}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> round(offered_load(m)["clerks"].utilization, 3)
+    0.8
+    """
+    visits = expected_visits(model)
+    rate = 1.0 / model.arrivals.interarrival.mean
+    work = dict.fromkeys(model.resources, 0.0)
+    for name, activity in model.activities.items():
+        if activity.resource is not None:
+            work[activity.resource] += visits[name] * activity.duration.mean
+    return {
+        r: PoolLoad(r, spec.capacity, rate, work[r]) for r, spec in model.resources.items()
+    }
+
+
+def check_stability(model: Model) -> dict[str, PoolLoad]:
+    """Raise :class:`UnstableModelError` when a pool's offered load reaches its capacity."""
+    loads = offered_load(model)
+    issues = []
+    for name, load in loads.items():
+        if load.utilization >= 1.0:
+            line, col = model.position("resources", name, "capacity") or (None, None)
+            issues.append(Issue(
+                f"resources.{name}.capacity",
+                f"unstable: offered load {load.offered_load:.3g} busy servers "
+                f"(arrival rate {load.arrival_rate:.4g}/{model.time_unit[:-1]} × "
+                f"{load.work_per_case:.4g} {model.time_unit} of work per case) "
+                f"expected below the capacity {load.capacity}, so utilisation would be "
+                f"{load.utilization:.0%} and the queue would grow without bound; add capacity "
+                f"or pass --allow-unstable",
+                model.file, line, col,
+            ))
+    if issues:
+        raise UnstableModelError(issues, model.file)
+    return loads

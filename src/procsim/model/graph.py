@@ -1,0 +1,162 @@
+"""The process model as a ``networkx.DiGraph``.
+
+Nodes are ``"start"``, ``"end"``, activity and gateway names. Each node has a
+``kind`` attribute (``"start"``, ``"end"``, ``"activity"``, ``"gateway"``) and a
+``spec`` attribute holding the typed :class:`Activity` or :class:`Gateway`.
+Each edge has ``flow`` (``"next"``, ``"choice"``, ``"conditions"``, ``"parallel"``),
+``probability`` (for choices; 1 otherwise) and ``when`` (for conditional branches),
+plus ``order``, the position of the branch in the file.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from procsim.model.schema import Model
+
+__all__ = ["Predicate", "build_graph", "node_kind", "parse_condition"]
+
+
+def node_kind(model: Model, name: str) -> str | None:
+    """``"start"``, ``"end"``, ``"activity"``, ``"gateway"`` or ``None`` for an unknown name."""
+    if name in ("start", "end"):
+        return name
+    if name in model.activities:
+        return "activity"
+    if name in model.gateways:
+        return "gateway"
+    return None
+
+
+def flow_kind(targets: Any) -> str:
+    """The form of a flow entry: ``"next"``, ``"choice"``, ``"conditions"`` or ``"parallel"``."""
+    if isinstance(targets, str):
+        return "next"
+    if isinstance(targets, dict):
+        return "choice"
+    if targets and not isinstance(targets[0], str):
+        return "conditions"
+    return "parallel"
+
+
+def build_graph(model: Model) -> nx.DiGraph:
+    """Build the directed graph of a model (unknown names become nodes of kind ``None``).
+
+    Examples
+    --------
+    >>> from procsim.model import parse_model
+    >>> m = parse_model('''
+    ... procsim: 1
+    ... name: Two steps
+    ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+    ... activities:
+    ...   a: {duration: {dist: fixed, value: 1}}
+    ...   b: {duration: {dist: fixed, value: 1}}
+    ... flow: {start: a, a: {b: 0.5, end: 0.5}, b: end}
+    ... ''')
+    >>> g = build_graph(m)
+    >>> sorted(g.successors("a")), g.edges["a", "b"]["probability"]
+    (['b', 'end'], 0.5)
+    """
+    g = nx.DiGraph(name=model.name)
+    for name in ("start", *model.activities, *model.gateways, "end"):
+        spec = model.activities.get(name) or model.gateways.get(name)
+        g.add_node(name, kind=node_kind(model, name), spec=spec)
+    targets: Any
+    for source, targets in model.flow.items():
+        if source not in g:
+            g.add_node(source, kind=None, spec=None)
+        kind = flow_kind(targets)
+        edges: list[tuple[str, dict[str, Any]]]
+        if kind == "next":
+            edges = [(targets, {"probability": 1.0, "when": None})]
+        elif kind == "choice":
+            edges = [(t, {"probability": float(p), "when": None}) for t, p in targets.items()]
+        elif kind == "conditions":
+            edges = [(b.to, {"probability": None, "when": b.when}) for b in targets]
+        else:
+            edges = [(t, {"probability": 1.0, "when": None}) for t in targets]
+        for order, (target, attrs) in enumerate(edges):
+            if target not in g:
+                g.add_node(target, kind=node_kind(model, target), spec=None)
+            if g.has_edge(source, target):
+                # Two conditional branches to the same node: keep the first position.
+                continue
+            g.add_edge(source, target, flow=kind, order=order, **attrs)
+    return g
+
+
+# --- conditions on case attributes --------------------------------------------------------------
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+_COMPARISON_RE = re.compile(r"^\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """A test of one case attribute: ``op(value_of_case, operand)``; ``"in"`` for a list."""
+
+    attribute: str
+    op: str
+    operand: Any
+
+    def __call__(self, value: Any) -> bool:
+        if self.op == "in":
+            return bool(value in self.operand)
+        return _OPS[self.op](value, self.operand)
+
+
+def parse_condition(attribute: str, raw: Any, numeric: bool) -> Predicate:
+    """Turn a ``when`` entry into a :class:`Predicate`.
+
+    Raises ``ValueError`` with a user-facing message when the entry is malformed.
+
+    Examples
+    --------
+    >>> parse_condition("amount", "> 10000", numeric=True)(25000.0)
+    True
+    >>> parse_condition("tier", ["gold", "silver"], numeric=False)("bronze")
+    False
+    """
+    if isinstance(raw, list):
+        return Predicate(attribute, "in", tuple(str(v) if not numeric else v for v in raw))
+    if isinstance(raw, str):
+        m = _COMPARISON_RE.match(raw)
+        if m:
+            op, operand = m.groups()
+            if numeric:
+                try:
+                    return Predicate(attribute, op, float(operand))
+                except ValueError:
+                    raise ValueError(
+                        f"expected a number after '{op}' for numeric attribute '{attribute}', "
+                        f"got {operand!r}"
+                    ) from None
+            if op in ("==", "!="):
+                return Predicate(attribute, op, operand)
+            raise ValueError(
+                f"expected '==', '!=' or a value for categorical attribute '{attribute}', "
+                f"got {raw!r}"
+            )
+        if numeric:
+            raise ValueError(
+                f"expected a comparison such as '> 10000' or a number for numeric attribute "
+                f"'{attribute}', got {raw!r}"
+            )
+        return Predicate(attribute, "==", raw)
+    if numeric:
+        return Predicate(attribute, "==", float(raw))
+    return Predicate(attribute, "==", str(raw))

@@ -1,0 +1,321 @@
+"""The model format: typed, frozen pydantic models of a procsim YAML file.
+
+These classes are data only. Reading a file (with line numbers) lives in
+:mod:`procsim.model.load`, the semantic checks in :mod:`procsim.model.check`.
+``Model.model_json_schema()`` is what ``procsim schema`` prints.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from procsim.dists import Distribution, Duration
+
+__all__ = [
+    "Activity",
+    "Arrivals",
+    "Branch",
+    "Gateway",
+    "Model",
+    "Resource",
+    "RunSettings",
+    "ShareKpi",
+    "VisitKpi",
+]
+
+#: Names the flow reserves for the case's entry and exit.
+RESERVED_NODES = ("start", "end")
+
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
+Probability = Annotated[float, Field(ge=0.0, le=1.0, strict=False)]
+PositiveDuration = Annotated[Duration, Field(gt=0)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- run settings -------------------------------------------------------------------------------
+
+
+def _warmup_tag(value: Any) -> str:
+    if isinstance(value, bool):
+        return "duration"  # let the duration validator reject it with a clear message
+    if isinstance(value, int):
+        return "cases"
+    if value == "auto":
+        return "auto"
+    return "duration"
+
+
+Warmup = Annotated[
+    Annotated[int, Field(ge=0), Tag("cases")]
+    | Annotated[Literal["auto"], Tag("auto")]
+    | Annotated[Duration, Field(ge=0), Tag("duration")],
+    Discriminator(_warmup_tag),
+]
+
+
+class RunSettings(_Spec):
+    """How a model is run; each field can be overridden on the command line."""
+
+    cases: Annotated[int, Field(gt=0)] | None = Field(
+        default=None,
+        description="Arrivals per replication; each replication then runs until every case has "
+        "finished. Default 1000 when neither cases nor duration is given.",
+    )
+    duration: PositiveDuration | None = Field(
+        default=None,
+        description="Alternatively, the length of the arrival period of each replication.",
+    )
+    warmup: Warmup = Field(
+        default=0,
+        description="Cases excluded from the KPIs: a number of first cases by arrival, a duration "
+        "(cases arriving before it), or 'auto' (MSER-5 on the cycle-time series).",
+    )
+    replications: Annotated[int, Field(ge=1)] = Field(default=10)
+    seed: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Root seed; drawn, printed and recorded when missing."
+    )
+    max_activity_instances: Annotated[int, Field(gt=0)] | None = Field(
+        default=None,
+        description="Bound on activity instances per replication, so that no run can hang. "
+        "Default: 1000 per case.",
+    )
+
+    @model_validator(mode="after")
+    def _cases_or_duration(self) -> RunSettings:
+        if self.cases is not None and self.duration is not None:
+            raise ValueError(
+                f"expected either cases or duration, got both (cases={self.cases}, "
+                f"duration={self.duration})"
+            )
+        return self
+
+    @property
+    def horizon(self) -> str:
+        """A human-readable description of the arrival period."""
+        if self.duration is not None:
+            return f"arrivals for {self.duration:g} time units"
+        return f"{self.cases_or_default} cases"
+
+    @property
+    def cases_or_default(self) -> int | None:
+        if self.duration is not None:
+            return None
+        return self.cases if self.cases is not None else 1000
+
+
+# --- process elements ---------------------------------------------------------------------------
+
+
+class Arrivals(_Spec):
+    """How cases arrive: a renewal process with the given inter-arrival time."""
+
+    interarrival: Distribution
+
+
+class Resource(_Spec):
+    """A pool of interchangeable resources served first come, first served."""
+
+    capacity: Annotated[int, Field(ge=1)] = Field(description="Number of identical servers.")
+    cost_per_hour: Annotated[float, Field(ge=0)] = Field(
+        default=0.0, description="Cost of one busy server per hour, in the model's currency."
+    )
+    description: str = ""
+
+
+class Activity(_Spec):
+    """A unit of work. Without ``resource`` it is a pure delay (e.g. waiting for the customer)."""
+
+    resource: Name | None = None
+    duration: Distribution
+    cost: Annotated[float, Field(ge=0)] = Field(
+        default=0.0, description="Fixed cost per execution, in the model's currency."
+    )
+    description: str = ""
+
+
+class Gateway(_Spec):
+    """A routing node without duration.
+
+    ``parallel`` gateways split a case into concurrent branches (one incoming flow, a list of
+    outgoing ones) or join them (several incoming flows); ``exclusive`` gateways choose one
+    branch, by probability or by conditions on case attributes.
+    """
+
+    type: Literal["parallel", "exclusive"]
+    description: str = ""
+
+
+Scalar = str | int | float | bool
+Condition = Annotated[
+    Scalar | list[Scalar],
+    Field(
+        description="Equal to a value, one of a list of values, or a comparison on a numeric "
+        "attribute written as a string: '> 10000', '<= 2.5', '!= gold'."
+    ),
+]
+
+
+class Branch(_Spec):
+    """One outgoing branch of a conditional choice; the first branch whose ``when`` holds is taken.
+
+    A branch without ``when`` is the default.
+    """
+
+    to: Name
+    when: dict[str, Condition] | None = None
+
+
+def _flow_tag(value: Any) -> str:
+    if isinstance(value, str):
+        return "next"
+    if isinstance(value, dict):
+        return "choice"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return "conditions"
+    return "parallel"
+
+
+FlowTargets = Annotated[
+    Annotated[Name, Tag("next")]
+    | Annotated[dict[Name, Probability], Tag("choice")]
+    | Annotated[list[Branch], Field(min_length=1), Tag("conditions")]
+    | Annotated[list[Name], Field(min_length=2), Tag("parallel")],
+    Discriminator(_flow_tag),
+    Field(
+        description="What follows a node: one node name; a mapping of names to probabilities "
+        "(exclusive choice); a list of branches with conditions on case attributes; or, from a "
+        "parallel gateway, a list of names that all start concurrently."
+    ),
+]
+
+
+def _attribute_tag(value: Any) -> str:
+    return "distribution" if isinstance(value, dict) and "dist" in value else "categorical"
+
+
+AttributeSpec = Annotated[
+    Annotated[Distribution, Tag("distribution")]
+    | Annotated[dict[Annotated[str, Field(min_length=1)], Probability], Tag("categorical")],
+    Discriminator(_attribute_tag),
+    Field(
+        description="A categorical attribute as a mapping of values to probabilities, or a "
+        "numeric one as a distribution."
+    ),
+]
+
+
+class ShareKpi(_Spec):
+    """Share of cases whose ``share`` KPI is within (``<=``) or over (``>``) a threshold.
+
+    ``answered_in_30: {share: cycle_time, within: 30min}`` is the classic SLA KPI.
+    """
+
+    share: Literal["cycle_time", "waiting_time", "processing_time", "cost_per_case"]
+    within: Annotated[Duration, Field(ge=0)] | None = None
+    over: Annotated[Duration, Field(ge=0)] | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> ShareKpi:
+        if (self.within is None) == (self.over is None):
+            raise ValueError("expected exactly one of 'within' or 'over'")
+        return self
+
+
+class VisitKpi(_Spec):
+    """Share of cases that visit an activity at least once (e.g. escalations, rework)."""
+
+    visits: Name
+    description: str = ""
+
+
+def _kpi_tag(value: Any) -> str:
+    return "visits" if isinstance(value, dict) and "visits" in value else "share"
+
+
+CustomKpi = Annotated[
+    Annotated[ShareKpi, Tag("share")] | Annotated[VisitKpi, Tag("visits")],
+    Discriminator(_kpi_tag),
+]
+
+
+class Model(_Spec):
+    """A process model: what one YAML file holds.
+
+    Examples
+    --------
+    >>> from procsim.model import parse_model
+    >>> m = parse_model('''
+    ... procsim: 1
+    ... name: One desk
+    ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+    ... resources: {clerk: {capacity: 1}}
+    ... activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 4}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> m.activities["serve"].duration.mean
+    4.0
+    """
+
+    procsim: Literal[1] = Field(description="Format version.")
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    time_unit: Literal["seconds", "minutes", "hours", "days"] = Field(
+        default="minutes", description="Unit of every bare number that is a duration."
+    )
+    currency: str = Field(default="", description="Currency of costs, for display only.")
+    run: RunSettings = Field(default_factory=RunSettings)
+    arrivals: Arrivals
+    attributes: dict[Name, AttributeSpec] = Field(
+        default_factory=dict, description="Case attributes drawn at arrival."
+    )
+    resources: dict[Name, Resource] = Field(default_factory=dict)
+    activities: Annotated[dict[Name, Activity], Field(min_length=1)]
+    gateways: dict[Name, Gateway] = Field(default_factory=dict)
+    flow: dict[Name, FlowTargets]
+    kpis: dict[Name, CustomKpi] = Field(
+        default_factory=dict, description="Custom KPIs, reported beside the standard ones."
+    )
+
+    # Where the model came from and where each field sits in it (for error messages).
+    _file: str | None = PrivateAttr(default=None)
+    _positions: dict[tuple[Any, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
+
+    @field_validator("attributes")
+    @classmethod
+    def _categorical_sums_to_one(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, spec in value.items():
+            if isinstance(spec, dict):
+                total = sum(spec.values())
+                if abs(total - 1.0) > 1e-9:
+                    raise ValueError(
+                        f"attribute '{name}': expected probabilities summing to 1, got {total:g}"
+                    )
+        return value
+
+    @property
+    def file(self) -> str | None:
+        """The file the model was loaded from, if any."""
+        return self._file
+
+    def position(self, *path: Any) -> tuple[int, int] | None:
+        """(line, column) of a field in the source file, or of its nearest ancestor."""
+        for end in range(len(path), -1, -1):
+            pos = self._positions.get(tuple(path[:end]))
+            if pos is not None:
+                return pos
+        return None

@@ -1,0 +1,93 @@
+"""Time units and durations written with a unit (``90s``, ``30min``, ``2h``, ``1.5d``).
+
+A model declares a ``time_unit``; bare numbers are in that unit, strings carry
+their own. Everything inside the engine is a float in the model's time unit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+__all__ = ["SECONDS_PER", "TimeUnit", "format_duration", "parse_duration", "to_hours"]
+
+TimeUnit = Literal["seconds", "minutes", "hours", "days"]
+
+#: Length of each model time unit in seconds.
+SECONDS_PER: dict[str, float] = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0}
+
+# Suffixes accepted in duration strings, in seconds. "m" is left out on purpose:
+# minutes or months? A user writes "min".
+_SUFFIX_SECONDS: dict[str, float] = {
+    "s": 1.0,
+    "sec": 1.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 7 * 86400.0,
+}
+_DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-z]+)\s*$")
+
+EXPECTED_DURATION = "a number or a duration such as '90s', '30min', '2h', '1.5d'"
+
+
+def parse_duration(value: object, time_unit: str) -> float:
+    """Convert a number or a duration string into the model's ``time_unit``.
+
+    Parameters
+    ----------
+    value : float, int or str
+        A bare number (already in ``time_unit``) or a string such as ``"30min"``.
+    time_unit : {"seconds", "minutes", "hours", "days"}
+        The model's time unit.
+
+    Raises
+    ------
+    ValueError
+        With a message saying what was expected and what was found.
+
+    Examples
+    --------
+    >>> parse_duration("2h", "minutes")
+    120.0
+    >>> parse_duration(90, "seconds")
+    90.0
+    >>> parse_duration("1.5d", "hours")
+    36.0
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected {EXPECTED_DURATION}, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION_RE.match(value)
+        if m and m.group(2) in _SUFFIX_SECONDS:
+            return float(m.group(1)) * _SUFFIX_SECONDS[m.group(2)] / SECONDS_PER[time_unit]
+        try:  # a number written as a string, e.g. "12"
+            return float(value)
+        except ValueError:
+            pass
+    raise ValueError(f"expected {EXPECTED_DURATION}, got {value!r}")
+
+
+def to_hours(amount: float, time_unit: str) -> float:
+    """Convert an amount of model time into hours (for costs per hour and rates per hour).
+
+    Examples
+    --------
+    >>> to_hours(90, "minutes")
+    1.5
+    """
+    return amount * SECONDS_PER[time_unit] / 3600.0
+
+
+def format_duration(amount: float, time_unit: str) -> str:
+    """A short human-readable rendering, e.g. ``"12.3 min"``.
+
+    Examples
+    --------
+    >>> format_duration(12.345, "minutes")
+    '12.3 min'
+    """
+    short = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d"}[time_unit]
+    return f"{amount:.3g} {short}" if abs(amount) < 100 else f"{amount:,.0f} {short}"
