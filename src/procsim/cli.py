@@ -1,0 +1,183 @@
+"""The ``procsim`` command: parse arguments, call the library, render. Nothing else lives here.
+
+Exit codes: 0 success; 2 bad input (model, file or arguments); 1 failed checks (reserved).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from procsim import __version__
+from procsim.errors import ModelError, ProcsimError
+from procsim.model import load_model, offered_load
+from procsim.model.schema import Model
+from procsim.units import parse_duration
+
+EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="procsim",
+    help="Simulate business processes written in YAML and report KPIs with confidence intervals.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"procsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Simulate business processes written in YAML and report KPIs with confidence intervals."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _load(path: Path) -> Model:
+    try:
+        return load_model(path)
+    except ModelError as err:
+        raise _fail(str(err)) from None
+
+
+def _parse_warmup(value: str | None, time_unit: str) -> int | float | str | None:
+    if value is None or value == "auto":
+        return value
+    if value.isdigit():
+        return int(value)
+    try:
+        return parse_duration(value, time_unit)
+    except ValueError:
+        raise _fail(
+            f"error: --warmup: expected a number of cases, a duration such as '2d', or 'auto', "
+            f"got {value!r}"
+        ) from None
+
+
+@app.command()
+def run(
+    model_file: Annotated[Path, typer.Argument(metavar="MODEL.yaml", help="The process model.")],
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", min=1, help="Replications (default: "
+                                 "the model's run.replications).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the model's; "
+                                             "drawn and printed when it has none).")] = None,
+    cases: Annotated[int | None, typer.Option(min=1, help="Arrivals per replication.")] = None,
+    duration: Annotated[str | None, typer.Option(
+        help="Length of the arrival period instead of --cases, e.g. 20d.")] = None,
+    warmup: Annotated[str | None, typer.Option(
+        help="Cases to drop (a number), a duration such as 2d, or auto (MSER-5).")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes (default: all cores). Results do not "
+        "depend on it.")] = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", metavar="OUT.json", help="Write the results as JSON.")] = None,
+    events_out: Annotated[Path | None, typer.Option(
+        "--events", metavar="OUT.csv", help="Write the activity-instance log as CSV.")] = None,
+    allow_unstable: Annotated[bool, typer.Option(
+        help="Run even when a pool's offered load reaches its capacity.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no table.")] = False,
+) -> None:
+    """Run a model and print its KPIs with 95 % confidence intervals."""
+    from procsim.output import write_events_csv, write_json
+    from procsim.simulate import simulate
+
+    if cases is not None and duration is not None:
+        raise _fail("error: give either --cases or --duration, not both")
+    model = _load(model_file)
+    duration_value: float | None = None
+    if duration is not None:
+        try:
+            duration_value = parse_duration(duration, model.time_unit)
+        except ValueError as exc:
+            raise _fail(f"error: --duration: {exc}") from None
+    for out in (json_out, events_out):
+        if out is not None and not (out.parent if str(out.parent) else Path(".")).is_dir():
+            raise _fail(f"error: cannot write {out}: directory {out.parent} does not exist")
+    seed_given = seed is not None or model.run.seed is not None
+    try:
+        result = simulate(
+            model, replications=replications, seed=seed, cases=cases, duration=duration_value,
+            warmup=_parse_warmup(warmup, model.time_unit), jobs=jobs,
+            allow_unstable=allow_unstable, keep_records=events_out is not None,
+        )
+    except ProcsimError as err:
+        raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
+    if not seed_given:
+        typer.echo(f"seed: {result.seed} (drawn; pass --seed {result.seed} to repeat this run)",
+                   err=True)
+    if not quiet:
+        typer.echo(result.summary())
+    try:
+        if json_out is not None:
+            write_json(result, json_out)
+            typer.echo(f"wrote {json_out}", err=True)
+        if events_out is not None:
+            write_events_csv(result, events_out)
+            typer.echo(f"wrote {events_out}", err=True)
+    except OSError as exc:
+        raise _fail(f"error: cannot write output: {exc}") from None
+
+
+@app.command()
+def validate(
+    model_files: Annotated[list[Path], typer.Argument(metavar="MODEL.yaml...",
+                                                      help="Models to check.")],
+) -> None:
+    """Check models without running them: schema, names, flow graph and stability."""
+    failed = False
+    for path in model_files:
+        try:
+            model = load_model(path)
+        except ModelError as err:
+            typer.echo(str(err), err=True)
+            failed = True
+            continue
+        loads = offered_load(model)
+        typer.echo(f"{path}: ok: {model.name} ({len(model.activities)} activities, "
+                   f"{len(model.resources)} pools)")
+        for name, load in loads.items():
+            status = "UNSTABLE" if load.utilization >= 1 else "ok"
+            typer.echo(f"  {name:<20} capacity {load.capacity:>3}  expected utilisation "
+                       f"{load.utilization:6.1%}  {status}")
+        if any(load.utilization >= 1 for load in loads.values()):
+            typer.echo(f"{path}: error: offered load reaches capacity; `procsim run` refuses it "
+                       "unless --allow-unstable", err=True)
+            failed = True
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of model files (for editor completion and checks)."""
+    data: dict[str, Any] = Model.model_json_schema()
+    data = {"$schema": "https://json-schema.org/draft/2020-12/schema", **data,
+            "title": "procsim model"}
+    typer.echo(json.dumps(data, indent=2))
+
+
+def main() -> None:
+    """Entry point of the ``procsim`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        typer.echo("interrupted; no output files were written", err=True)
+        sys.exit(130)
