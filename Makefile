@@ -18,10 +18,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# The main job: validate and run every bundled example, writing JSON results to out/.
 demo: $(VENV)/.installed
+	@mkdir -p out
+	$(BIN)/procsim validate models/*.yaml
 	@for m in models/*.yaml; do \
-	  echo "== $$m"; \
-	  $(BIN)/procsim run $$m --replications 10 || exit $$?; \
+	  echo; echo "== $$m"; \
+	  $(BIN)/procsim run $$m --json out/$$(basename $$m .yaml).json || exit $$?; \
 	done
 
 test: $(VENV)/.installed-test

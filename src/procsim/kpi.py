@@ -1,7 +1,10 @@
 """From replication records to KPIs: per-replication values, then estimates across replications.
 
 Per case (after warm-up): cycle time, waiting time (in resource queues), processing
-time (activity durations, delays included) and cost. Per activity: instances, visits
+time (durations of activities done by a resource), delay time (durations of activities
+without a resource, such as waiting for the customer) and cost. On a flow without
+parallel branches, cycle time = waiting + processing + delay; with parallel branches the
+three are summed over branches and may exceed the cycle time. Per activity: instances, visits
 per case, share of cases, waiting and processing time. Per pool: utilisation and mean
 queue length. System: throughput and work in progress (WIP).
 
@@ -29,6 +32,7 @@ CASE_KPIS: dict[str, str] = {
     "cycle_time": "time",
     "waiting_time": "time",
     "processing_time": "time",
+    "delay_time": "time",
     "cost_per_case": "money",
 }
 PERCENTILES = (50, 90, 95)
@@ -86,10 +90,14 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
     case = record.instance_case
     measured = slice(warmup, n)
     cycle = (record.end - record.arrival)[measured]
+    staffed = pool >= 0
     cases = {
         "cycle_time": cycle,
         "waiting_time": np.bincount(case, weights=wait, minlength=n)[measured],
-        "processing_time": np.bincount(case, weights=proc, minlength=n)[measured],
+        "processing_time": np.bincount(case, weights=np.where(staffed, proc, 0.0),
+                                       minlength=n)[measured],
+        "delay_time": np.bincount(case, weights=np.where(staffed, 0.0, proc),
+                                  minlength=n)[measured],
         "cost_per_case": np.bincount(case, weights=cost, minlength=n)[measured],
     }
 
@@ -320,7 +328,7 @@ class RunResult:
             pct_text = "".join(f"{v:>11.4g}" if v is not None else f"{'':>11}" for v in pct)
             lines.append(f"{name:<22}{k.mean:>12.4g}{f'[{lo:.4g}, {hi:.4g}]':>26}{pct_text}"
                          f"  {k.unit}")
-        lines += ["", f"{'activity':<22}{'visits/case':>12}{'wait':>12}{'process':>12}"
+        lines += ["", f"{'activity':<22}{'visits/case':>12}{'wait':>12}{'duration':>12}"
                       f"{'resource':>14}   (times in {unit})"]
         for name in self.model.activities:
             visits = self.activity(name, "visits_per_case").mean

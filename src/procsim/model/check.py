@@ -7,6 +7,7 @@ from the traffic equations, so that an unstable model is refused before it runs.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ def check_model(model: Model) -> list[Issue]:
         issues.append(Issue(_dotted(path), message, model.file, line, col))
 
     _check_names(model, report)
+    _check_numbers(model, report)
     _check_flow_entries(model, report)
     _check_conditions(model, report)
     _check_kpis(model, report)
@@ -66,9 +68,52 @@ def _check_names(model: Model, report: Any) -> None:
             )
 
 
+#: Largest mean duration accepted, in time units: far beyond any process, and small enough that
+#: the simulation clock (a float) still resolves the durations added to it.
+MAX_MEAN_DURATION = 1e9
+#: Largest pool: an "unlimited" pool is an activity without a resource.
+MAX_CAPACITY = 10**9
+
+
+def _check_numbers(model: Model, report: Any) -> None:
+    """Parameters the schema accepts but the arithmetic cannot use (overflow, zero rate)."""
+    dists: list[tuple[Any, tuple[Any, ...], bool]] = [
+        (model.arrivals.interarrival, ("arrivals", "interarrival"), True)]
+    dists += [(a.duration, ("activities", n, "duration"), True)
+              for n, a in model.activities.items()]
+    dists += [(spec, ("attributes", n), False) for n, spec in model.attributes.items()
+              if not isinstance(spec, dict)]
+    for dist, path, is_duration in dists:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                mean, variance = float(dist.mean), float(dist.variance)
+                dist.sample(np.random.default_rng(0), 4)
+        except (ArithmeticError, ValueError, TypeError, RuntimeWarning):
+            report(f"expected parameters that give a finite mean and variance, got {dist!r} "
+                   "(too extreme to compute)", *path)
+            continue
+        if not (np.isfinite(mean) and np.isfinite(variance)):
+            report(f"expected a finite mean and variance, got mean {mean:g} and variance "
+                   f"{variance:g} for {dist!r}", *path)
+        elif is_duration and mean > MAX_MEAN_DURATION:
+            report(f"expected a mean duration below {MAX_MEAN_DURATION:g} {model.time_unit}, got "
+                   f"{mean:g}", *path)
+    if model.arrivals.interarrival.mean <= 0:
+        report("expected a mean inter-arrival time > 0, got 0 (every case would arrive at "
+               "once, and a run by duration would never end)", "arrivals", "interarrival")
+    for name, resource in model.resources.items():
+        if resource.capacity > MAX_CAPACITY:
+            digits = len(str(resource.capacity))
+            got = str(resource.capacity) if digits <= 20 else f"a number of {digits} digits"
+            report(f"expected a capacity <= {MAX_CAPACITY:,}, got {got}; for a "
+                   "pool that never makes cases wait, leave out the activity's resource",
+                   "resources", name, "capacity")
+
+
 def _check_kpis(model: Model, report: Any) -> None:
     for name, spec in model.kpis.items():
-        if name in ("cycle_time", "waiting_time", "processing_time", "cost_per_case",
+        if name in ("cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case",
                     "throughput_per_hour", "wip"):
             report(f"'{name}' is a standard KPI; choose another name", "kpis", name)
         visits = getattr(spec, "visits", None)
@@ -86,8 +131,9 @@ def _check_flow_entries(model: Model, report: Any) -> None:
             report("'end' cannot have an outgoing flow", "flow", source)
             continue
         if source not in known_sources:
-            report(f"unknown node '{source}'" + close_match_hint(source, known_sources),
-                   "flow", source)
+            hint = close_match_hint(source, known_sources)
+            report(f"unknown node '{source}'" + (hint or "; declare it under activities or "
+                                                 "gateways"), "flow", source)
         kind = flow_kind(targets)
         names: list[tuple[str, tuple[Any, ...]]]
         if kind == "next":
@@ -143,6 +189,9 @@ def _check_conditions(model: Model, report: Any) -> None:
             continue
         defaults = [i for i, b in enumerate(targets) if b.when is None]
         for i, branch in enumerate(targets):
+            if branch.when is not None and not branch.when:
+                report("expected at least one condition; leave out 'when' for the default branch",
+                       "flow", source, i, "when")
             for attribute, raw in (branch.when or {}).items():
                 path = ("flow", source, i, "when", attribute)
                 spec = model.attributes.get(attribute)
@@ -155,6 +204,11 @@ def _check_conditions(model: Model, report: Any) -> None:
                     )
                     continue
                 numeric = not isinstance(spec, dict)
+                if numeric and not _numeric_condition(raw):
+                    report(f"expected a number, a list of numbers or a comparison such as "
+                           f"'> 10000' for numeric attribute '{attribute}', got {_show(raw)}",
+                           *path)
+                    continue
                 try:
                     predicate = parse_condition(attribute, raw, numeric)
                 except ValueError as exc:
@@ -174,6 +228,23 @@ def _check_conditions(model: Model, report: Any) -> None:
         if not defaults and not _exhaustive(model, targets):
             report("expected a default branch without 'when' as the last branch (or conditions "
                    "that cover every value of one categorical attribute)", "flow", source)
+
+
+def _numeric_condition(raw: Any) -> bool:
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v)
+
+    if isinstance(raw, list):
+        return bool(raw) and all(number(v) for v in raw)
+    return isinstance(raw, str) or number(raw)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _exhaustive(model: Model, branches: Any) -> bool:
@@ -212,25 +283,30 @@ def _check_graph(model: Model, report: Any) -> None:
         if name not in reachable and name != "end":
             section = "activities" if name in model.activities else "gateways"
             report(f"'{name}' can never be reached from start", section, name)
-    if "end" not in reachable:
-        report("no path leads from start to end", "flow", "start")
-        return
 
     can_finish = nx.ancestors(live, "end") | {"end"}
-    trapped = [n for n in reachable if n not in can_finish]
+    trapped = live.subgraph(n for n in reachable if n not in can_finish)
     if trapped:
-        loops = [c for c in nx.strongly_connected_components(live.subgraph(trapped))
-                 if len(c) > 1 or live.has_edge(next(iter(c)), next(iter(c)))]
-        for loop in loops:
-            names = sorted(loop)
-            report(f"{', '.join(repr(n) for n in names)} form a loop that can never exit "
-                   "(no branch with a positive probability leaves it)", "flow", names[0])
-        in_loops = set().union(*loops) if loops else set()
-        for name in sorted(set(trapped) - in_loops):
-            report(f"from '{name}' no path leads to end", "flow", name)
+        # Cases get stuck in the closed groups of trapped nodes: those nothing leaves.
+        condensed = nx.condensation(trapped)
+        for c in condensed.nodes:
+            if condensed.out_degree(c):
+                continue
+            names = sorted(condensed.nodes[c]["members"], key=lambda n: _file_order(model, n))
+            if len(names) == 1 and not live.has_edge(names[0], names[0]):
+                report(f"from '{names[0]}' no path leads to end", "flow", names[0])
+                continue
+            loop = (f"'{names[0]}' leads only back to itself, a loop" if len(names) == 1
+                    else f"{', '.join(repr(n) for n in names)} form a loop")
+            report(f"{loop} that can never exit (no branch with a positive probability leaves "
+                   "it)", "flow", names[0])
         return
 
     _check_parallel_pairs(model, live, report)
+
+
+def _file_order(model: Model, name: str) -> tuple[int, int]:
+    return model.position("flow", name) or (10**9, 0)
 
 
 def _check_parallel_pairs(model: Model, g: nx.DiGraph, report: Any) -> None:
@@ -375,6 +451,10 @@ def offered_load(model: Model) -> dict[str, PoolLoad]:
     }
 
 
+def _percent(fraction: float) -> str:
+    return f"{fraction:.0%}" if fraction < 100 else f"{fraction * 100:.3g}%"
+
+
 def check_stability(model: Model) -> dict[str, PoolLoad]:
     """Raise :class:`UnstableModelError` when a pool's offered load reaches its capacity."""
     loads = offered_load(model)
@@ -384,12 +464,12 @@ def check_stability(model: Model) -> dict[str, PoolLoad]:
             line, col = model.position("resources", name, "capacity") or (None, None)
             issues.append(Issue(
                 f"resources.{name}.capacity",
-                f"unstable: offered load {load.offered_load:.3g} busy servers "
-                f"(arrival rate {load.arrival_rate:.4g}/{model.time_unit[:-1]} × "
-                f"{load.work_per_case:.4g} {model.time_unit} of work per case) "
-                f"expected below the capacity {load.capacity}, so utilisation would be "
-                f"{load.utilization:.0%} and the queue would grow without bound; add capacity "
-                f"or pass --allow-unstable",
+                f"pool '{name}' is unstable: expected an offered load below its capacity "
+                f"{load.capacity}, got {load.offered_load:.3g} busy servers (arrival rate "
+                f"{load.arrival_rate:.4g}/{model.time_unit[:-1]} × {load.work_per_case:.4g} "
+                f"{model.time_unit} of work per case), a utilisation of "
+                f"{_percent(load.utilization)}: the queue would grow without bound; add "
+                "capacity or pass --allow-unstable",
                 model.file, line, col,
             ))
     if issues:

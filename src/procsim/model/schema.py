@@ -224,7 +224,7 @@ class ShareKpi(_Spec):
     ``answered_in_30: {share: cycle_time, within: 30min}`` is the classic SLA KPI.
     """
 
-    share: Literal["cycle_time", "waiting_time", "processing_time", "cost_per_case"]
+    share: Literal["cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case"]
     within: Annotated[Duration, Field(ge=0)] | None = None
     over: Annotated[Duration, Field(ge=0)] | None = None
     description: str = ""
