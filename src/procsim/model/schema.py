@@ -50,25 +50,26 @@ class _Spec(BaseModel):
 
 
 def _warmup_tag(value: Any) -> str:
+    # A bare number counts cases, as on the command line; a duration needs its unit ("2d").
     if isinstance(value, bool):
-        return "duration"  # let the duration validator reject it with a clear message
-    if isinstance(value, int):
-        return "cases"
+        return "warmup:duration"  # let the duration validator reject it with a clear message
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        return "warmup:cases"
     if value == "auto":
-        return "auto"
-    return "duration"
+        return "warmup:auto"
+    return "warmup:duration"
 
 
 Warmup = Annotated[
-    Annotated[int, Field(ge=0), Tag("cases")]
-    | Annotated[Literal["auto"], Tag("auto")]
-    | Annotated[Duration, Field(ge=0), Tag("duration")],
+    Annotated[int, Field(ge=0), Tag("warmup:cases")]
+    | Annotated[Literal["auto"], Tag("warmup:auto")]
+    | Annotated[Duration, Field(ge=0), Tag("warmup:duration")],
     Discriminator(_warmup_tag),
 ]
 
 
 class RunSettings(_Spec):
-    """How a model is run; each field can be overridden on the command line."""
+    """How a model is run; ``procsim run`` options and ``simulate()`` arguments override these."""
 
     cases: Annotated[int, Field(gt=0)] | None = Field(
         default=None,
@@ -82,7 +83,8 @@ class RunSettings(_Spec):
     warmup: Warmup = Field(
         default=0,
         description="Cases excluded from the KPIs: a number of first cases by arrival, a duration "
-        "(cases arriving before it), or 'auto' (MSER-5 on the cycle-time series).",
+        "with its unit such as '2d' (cases arriving before it), or 'auto' (MSER-5 on the "
+        "cycle-time series).",
     )
     replications: Annotated[int, Field(ge=1)] = Field(default=10)
     seed: Annotated[int, Field(ge=0)] | None = Field(
@@ -181,19 +183,19 @@ class Branch(_Spec):
 
 def _flow_tag(value: Any) -> str:
     if isinstance(value, str):
-        return "next"
+        return "flow:next"
     if isinstance(value, dict):
-        return "choice"
+        return "flow:choice"
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return "conditions"
-    return "parallel"
+        return "flow:conditions"
+    return "flow:parallel"
 
 
 FlowTargets = Annotated[
-    Annotated[Name, Tag("next")]
-    | Annotated[dict[Name, Probability], Tag("choice")]
-    | Annotated[list[Branch], Field(min_length=1), Tag("conditions")]
-    | Annotated[list[Name], Field(min_length=2), Tag("parallel")],
+    Annotated[Name, Tag("flow:next")]
+    | Annotated[dict[Name, Probability], Tag("flow:choice")]
+    | Annotated[list[Branch], Field(min_length=1), Tag("flow:conditions")]
+    | Annotated[list[Name], Field(min_length=2), Tag("flow:parallel")],
     Discriminator(_flow_tag),
     Field(
         description="What follows a node: one node name; a mapping of names to probabilities "
@@ -204,12 +206,16 @@ FlowTargets = Annotated[
 
 
 def _attribute_tag(value: Any) -> str:
-    return "distribution" if isinstance(value, dict) and "dist" in value else "categorical"
+    if isinstance(value, dict) and "dist" in value:
+        return "attribute:distribution"
+    return "attribute:categorical"
 
 
 AttributeSpec = Annotated[
-    Annotated[Distribution, Tag("distribution")]
-    | Annotated[dict[Annotated[str, Field(min_length=1)], Probability], Tag("categorical")],
+    Annotated[Distribution, Tag("attribute:distribution")]
+    | Annotated[
+        dict[Annotated[str, Field(min_length=1)], Probability], Tag("attribute:categorical")
+    ],
     Discriminator(_attribute_tag),
     Field(
         description="A categorical attribute as a mapping of values to probabilities, or a "
@@ -229,6 +235,18 @@ class ShareKpi(_Spec):
     over: Annotated[Duration, Field(ge=0)] | None = None
     description: str = ""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _money_is_not_time(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("share") == "cost_per_case":
+            for key in ("within", "over"):
+                if isinstance(data.get(key), str):
+                    raise ValueError(
+                        f"expected a number (an amount of money) as '{key}' for cost_per_case, "
+                        f"got {data[key]!r}"
+                    )
+        return data
+
     @model_validator(mode="after")
     def _one_threshold(self) -> ShareKpi:
         if (self.within is None) == (self.over is None):
@@ -244,11 +262,12 @@ class VisitKpi(_Spec):
 
 
 def _kpi_tag(value: Any) -> str:
-    return "visits" if isinstance(value, dict) and "visits" in value else "share"
+    return "kpi:visits" if isinstance(value, dict) and "visits" in value else "kpi:share"
 
 
+# Tags are not field names, so they never show up as a path in error messages.
 CustomKpi = Annotated[
-    Annotated[ShareKpi, Tag("share")] | Annotated[VisitKpi, Tag("visits")],
+    Annotated[ShareKpi, Tag("kpi:share")] | Annotated[VisitKpi, Tag("kpi:visits")],
     Discriminator(_kpi_tag),
 ]
 
@@ -301,9 +320,10 @@ class Model(_Spec):
         for name, spec in value.items():
             if isinstance(spec, dict):
                 total = sum(spec.values())
-                if abs(total - 1.0) > 1e-9:
+                if abs(total - 1.0) > 1e-6:
                     raise ValueError(
-                        f"attribute '{name}': expected probabilities summing to 1, got {total:g}"
+                        f"attribute '{name}': expected probabilities summing to 1, "
+                        f"got {total:.10g}"
                     )
         return value
 
