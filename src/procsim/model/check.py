@@ -32,12 +32,12 @@ def check_model(model: Model) -> list[Issue]:
         issues.append(Issue(_dotted(path), message, model.file, line, col))
 
     _check_names(model, report)
-    _check_numbers(model, report)
     _check_flow_entries(model, report)
     _check_conditions(model, report)
     _check_kpis(model, report)
-    if not issues:
+    if not issues:  # the graph needs every name resolved
         _check_graph(model, report)
+    _check_numbers(model, report)
     return issues
 
 
@@ -73,6 +73,8 @@ def _check_names(model: Model, report: Any) -> None:
 MAX_MEAN_DURATION = 1e9
 #: Largest pool: an "unlimited" pool is an activity without a resource.
 MAX_CAPACITY = 10**9
+#: Largest cost per execution or per hour: sums over many cases must stay finite.
+MAX_COST = 1e12
 
 
 def _check_numbers(model: Model, report: Any) -> None:
@@ -102,6 +104,12 @@ def _check_numbers(model: Model, report: Any) -> None:
     if model.arrivals.interarrival.mean <= 0:
         report("expected a mean inter-arrival time > 0, got 0 (every case would arrive at "
                "once, and a run by duration would never end)", "arrivals", "interarrival")
+    costs = [(a.cost, ("activities", n, "cost")) for n, a in model.activities.items()]
+    costs += [(r.cost_per_hour, ("resources", n, "cost_per_hour"))
+              for n, r in model.resources.items()]
+    for cost, path in costs:
+        if not cost <= MAX_COST:  # also catches inf and nan
+            report(f"expected a cost below {MAX_COST:g}, got {cost:g}", *path)
     for name, resource in model.resources.items():
         if resource.capacity > MAX_CAPACITY:
             digits = len(str(resource.capacity))
@@ -164,7 +172,7 @@ def _check_flow_entries(model: Model, report: Any) -> None:
         if kind == "choice":
             total = sum(targets.values())
             if abs(total - 1.0) > _PROBABILITY_TOLERANCE:
-                report(f"expected probabilities summing to 1, got {total:g}", "flow", source)
+                report(f"expected probabilities summing to 1, got {total:.10g}", "flow", source)
         if kind in ("choice", "parallel", "conditions"):
             seen: set[str] = set()
             listed = (targets if kind != "conditions" else [b.to for b in targets])
@@ -205,8 +213,8 @@ def _check_conditions(model: Model, report: Any) -> None:
                     continue
                 numeric = not isinstance(spec, dict)
                 if numeric and not _numeric_condition(raw):
-                    report(f"expected a number, a list of numbers or a comparison such as "
-                           f"'> 10000' for numeric attribute '{attribute}', got {_show(raw)}",
+                    report(f"expected a comparison such as '> 10000', a number or a list of "
+                           f"numbers for numeric attribute '{attribute}', got {_show(raw)}",
                            *path)
                     continue
                 try:
@@ -333,7 +341,8 @@ def _check_parallel_pairs(model: Model, g: nx.DiGraph, report: Any) -> None:
         branches = g.out_degree(split)
         if g.in_degree(meet) != branches:
             report(f"parallel join '{meet}' expected {branches} incoming flows (one per branch of "
-                   f"'{split}'), got {g.in_degree(meet)}", "flow", split)
+                   f"'{split}'), got {g.in_degree(meet)}; merge alternative paths inside a "
+                   "branch with an exclusive gateway first", "flow", split)
         matched[meet] = split
     for join in sorted(joins - set(matched)):
         report(f"parallel join '{join}' does not close a parallel split, so a case would wait "

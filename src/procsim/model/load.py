@@ -6,8 +6,10 @@ Every problem is collected and raised at once as one :class:`~procsim.errors.Mod
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from procsim.errors import Issue, ModelError, close_match_hint
@@ -38,14 +40,21 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     """
     file = os.fspath(path)
     try:
-        with open(file, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(file, "rb") as fh:
+            raw = fh.read()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line, col = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        message = (f"expected UTF-8 text, got the byte 0x{raw[exc.start]:02x}; save the file "
+                   "as UTF-8")
+        raise ModelError([Issue("", message, file, line, col)], file) from None
     except FileNotFoundError:
         raise ModelError([Issue("", "no such file", file)], file) from None
     except IsADirectoryError:
         issue = Issue("", "expected a model file, got a directory", file)
         raise ModelError([issue], file) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ModelError([Issue("", f"cannot read the file: {exc}", file)], file) from None
     return parse_model(text, file=file)
 
@@ -75,11 +84,17 @@ def model_from_data(
     time_unit = data.get("time_unit", "minutes")
     if time_unit not in ("seconds", "minutes", "hours", "days"):
         time_unit = "minutes"  # the schema reports the bad unit itself
+    schema_issues: list[Issue] = []
+    model: Model | None = None
     try:
         model = Model.model_validate(data, context={"time_unit": time_unit})
     except ValidationError as exc:
-        issues.extend(_issue_from_pydantic(err, data, positions, file) for err in exc.errors())
-        raise ModelError(issues, file) from None
+        schema_issues = _issues_from_pydantic(exc.errors(), data, positions, file)
+    # Pydantic's lax numbers take true/false as 1/0; in a model file that is always a mistake.
+    reported = {i.path for i in schema_issues}
+    schema_issues += [i for i in _boolean_issues(data, positions, file) if i.path not in reported]
+    if schema_issues or model is None:
+        raise ModelError([*issues, *schema_issues], file)
 
     model._file = file
     model._positions = dict(positions.values)
@@ -92,19 +107,31 @@ def model_from_data(
 # --- pydantic errors → issues -------------------------------------------------------------------
 
 
-def _field_vocabulary() -> list[str]:
-    """Every field name of the format, for 'did you mean' hints on unknown fields."""
+def _field_names(cls: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in cls.model_fields.items()]
+
+
+def _fields_at(loc: tuple[Any, ...], data: Any, path: tuple[Any, ...]) -> tuple[str, list[str]]:
+    """What holds an unknown field at ``loc`` ("" or a distribution's name) and its fields."""
     from procsim import dists
     from procsim.model import schema
 
-    names: set[str] = set()
-    classes: list[type[BaseModel]] = [
-        schema.Model, schema.RunSettings, schema.Arrivals, schema.Resource, schema.Activity,
-        schema.Gateway, schema.Branch, *dists.DISTRIBUTIONS.values(),
-    ]
-    for cls in classes:
-        names.update(cls.model_fields)
-    return sorted(names)
+    parent = _get(data, path[:-1]) if path else None
+    if isinstance(parent, dict) and isinstance(parent.get("dist"), str) \
+            and parent["dist"] in dists.DISTRIBUTIONS:
+        tag = str(parent["dist"])
+        fields = [f for f in _field_names(dists.DISTRIBUTIONS[tag]) if f != "dist"]
+        return tag, fields
+    section = loc[0] if len(loc) > 1 else None
+    classes: dict[str | None, type[BaseModel]] = {
+        None: schema.Model, "run": schema.RunSettings, "arrivals": schema.Arrivals,
+        "resources": schema.Resource, "activities": schema.Activity,
+        "gateways": schema.Gateway, "flow": schema.Branch,
+    }
+    cls = classes.get(section, schema.Model)
+    if section == "kpis":
+        cls = schema.VisitKpi if "visits" in map(_tag, loc) else schema.ShareKpi
+    return "", _field_names(cls)
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -130,7 +157,14 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[tuple[Any, ...], tuple[
 def _show(value: Any) -> str:
     if value is None:
         return "nothing"
-    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, dict | list):  # as the user wrote it: {a: 1}, [x, y]
+        try:
+            text = yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False)
+            text = text.strip().removesuffix("...").strip()
+        except (yaml.YAMLError, RecursionError):  # other objects, or absurdly deep nesting
+            text = "a mapping" if isinstance(value, dict) else "a list"
+    else:
+        text = repr(value) if isinstance(value, str) else str(value)
     if isinstance(value, bool):
         text = str(value).lower()
     return text if len(text) <= 60 else text[:57] + "..."
@@ -146,20 +180,126 @@ _BOUNDS = {
 }
 
 
+_TYPE_KINDS = {
+    "string_type", "int_type", "int_parsing", "float_type", "float_parsing", "bool_type",
+    "list_type", "dict_type", "model_type", "model_attributes_type", "literal_error",
+    "int_from_float", "bool_parsing",
+}
+_CONDITION = "a value, a list of values, or a comparison such as '> 10000'"
+_UNIT_ALIASES = {
+    "m": "min", "mins": "min", "minute": "min", "minutes": "min", "hr": "h", "hrs": "h",
+    "hour": "h", "hours": "h", "day": "d", "days": "d", "secs": "s", "second": "s",
+    "seconds": "s", "week": "w", "weeks": "w", "wk": "w",
+}
+_DURATION_WITH_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]+)\s*$")
+
+
+def _issues_from_pydantic(
+    errors: list[Any], data: dict[str, Any], positions: Positions, file: str | None
+) -> list[Issue]:
+    """Turn pydantic's errors into issues, one per problem.
+
+    An untagged union (the value of a ``when`` condition) gives one error per alternative:
+    those are merged into one, or dropped when an error inside the value explains it.
+    """
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for err in errors:
+        path, rest = _data_path(tuple(err["loc"]), data)
+        key = path + rest if err["type"] == "missing" else path
+        groups.setdefault(key, []).append(err)
+
+    issues: list[Issue] = []
+    suggested: set[tuple[tuple[Any, ...], str]] = set()  # (mapping path, field) hinted at
+    for key, errs in groups.items():
+        alternatives = len(errs) > 1 and all(e["type"] in _TYPE_KINDS for e in errs)
+        if alternatives:
+            deeper = any(k[: len(key)] == key and len(k) > len(key) for k in groups)
+            if deeper:
+                continue  # the errors inside the value say what is wrong
+            issues.append(_merged_issue(key, errs, data, positions, file))
+            continue
+        for err in errs:
+            issue = _issue_from_pydantic(err, data, positions, file)
+            hint = re.search(r"\(did you mean '([^']+)'\?\)", issue.message)
+            if err["type"] == "extra_forbidden" and hint:
+                suggested.add((key[:-1], hint.group(1)))
+            issues.append(issue)
+    # "unknown field 'capasity' (did you mean 'capacity'?)" already says 'capacity' is missing.
+    return [
+        i for i in issues
+        if not (i.message.startswith("missing required field '")
+                and _missing_key(i) in suggested)
+    ]
+
+
+def _missing_key(issue: Issue) -> tuple[tuple[Any, ...], str]:
+    name = issue.message.split("'")[1]
+    # The path of a missing field ends with the field; the mapping is what precedes it.
+    path = tuple(_undotted(issue.path))
+    return (path[:-1] if path and path[-1] == name else path), name
+
+
+def _undotted(dotted: str) -> list[Any]:
+    parts: list[Any] = []
+    for piece in re.findall(r"[^.\[\]]+|\[\d+\]", dotted):
+        parts.append(int(piece[1:-1]) if piece.startswith("[") else piece)
+    return parts
+
+
+def _merged_issue(
+    path: tuple[Any, ...], errs: list[Any], data: Any, positions: Positions, file: str | None
+) -> Issue:
+    value = errs[0].get("input")
+    if len(path) >= 2 and path[-2] == "when":
+        expected = _CONDITION
+    elif len(path) >= 3 and path[-3] == "when":
+        expected = "a value (a text or a number)"
+    else:
+        fragments: list[str] = []
+        for err in errs:
+            text = _issue_from_pydantic(err, data, positions, file).message
+            fragment = text.removeprefix("expected ").rsplit(", got ", 1)[0]
+            if fragment not in fragments:
+                fragments.append(fragment)
+        expected = " or ".join(fragments)
+    line, col = positions.of(path) or (None, None)
+    return Issue(_dotted(path), f"expected {expected}, got {_show(value)}", file, line, col)
+
+
+def _tag(part: Any) -> str:
+    """A union tag in a pydantic location without its prefix: 'flow:parallel' -> 'parallel'."""
+    return str(part).rpartition(":")[2]
+
+
+def _is_distribution(loc: tuple[Any, ...]) -> bool:
+    """Does ``loc`` name a field whose value is a distribution?"""
+    if loc[:1] == ("arrivals",) and loc[-1:] == ("interarrival",):
+        return True
+    if loc[:1] == ("activities",) and len(loc) == 3 and loc[2] == "duration":
+        return True
+    return loc[:1] == ("attributes",) and _tag(loc[-1]) == "distribution"
+
+
 def _issue_from_pydantic(
     err: Any, data: dict[str, Any], positions: Positions, file: str | None
 ) -> Issue:
     kind: str = err["type"]
     ctx: dict[str, Any] = err.get("ctx") or {}
     value = err.get("input")
-    path, rest = _data_path(tuple(err["loc"]), data)
+    loc = tuple(err["loc"])
+    path, rest = _data_path(loc, data)
     at_key = False
 
     if kind == "missing":
         message = f"missing required field '{rest[0]}'" if rest else "missing required value"
     elif kind == "extra_forbidden":
         unknown = path[-1] if path else "?"
-        message = f"unknown field '{unknown}'" + close_match_hint(str(unknown), _field_vocabulary())
+        owner, fields = _fields_at(loc, data, path)
+        hint = close_match_hint(str(unknown), fields)
+        message = f"unknown field '{unknown}'" + hint
+        if not hint:
+            message += (f" ({owner} takes {', '.join(fields)})" if owner
+                        else f"; expected one of {', '.join(fields)}")
         path, at_key = (*path[:-1], unknown), True
     elif kind == "union_tag_invalid":
         from procsim.dists import DISTRIBUTIONS
@@ -173,18 +313,41 @@ def _issue_from_pydantic(
             path = (*path, "dist")
     elif kind == "union_tag_not_found":
         message = f"missing required field '{ctx.get('discriminator', 'dist').strip(chr(39))}'"
+    elif kind in ("dict_type", "model_type", "model_attributes_type") and _is_distribution(loc):
+        message = ("expected a distribution such as {dist: exponential, mean: 5}, "
+                   f"got {_show(value)}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            message += f"; for a constant write {{dist: fixed, value: {_show(value)}}}"
+    elif kind == "dict_type" and loc[:1] == ("attributes",) and _tag(loc[-1]) == "categorical":
+        message = ("expected a mapping of values to probabilities or a distribution "
+                   f"(with 'dist'), got {_show(value)}")
+    elif kind == "list_type" and loc[:1] == ("flow",) and _tag(loc[-1]) == "parallel":
+        message = ("expected what follows: a node name, a mapping of node names to "
+                   "probabilities, a list of branches, or a list of node names after a parallel "
+                   f"gateway, got {_show(value)}")
+    elif kind == "string_type" and loc[:1] == ("flow",) and _tag(loc[-2]) == "parallel":
+        message = f"expected a node name, got {_show(value)}"
+        if isinstance(value, dict):
+            message = ("expected a node name, got a mapping; a list of branches with conditions "
+                       "writes every item as {to: name, when: {...}}, the last one without "
+                       "'when'")
     elif kind in _NUMBER_TYPES:
         message = f"expected a number, got {_show(value)}"
+    elif kind == "int_parsing_size":
+        digits = len(str(value)) if isinstance(value, int | str) else 0
+        message = f"expected an integer of a reasonable size, got one of {digits} digits"
     elif kind in _INT_TYPES:
         message = f"expected an integer, got {_show(value)}"
     elif kind in _BOUNDS:
         key, op = _BOUNDS[kind]
         message = f"expected a number {op} {ctx.get(key)}, got {_show(value)}"
     elif kind == "literal_error":
-        message = f"expected {ctx.get('expected')}, got {_show(value)}"
-        if isinstance(value, str):
-            expected = str(ctx.get("expected", "")).replace(" or ", ",")
-            options = [o.strip(" '") for o in expected.split(",")]
+        expected = str(ctx.get("expected", ""))
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
+        message = f"expected {expected}, got {_show(value)}"
+        if str(value) in options:  # procsim: '1'
+            message += " (a number, not a text)"
+        elif isinstance(value, str):
             message += close_match_hint(value, [o for o in options if o])
     elif kind == "string_pattern_mismatch":
         message = (
@@ -199,17 +362,83 @@ def _issue_from_pydantic(
         message = f"expected a text, got {_show(value)}"
     elif kind == "bool_type":
         message = f"expected true or false, got {_show(value)}"
+    elif kind == "string_too_short":
+        message = f"expected a non-empty text, got {_show(value)}"
     elif kind == "too_short":
         message = (f"expected at least {ctx.get('min_length')} item(s), "
                    f"got {ctx.get('actual_length')}")
     elif kind == "value_error":
         message = str(err["msg"]).removeprefix("Value error, ")
+        if not isinstance(value, str) and message.endswith(f"got {value!r}"):
+            message = message.removesuffix(repr(value)) + _show(value)
+        path, message = _refine_value_error(loc, path, value, message)
     else:
         message = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {_show(value)}"
 
     line, col = positions.of(path, key=at_key) or (None, None)
     return Issue(_dotted(path + rest if kind == "missing" and not rest else path), message,
                  file, line, col)
+
+
+def _refine_value_error(
+    loc: tuple[Any, ...], path: tuple[Any, ...], value: Any, message: str
+) -> tuple[tuple[Any, ...], str]:
+    """Sharpen the messages of the schema's own validators (path, message)."""
+    from procsim.units import _SUFFIX_SECONDS
+
+    advice = ""
+    unit = _DURATION_WITH_UNIT.match(value) if isinstance(value, str) else None
+    if unit and (message.startswith("expected a number or a duration")
+                 or loc[:2] == ("run", "warmup")):
+        amount, suffix = unit.groups()
+        units = ", ".join(_SUFFIX_SECONDS)
+        better = suffix.lower() if suffix.lower() in _SUFFIX_SECONDS else _UNIT_ALIASES.get(
+            suffix.lower())
+        if better:
+            advice = f"; write '{amount}{better}' (units: {units})"
+        else:
+            advice = f"; unknown unit '{suffix}' (units: {units})"
+    if loc[:2] == ("run", "warmup"):
+        message = ("expected a number of cases, a duration such as '2h', or 'auto', "
+                   f"got {_show(value)}")
+        if isinstance(value, str) and not advice:
+            message += close_match_hint(value, ["auto"])
+        return ("run", "warmup"), message + advice
+    m = re.match(r"attribute '([^']+)': (.*)$", message)
+    if path == ("attributes",) and m:
+        return ("attributes", m.group(1)), m.group(2)
+    return path, message + advice
+
+
+_INTEGER_FIELDS = {"capacity", "cases", "replications", "seed", "max_activity_instances", "k"}
+
+
+def _boolean_issues(data: Any, positions: Positions, file: str | None) -> list[Issue]:
+    """true/false where a number is expected (conditions in ``when`` may test booleans)."""
+    issues: list[Issue] = []
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(node, bool):
+            if path == ("procsim",):
+                expected = "1"
+            elif path and path[-1] in _INTEGER_FIELDS:
+                expected = "an integer"
+            else:
+                expected = "a number"
+            line, col = positions.of(path) or (None, None)
+            issues.append(Issue(_dotted(path), f"expected {expected}, got {_show(node)}",
+                                file, line, col))
+        elif isinstance(node, dict):
+            if path[:1] == ("flow",) and path[-1:] == ("when",):
+                return
+            for k, v in node.items():
+                walk(v, (*path, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i))
+
+    walk(data, ())
+    return issues
 
 
 def _get(data: Any, path: tuple[Any, ...]) -> Any:

@@ -1,0 +1,883 @@
+"""Errors a model author sees: one bad YAML file per kind of mistake.
+
+Each test writes a small model into ``tmp_path``, loads it, and checks the file, the line
+(and column), the dotted path and the message of every issue. No bad input may end in a
+Python traceback: anything but a :class:`procsim.ModelError` is a bug.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import procsim
+from procsim import ModelError, UnstableModelError, load_model
+from procsim.errors import Issue
+
+BASE = """\
+procsim: 1
+name: Claims
+arrivals:
+  interarrival: {dist: exponential, mean: 10}
+resources:
+  clerk: {capacity: 2}
+activities:
+  triage:
+    resource: clerk
+    duration: {dist: exponential, mean: 6}
+  approve:
+    resource: clerk
+    duration: {dist: fixed, value: 3}
+flow:
+  start: triage
+  triage: approve
+  approve: end
+"""
+
+PARALLEL = """\
+procsim: 1
+name: Parallel
+arrivals:
+  interarrival: {dist: exponential, mean: 10}
+activities:
+  check_id: {duration: {dist: fixed, value: 1}}
+  check_credit: {duration: {dist: fixed, value: 2}}
+gateways:
+  split: {type: parallel}
+  join: {type: parallel}
+flow:
+  start: split
+  split: [check_id, check_credit]
+  check_id: join
+  check_credit: join
+  join: end
+"""
+
+CONDITIONS = """\
+procsim: 1
+name: Conditions
+arrivals:
+  interarrival: {dist: exponential, mean: 10}
+attributes:
+  tier: {gold: 0.2, silver: 0.8}
+  amount: {dist: lognormal, mean: 5000, sd: 2000}
+activities:
+  fast: {duration: {dist: fixed, value: 1}}
+  slow: {duration: {dist: fixed, value: 5}}
+gateways:
+  route: {type: exclusive}
+flow:
+  start: route
+  route:
+    - {to: fast, when: {tier: gold}}
+    - {to: slow}
+  fast: end
+  slow: end
+"""
+
+
+def edit(text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` (which must occur exactly once) replaced by ``new``."""
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+    return text.replace(old, new)
+
+
+def where(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
+    """1-based (line, column) of the ``occurrence``-th ``needle`` in ``text``."""
+    at = -1
+    for _ in range(occurrence):
+        at = text.index(needle, at + 1)
+    before = text[:at]
+    return before.count("\n") + 1, at - (before.rfind("\n") + 1) + 1
+
+
+def errors(tmp_path: Path, text: str, name: str = "model.yaml") -> tuple[ModelError, str]:
+    """Load ``text`` from a file and return the ModelError it raises (and the file name)."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ModelError) as info:
+        load_model(path)
+    err = info.value
+    assert err.file == str(path)
+    for issue in err.issues:
+        assert issue.file == str(path)
+        assert issue.message and "Traceback" not in issue.message
+    return err, str(path)
+
+
+def only(tmp_path: Path, text: str) -> Issue:
+    """The single issue of a model with one mistake."""
+    err, file = errors(tmp_path, text)
+    assert len(err.issues) == 1, str(err)
+    assert str(err).endswith(f"\n1 error in {file}")
+    return err.issues[0]
+
+
+def test_the_base_models_are_valid(tmp_path: Path) -> None:
+    for i, text in enumerate((BASE, PARALLEL, CONDITIONS)):
+        path = tmp_path / f"m{i}.yaml"
+        path.write_text(text)
+        assert load_model(path).file == str(path)
+
+
+# --- malformed YAML -----------------------------------------------------------------------------
+
+
+def test_unclosed_bracket_points_at_the_parser_line_and_names_the_bracket(tmp_path: Path) -> None:
+    text = edit(BASE, "  start: triage\n", "  start: [triage\n")
+    issue = only(tmp_path, text)
+    # The parser notices on the next line, at the ':' of 'triage: approve'.
+    assert (issue.line, issue.column) == where(text, ": approve")
+    assert issue.path == ""
+    line, col = where(text, "[triage")
+    assert issue.message == (f"invalid YAML: the '[' at line {line}, column {col} is not closed: "
+                             "expected ',' or ']', but got ':'")
+
+
+def test_bad_indentation(tmp_path: Path) -> None:
+    text = edit(BASE, "    resource: clerk\n    duration: {dist: exponential",
+                "   resource: clerk\n    duration: {dist: exponential")
+    issue = only(tmp_path, text)
+    line, _ = where(text, "    duration: {dist: exponential")
+    assert issue.line == line
+    assert issue.message.startswith("invalid YAML: mapping values are not allowed here")
+    assert "indentation" in issue.message
+
+
+def test_dedented_key_in_a_block_mapping(tmp_path: Path) -> None:
+    text = edit(BASE, "  clerk: {capacity: 2}\n", "  clerk: {capacity: 2}\n capacity: 3\n")
+    issue = only(tmp_path, text)
+    assert issue.line == where(text, " capacity: 3")[0]
+    assert issue.message.startswith("invalid YAML:") and "check the indentation" in issue.message
+
+
+def test_tab_indentation(tmp_path: Path) -> None:
+    text = edit(BASE, "  approve: end\n", "\tapprove: end\n")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "\tapprove")
+    assert issue.message.endswith("indent with spaces, not tabs")
+
+
+def test_two_documents(tmp_path: Path) -> None:
+    text = BASE + "---\nname: Other\n"
+    issue = only(tmp_path, text)
+    assert issue.line == where(text, "---")[0]
+    assert "single document" in issue.message and "'---'" in issue.message
+
+
+def test_control_character(tmp_path: Path) -> None:
+    text = edit(BASE, "name: Claims", "name: Cla\x00ims")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "\x00")
+    assert issue.message == ("invalid YAML: unacceptable character #x0000: special characters "
+                             "are not allowed")
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(BASE.replace("Claims", "Caf\xe9").encode("latin-1"))
+    with pytest.raises(ModelError) as info:
+        load_model(path)
+    (issue,) = info.value.issues
+    line, col = where(BASE, "Claims")
+    assert (issue.line, issue.column) == (line, col + 3)
+    assert issue.message == "expected UTF-8 text, got the byte 0xe9; save the file as UTF-8"
+
+
+def test_utf8_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    assert load_model(path).name == "Claims"
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as info:
+        load_model(tmp_path / "nope.yaml")
+    assert str(info.value) == f"{tmp_path / 'nope.yaml'}: error: no such file\n1 error in " \
+                              f"{tmp_path / 'nope.yaml'}"
+    with pytest.raises(ModelError, match="expected a model file, got a directory"):
+        load_model(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_empty_file(tmp_path: Path, text: str) -> None:
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column, issue.path) == (1, 1, "")
+    assert issue.message == "expected a mapping of model fields, got an empty file"
+
+
+@pytest.mark.parametrize(
+    ("text", "got"),
+    [("- a\n- b\n", "[a, b]"), ("just text\n", "'just text'"), ("42\n", "42")],
+)
+def test_top_level_not_a_mapping(tmp_path: Path, text: str, got: str) -> None:
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == (1, 1)
+    assert issue.message == f"expected a mapping of model fields, got {got}"
+
+
+def test_duplicate_key(tmp_path: Path) -> None:
+    text = edit(BASE, "  approve:\n", "  triage:\n    duration: {dist: fixed, value: 1}\n"
+                                     "  approve:\n")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "triage:", 2)
+    assert issue.path == "activities.triage"
+    assert issue.message == f"duplicate key 'triage' (first on line {where(text, 'triage:')[0]})"
+
+
+# --- schema: types, bounds, missing and unknown fields ------------------------------------------
+
+
+def test_wrong_type_string_for_capacity(tmp_path: Path) -> None:
+    text = edit(BASE, "capacity: 2", "capacity: two")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "two")
+    assert issue.path == "resources.clerk.capacity"
+    assert issue.message == "expected an integer, got 'two'"
+
+
+def test_negative_duration_mean(tmp_path: Path) -> None:
+    text = edit(BASE, "mean: 6", "mean: -5")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "-5")
+    assert issue.path == "activities.triage.duration.mean"
+    assert issue.message == "expected a number > 0, got -5"
+
+
+def test_zero_capacity(tmp_path: Path) -> None:
+    text = edit(BASE, "capacity: 2", "capacity: 0")
+    issue = only(tmp_path, text)
+    line, col = where(text, "capacity: 0")
+    assert (issue.line, issue.column) == (line, col + len("capacity: "))
+    assert issue.path == "resources.clerk.capacity"
+    assert issue.message == "expected a number >= 1, got 0"
+
+
+def test_activity_without_duration(tmp_path: Path) -> None:
+    text = edit(BASE, "    duration: {dist: fixed, value: 3}\n", "")
+    issue = only(tmp_path, text)
+    # A block mapping is placed at its key, the entry the message is about.
+    assert (issue.line, issue.column) == where(text, "approve:")
+    assert issue.path == "activities.approve"
+    assert issue.message == "missing required field 'duration'"
+
+
+def test_missing_arrivals(tmp_path: Path) -> None:
+    text = edit(BASE, "arrivals:\n  interarrival: {dist: exponential, mean: 10}\n", "")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column, issue.path) == (1, 1, "")
+    assert issue.message == "missing required field 'arrivals'"
+
+
+def test_unknown_field_with_did_you_mean(tmp_path: Path) -> None:
+    text = edit(BASE, "capacity: 2", "capasity: 2")
+    # The hint says what is missing: no second issue about the missing 'capacity'.
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "capasity")
+    assert issue.path == "resources.clerk.capasity"
+    assert issue.message == "unknown field 'capasity' (did you mean 'capacity'?)"
+
+
+def test_unknown_field_without_close_match_lists_the_fields(tmp_path: Path) -> None:
+    text = edit(BASE, "capacity: 2", "capacity: 2, colour: red")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "colour")
+    assert issue.message == ("unknown field 'colour'; expected one of capacity, cost_per_hour, "
+                             "description")
+
+
+def test_unknown_parameter_of_a_distribution(tmp_path: Path) -> None:
+    text = edit(BASE, "{dist: exponential, mean: 6}", "{dist: exponential, mean: 6, sd: 2}")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "sd: 2")
+    assert issue.path == "activities.triage.duration.sd"
+    assert issue.message == "unknown field 'sd' (exponential takes mean)"
+
+
+def test_unknown_distribution(tmp_path: Path) -> None:
+    text = edit(BASE, "dist: exponential, mean: 6", "dist: expo, mean: 6")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "expo,")
+    assert issue.path == "activities.triage.duration.dist"
+    assert issue.message.startswith("expected a distribution (fixed, uniform, triangular, ")
+    assert issue.message.endswith("got 'expo' (did you mean 'exponential'?)")
+
+
+def test_distribution_given_as_a_number(tmp_path: Path) -> None:
+    text = edit(BASE, "{dist: fixed, value: 3}", "3")
+    issue = only(tmp_path, text)
+    assert issue.path == "activities.approve.duration"
+    assert issue.message == ("expected a distribution such as {dist: exponential, mean: 5}, "
+                             "got 3; for a constant write {dist: fixed, value: 3}")
+
+
+@pytest.mark.parametrize(
+    ("written", "advice"),
+    [
+        ("5m", "write '5min'"),
+        ("30 minutes", "write '30min'"),
+        ("2 hours", "write '2h'"),
+        ("2H", "write '2h'"),
+        ("3 fortnights", "unknown unit 'fortnights'"),
+    ],
+)
+def test_duration_with_a_bad_unit(tmp_path: Path, written: str, advice: str) -> None:
+    text = edit(BASE, "mean: 6", f"mean: {written}")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, written)
+    assert issue.path == "activities.triage.duration.mean"
+    assert issue.message == (
+        f"expected a number or a duration such as '90s', '30min', '2h', '1.5d', got "
+        f"'{written}'; {advice} (units: s, sec, min, h, d, w)"
+    )
+
+
+@pytest.mark.parametrize(("written", "minutes"), [("30min", 30), ("90s", 1.5), ("2h", 120),
+                                                  ("30 min", 30), ("1.5d", 2160)])
+def test_durations_with_a_unit_are_accepted(tmp_path: Path, written: str,
+                                            minutes: float) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(edit(BASE, "{dist: fixed, value: 3}", f"{{dist: fixed, value: {written}}}"))
+    assert load_model(path).activities["approve"].duration.mean == pytest.approx(minutes)
+
+
+def test_invalid_time_unit(tmp_path: Path) -> None:
+    text = edit(BASE, "name: Claims\n", "name: Claims\ntime_unit: minute\n")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "minute\n")
+    assert issue.path == "time_unit"
+    assert issue.message == ("expected 'seconds', 'minutes', 'hours' or 'days', got 'minute' "
+                             "(did you mean 'minutes'?)")
+
+
+def test_cases_and_duration_both_given(tmp_path: Path) -> None:
+    text = edit(BASE, "name: Claims\n", "name: Claims\nrun: {cases: 100, duration: 8h}\n")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "{cases")
+    assert issue.path == "run"
+    assert issue.message == ("expected either cases or duration, got both (cases=100, "
+                             "duration=480.0)")
+
+
+def test_bad_warmup(tmp_path: Path) -> None:
+    text = edit(BASE, "name: Claims\n", "name: Claims\nrun: {warmup: autom}\n")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "autom")
+    assert issue.path == "run.warmup"
+    assert issue.message == ("expected a number of cases, a duration such as '2h', or 'auto', "
+                             "got 'autom' (did you mean 'auto'?)")
+
+
+def test_format_version_as_text(tmp_path: Path) -> None:
+    text = edit(BASE, "procsim: 1", "procsim: '1'")
+    issue = only(tmp_path, text)
+    assert (issue.path, issue.message) == ("procsim", "expected 1, got '1' (a number, not a text)")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "message"),
+    [
+        ("capacity: 2", "capacity: true", "resources.clerk.capacity",
+         "expected an integer, got true"),
+        ("procsim: 1", "procsim: yes", "procsim", "expected 1, got true"),
+        ("triage: approve", "triage: {approve: yes, end: no}", "flow.triage.approve",
+         "expected a number, got true"),
+        ("mean: 6", "mean: true", "activities.triage.duration.mean",
+         "expected a number or a duration such as '90s', '30min', '2h', '1.5d', got true"),
+        ("name: Claims", "name: yes", "name", "expected a text, got true"),
+    ],
+)
+def test_booleans_are_not_numbers(tmp_path: Path, old: str, new: str, path: str,
+                                  message: str) -> None:
+    text = edit(BASE, old, new)
+    err, _ = errors(tmp_path, text)
+    assert err.issues[0].path == path
+    assert err.issues[0].message == message
+    assert err.issues[0].line == where(text, new)[0]
+
+
+# --- names and flow -----------------------------------------------------------------------------
+
+
+def test_unknown_resource_with_hint(tmp_path: Path) -> None:
+    text = edit(BASE, "resource: clerk\n    duration: {dist: fixed",
+                "resource: clerks\n    duration: {dist: fixed")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "clerks")
+    assert issue.path == "activities.approve.resource"
+    assert issue.message == "unknown resource 'clerks' (did you mean 'clerk'?); declared: clerk"
+
+
+def test_unknown_node_in_flow_with_hint(tmp_path: Path) -> None:
+    text = edit(BASE, "triage: approve", "triage: aprove")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "aprove")
+    assert issue.path == "flow.triage"
+    assert issue.message == "unknown node 'aprove' (did you mean 'approve'?)"
+
+
+def test_unknown_source_in_flow(tmp_path: Path) -> None:
+    text = BASE + "  archive: end\n"
+    issue = only(tmp_path, text)
+    assert issue.path == "flow.archive"
+    assert issue.line == where(text, "archive")[0]
+    assert issue.message == "unknown node 'archive'; declare it under activities or gateways"
+
+
+def test_probabilities_not_summing_to_one(tmp_path: Path) -> None:
+    text = edit(BASE, "triage: approve", "triage: {approve: 0.5, end: 0.4}")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "{approve")
+    assert issue.path == "flow.triage"
+    assert issue.message == "expected probabilities summing to 1, got 0.9"
+
+
+def test_probability_out_of_range(tmp_path: Path) -> None:
+    text = edit(BASE, "triage: approve", "triage: {approve: 1.5, end: -0.5}")
+    err, _ = errors(tmp_path, text)
+    assert [(i.path, i.message) for i in err.issues] == [
+        ("flow.triage.approve", "expected a number <= 1.0, got 1.5"),
+        ("flow.triage.end", "expected a number >= 0.0, got -0.5"),
+    ]
+    assert [i.column for i in err.issues] == [where(text, "1.5")[1], where(text, "-0.5")[1]]
+
+
+def test_node_unreachable_from_start(tmp_path: Path) -> None:
+    text = edit(BASE, "activities:\n", "activities:\n  archive:\n"
+                                       "    duration: {dist: fixed, value: 1}\n")
+    text += "  archive: end\n"
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "archive:")
+    assert issue.path == "activities.archive"
+    assert issue.message == "'archive' can never be reached from start"
+
+
+def test_node_from_which_end_cannot_be_reached(tmp_path: Path) -> None:
+    # 'approve' sends every case back to itself: it is a dead end, and the message says so.
+    text = edit(BASE, "approve: end", "approve: approve")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "approve", 4)
+    assert issue.path == "flow.approve"
+    assert issue.message == ("'approve' leads only back to itself, a loop that can never exit "
+                             "(no branch with a positive probability leaves it)")
+
+
+def test_loop_that_can_never_exit(tmp_path: Path) -> None:
+    # The exit has probability 0: the loop triage -> approve -> triage is closed.
+    text = edit(BASE, "triage: approve", "triage: {approve: 1.0, end: 0.0}")
+    text = edit(text, "approve: end", "approve: triage")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "{approve")
+    assert issue.path == "flow.triage"
+    assert issue.message == ("'triage', 'approve' form a loop that can never exit (no branch "
+                             "with a positive probability leaves it)")
+
+
+def test_rework_loop_with_an_exit_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "rework.yaml"
+    text = edit(BASE, "approve: end", "approve: {triage: 0.2, end: 0.8}")
+    path.write_text(text)
+    assert load_model(path).flow["approve"] == {"triage": 0.2, "end": 0.8}
+
+
+def test_activity_missing_from_flow(tmp_path: Path) -> None:
+    text = edit(BASE, "  approve: end\n", "")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "approve:")
+    assert issue.path == "activities.approve"
+    assert issue.message == "'approve' has no outgoing flow; add flow.approve (e.g. 'approve: end')"
+
+
+def test_start_used_as_target(tmp_path: Path) -> None:
+    text = edit(BASE, "approve: end", "approve: start")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "start", 2)
+    assert issue.path == "flow.approve"
+    assert issue.message == "'start' cannot be the target of a flow"
+
+
+def test_reserved_name_for_an_activity(tmp_path: Path) -> None:
+    text = edit(BASE, "  approve:\n", "  end:\n")
+    text = edit(text, "triage: approve", "triage: end")
+    err, _ = errors(tmp_path, text)
+    assert (err.issues[0].path, err.issues[0].message) == (
+        "activities.end", "'end' is reserved for the flow's entry and exit; choose another name")
+
+
+def test_flow_target_of_the_wrong_type(tmp_path: Path) -> None:
+    text = edit(BASE, "triage: approve", "triage: 5")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "5\n")
+    assert issue.path == "flow.triage"
+    assert issue.message == (
+        "expected what follows: a node name, a mapping of node names to probabilities, a list of "
+        "branches, or a list of node names after a parallel gateway, got 5")
+
+
+# --- parallel gateways --------------------------------------------------------------------------
+
+
+def test_parallel_split_not_closed_by_a_join(tmp_path: Path) -> None:
+    text = edit(PARALLEL, "  check_id: join\n  check_credit: join\n  join: end\n",
+                "  check_id: end\n  check_credit: end\n")
+    text = edit(text, "  join: {type: parallel}\n", "")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "[check_id")
+    assert issue.path == "flow.split"
+    assert issue.message == (
+        "parallel split 'split' is not closed by a parallel join: its branches first meet at "
+        "'end'; add a gateway of type parallel where they meet")
+
+
+def test_join_without_split(tmp_path: Path) -> None:
+    text = edit(PARALLEL, "  split: {type: parallel}\n", "  split: {type: exclusive}\n")
+    text = edit(text, "split: [check_id, check_credit]",
+                "split: {check_id: 0.5, check_credit: 0.5}")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "{type: parallel}")
+    assert issue.path == "gateways.join"
+    assert issue.message == (
+        "parallel join 'join' does not close a parallel split, so a case would wait there "
+        "forever; use an exclusive gateway to merge alternative paths")
+
+
+def test_join_with_more_inputs_than_branches(tmp_path: Path) -> None:
+    # A choice inside a branch whose two paths both end at the join: 3 flows, 2 branches.
+    text = edit(PARALLEL, "  check_id: join\n", "  check_id: {join: 0.5, recheck: 0.5}\n"
+                                              "  recheck: join\n")
+    text = edit(text, "gateways:\n", "  recheck: {duration: {dist: fixed, value: 1}}\n"
+                                     "gateways:\n")
+    issue = only(tmp_path, text)
+    assert issue.path == "flow.split"
+    assert issue.message.startswith(
+        "parallel join 'join' expected 2 incoming flows (one per branch of 'split'), got 3")
+
+
+def test_list_of_targets_from_an_activity(tmp_path: Path) -> None:
+    text = edit(BASE, "triage: approve", "triage: [approve, end]")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "[approve")
+    assert issue.path == "flow.triage"
+    assert issue.message == (
+        "a list of nodes starts parallel branches, which needs a parallel gateway; declare one "
+        "under gateways (type: parallel), or give probabilities for a choice")
+
+
+def test_start_with_a_list(tmp_path: Path) -> None:
+    text = edit(BASE, "  start: triage\n  triage: approve\n",
+                "  start: [triage, approve]\n  triage: end\n")
+    issue = only(tmp_path, text)
+    assert issue.path == "flow.start"
+    assert issue.message.startswith("a list of nodes starts parallel branches")
+
+
+def test_parallel_gateway_with_probabilities(tmp_path: Path) -> None:
+    text = edit(PARALLEL, "split: [check_id, check_credit]",
+                "split: {check_id: 0.5, check_credit: 0.5}")
+    err, _ = errors(tmp_path, text)
+    assert (err.issues[0].path, err.issues[0].message) == (
+        "flow.split", "parallel gateway 'split' expected a node or a list of nodes, got a choice; "
+        "use an exclusive gateway to choose")
+    assert err.issues[0].line == where(text, "split: {check_id")[0]
+
+
+def test_gateway_that_both_joins_and_splits(tmp_path: Path) -> None:
+    text = edit(PARALLEL, "  join: end\n", "  join: [check_id, end]\n")
+    err, _ = errors(tmp_path, text)
+    assert "parallel gateway 'join' both joins and splits; use two gateways" in str(err)
+
+
+# --- conditions on case attributes --------------------------------------------------------------
+
+
+def test_condition_on_an_unknown_attribute(tmp_path: Path) -> None:
+    text = edit(CONDITIONS, "when: {tier: gold}", "when: {teir: gold}")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "gold}")
+    assert issue.path == "flow.route[0].when.teir"
+    assert issue.message == "unknown case attribute 'teir' (did you mean 'tier'?)"
+
+
+def test_condition_on_an_unknown_category_value(tmp_path: Path) -> None:
+    text = edit(CONDITIONS, "when: {tier: gold}", "when: {tier: golden}")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "golden")
+    assert issue.path == "flow.route[0].when.tier"
+    assert issue.message == ("attribute 'tier' has no value 'golden' (did you mean 'gold'?); "
+                             "its values are gold, silver")
+
+
+def test_conditional_choice_without_default(tmp_path: Path) -> None:
+    text = edit(CONDITIONS, "    - {to: slow}\n", "    - {to: slow, when: {amount: '< 100'}}\n")
+    issue = only(tmp_path, text)
+    # The block list is placed at its key: 'route:' in the flow.
+    assert (issue.line, issue.column) == where(text, "route:\n")
+    assert issue.path == "flow.route"
+    assert issue.message == (
+        "expected a default branch without 'when' as the last branch (or conditions that cover "
+        "every value of one categorical attribute)")
+
+
+def test_exhaustive_categorical_conditions_need_no_default(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(edit(CONDITIONS, "    - {to: slow}\n",
+                         "    - {to: slow, when: {tier: silver}}\n"))
+    assert load_model(path).name == "Conditions"
+
+
+def test_default_branch_not_last(tmp_path: Path) -> None:
+    text = edit(CONDITIONS, "    - {to: slow}\n",
+                "    - {to: slow}\n    - {to: fast, when: {tier: silver}}\n")
+    issue = only(tmp_path, text)
+    assert issue.path == "flow.route"
+    assert issue.message == "expected one default branch (without 'when'), as the last branch"
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("{amount: gold}", "expected a comparison such as '> 10000' or a number for numeric "
+         "attribute 'amount', got 'gold'"),
+        ("{amount: true}", "expected a comparison such as '> 10000', a number or a list of "
+         "numbers for numeric attribute 'amount', got true"),
+        ("{amount: [1, x]}", "expected a comparison such as '> 10000', a number or a list of "
+         "numbers for numeric attribute 'amount', got [1, 'x']"),
+        ("{amount: '> lots'}", "expected a number after '>' for numeric attribute 'amount', "
+         "got 'lots'"),
+        ("{tier: '> 5'}", "expected '==', '!=' or a value for categorical attribute 'tier', "
+         "got '> 5'"),
+        ("{tier: null}", "expected a value, a list of values, or a comparison such as '> 10000', "
+         "got nothing"),
+    ],
+)
+def test_malformed_conditions(tmp_path: Path, condition: str, message: str) -> None:
+    text = edit(CONDITIONS, "{tier: gold}", condition)
+    issue = only(tmp_path, text)
+    attribute = condition[1:].split(":")[0]
+    assert issue.path == f"flow.route[0].when.{attribute}"
+    assert (issue.line, issue.column) == where(text, condition[len(attribute) + 3:])
+    assert issue.message == message
+
+
+def test_empty_condition(tmp_path: Path) -> None:
+    text = edit(CONDITIONS, "when: {tier: gold}", "when: {}")
+    issue = only(tmp_path, text)
+    assert issue.path == "flow.route[0].when"
+    assert issue.message == ("expected at least one condition; leave out 'when' for the default "
+                             "branch")
+
+
+def test_branches_mixed_with_names(tmp_path: Path) -> None:
+    text = edit(CONDITIONS, "    - {to: slow}\n", "    - slow\n")
+    issue = only(tmp_path, text)
+    assert issue.path == "flow.route[0]"
+    assert issue.message.startswith("expected a node name, got a mapping; a list of branches")
+
+
+def test_categorical_attribute_not_summing_to_one(tmp_path: Path) -> None:
+    text = edit(CONDITIONS, "{gold: 0.2, silver: 0.8}", "{gold: 0.2, silver: 0.7}")
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "{gold")
+    assert issue.path == "attributes.tier"
+    assert issue.message == "expected probabilities summing to 1, got 0.9"
+
+
+# --- numbers the arithmetic cannot use ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "message"),
+    [
+        ("{dist: exponential, mean: 10}", "{dist: fixed, value: 0}", "arrivals.interarrival",
+         "expected a mean inter-arrival time > 0, got 0"),
+        ("mean: 6", "mean: 1e12", "activities.triage.duration",
+         "expected a mean duration below 1e+09 minutes, got 1e+12"),
+        ("mean: 6", "mean: 1e300", "activities.triage.duration",
+         "expected parameters that give a finite mean and variance"),
+        ("capacity: 2", "capacity: 100000000000000000000000000", "resources.clerk.capacity",
+         "expected a capacity <= 1,000,000,000, got a number of 27 digits"),
+        ("capacity: 2", "capacity: 2, cost_per_hour: .inf", "resources.clerk.cost_per_hour",
+         "expected a cost below 1e+12, got inf"),
+        ("{dist: exponential, mean: 6}", "{dist: weibull, shape: 0.001, scale: 1}",
+         "activities.triage.duration", "expected a finite mean and variance"),
+        ("{dist: exponential, mean: 6}", "{dist: normal, mean: -1000, sd: 1}",
+         "activities.triage.duration", "expected parameters that give a finite mean"),
+        ("mean: 6", "mean: 1e400", "activities.triage.duration.mean",
+         "expected a finite duration, got '1e400'"),
+        ("mean: 6", "mean: .nan", "activities.triage.duration.mean",
+         "expected a finite duration, got nan"),
+    ],
+)
+def test_extreme_numbers(tmp_path: Path, old: str, new: str, path: str, message: str) -> None:
+    text = edit(BASE, old, new)
+    issue = only(tmp_path, text)
+    assert issue.path == path
+    assert issue.message.startswith(message)
+    assert issue.line == where(text, new)[0]
+
+
+# --- several errors at once ---------------------------------------------------------------------
+
+
+def test_every_schema_error_is_reported_sorted_by_line(tmp_path: Path) -> None:
+    text = edit(BASE, "name: Claims\n", "name: Claims\ntime_unit: hour\n")
+    text = edit(text, "capacity: 2", "capacity: -1")
+    text = edit(text, "mean: 6", "mean: 5m")
+    text = edit(text, "{dist: fixed, value: 3}", "{dist: fixd, value: 3}")
+    err, file = errors(tmp_path, text)
+    assert [i.path for i in err.issues] == [
+        "time_unit",
+        "resources.clerk.capacity",
+        "activities.triage.duration.mean",
+        "activities.approve.duration.dist",
+    ]
+    lines = [i.line for i in err.issues]
+    assert lines == sorted(lines) and None not in lines
+    rendered = str(err).splitlines()
+    assert rendered[-1] == f"4 errors in {file}"
+    assert rendered[0].startswith(f"{file}:{where(text, 'hour')[0]}:{where(text, 'hour')[1]}: "
+                                  "error: time_unit: expected 'seconds'")
+
+
+def test_every_semantic_error_is_reported_sorted_by_line(tmp_path: Path) -> None:
+    text = edit(BASE, "resource: clerk\n    duration: {dist: fixed",
+                "resource: clerks\n    duration: {dist: fixed")
+    text = edit(text, "triage: approve", "triage: {aprove: 0.5, end: 0.5}")
+    text = edit(text, "approve: end", "approve: start")
+    err, file = errors(tmp_path, text)
+    assert [(i.path, i.message.split(" (")[0]) for i in err.issues] == [
+        ("activities.approve.resource", "unknown resource 'clerks'"),
+        ("flow.triage.aprove", "unknown node 'aprove'"),
+        ("flow.approve", "'start' cannot be the target of a flow"),
+    ]
+    assert str(err).endswith(f"\n3 errors in {file}")
+
+
+def test_issue_rendering(tmp_path: Path) -> None:
+    text = edit(BASE, "mean: 6", "mean: -5")
+    err, file = errors(tmp_path, text)
+    line, col = where(text, "-5")
+    assert str(err) == (f"{file}:{line}:{col}: error: activities.triage.duration.mean: "
+                        f"expected a number > 0, got -5\n1 error in {file}")
+
+
+# --- stability ----------------------------------------------------------------------------------
+
+
+def test_unstable_model(tmp_path: Path) -> None:
+    path = tmp_path / "unstable.yaml"
+    text = edit(BASE, "capacity: 2", "capacity: 1").replace("mean: 6", "mean: 9")
+    path.write_text(text)
+    model = load_model(path)  # loading is fine: stability is a property of a run
+    with pytest.raises(UnstableModelError) as info:
+        procsim.simulate(model, replications=1, cases=50, seed=1)
+    (issue,) = info.value.issues
+    assert isinstance(info.value, ModelError)
+    assert issue.path == "resources.clerk.capacity"
+    assert (issue.file, issue.line, issue.column) == (str(path), *where(text, "1}"))
+    assert "pool 'clerk' is unstable" in issue.message
+    assert "utilisation of 120%" in issue.message
+    assert issue.message.endswith("--allow-unstable")
+    result = procsim.simulate(model, replications=2, cases=200, seed=1, allow_unstable=True)
+    assert result.resource("clerk", "utilization").mean > 0.9
+
+
+# --- nasty inputs: never a traceback ------------------------------------------------------------
+
+
+NASTY = {
+    "merge key overriding a field": (
+        "defaults: &d {dist: exponential, mean: 6}\n" + BASE, None, "unknown field 'defaults'"),
+    "list at top level": ("- procsim: 1\n- name: x\n", "", "expected a mapping of model fields"),
+    "numbers as names": (
+        edit(BASE, "  approve:\n", "  2:\n").replace("approve", "2"), "activities.2",
+        "expected a name of letters, digits, '_' or '-' starting with a letter, got '2'"),
+    "null capacity": (edit(BASE, "capacity: 2", "capacity: null"), "resources.clerk.capacity",
+                      "expected an integer, got nothing"),
+    "empty flow entry": (edit(BASE, "triage: approve", "triage:"), "flow.triage",
+                         "expected what follows:"),
+    "null activity": (edit(BASE, "  approve:\n    resource: clerk\n    duration: {dist: fixed, "
+                           "value: 3}\n", "  approve:\n"), "activities.approve",
+                      "expected a mapping, got nothing"),
+    "null section": (edit(BASE, "resources:\n  clerk: {capacity: 2}\n", "resources: ~\n"),
+                     "resources", "expected a mapping, got nothing"),
+    "huge integer": (edit(BASE, "capacity: 2", "capacity: " + "9" * 5000), "",
+                     "invalid YAML: expected a number of a reasonable size, got one of 5000 "
+                     "digits"),
+    "huge integer for pydantic": (edit(BASE, "procsim: 1", "procsim: " + "9" * 400), "procsim",
+                                  "expected an integer of a reasonable size, got one of 400 "
+                                  "digits"),
+    "impossible date": (edit(BASE, "name: Claims", "name: 2024-13-45"), "",
+                        "invalid YAML: cannot read '2024-13-45': month must be in 1..12"),
+    "empty name": (edit(BASE, "name: Claims", "name: ''"), "name",
+                   "expected a non-empty text, got ''"),
+    "boolean name": (edit(BASE, "name: Claims", "name: no"), "name", "expected a text, got false"),
+    "nested list target": (edit(BASE, "triage: approve", "triage: [[approve], end]"),
+                           "flow.triage[0]", "expected a node name, got [approve]"),
+    "mapping as key": ("? {a: 1}\n: 2\n" + BASE, "", "expected a name as key, got {'a': 1}"),
+    "undefined alias": (edit(BASE, "capacity: 2", "capacity: *two"), "",
+                        "invalid YAML: found undefined alias 'two'"),
+    "unknown tag": (edit(BASE, "capacity: 2", "capacity: !big 2"), "",
+                    "invalid YAML: could not determine a constructor for the tag '!big'"),
+    "merge of a scalar": (edit(BASE, "capacity: 2", "<<: 2"), "", "invalid YAML: expected a "
+                          "mapping or list of mappings for merging"),
+    "date as duration": (edit(BASE, "mean: 6", "mean: 2024-01-01"),
+                         "activities.triage.duration.mean", "expected a number or a duration "
+                         "such as '90s', '30min', '2h', '1.5d', got 2024-01-01"),
+    "erlang with a huge k": (edit(BASE, "{dist: exponential, mean: 6}",
+                                  "{dist: erlang, k: 100000000000000000000, mean: 1}"),
+                             "activities.triage.duration", "expected parameters that give"),
+    "billion laughs": (
+        "a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)),
+        None, "aliases (*name) expand to too much data"),
+    "nested lists as a value": (edit(BASE, "capacity: 2", "capacity: " + "[" * 400 + "]" * 400),
+                                "resources.clerk.capacity", "expected an integer, got a list"),
+    "deep nesting": ("a: " + "[" * 1500 + "]" * 1500 + "\n", "", "invalid YAML"),
+}
+
+
+@pytest.mark.parametrize("name", list(NASTY))
+def test_nasty_inputs_give_a_clean_model_error(tmp_path: Path, name: str) -> None:
+    text, path, message = NASTY[name]
+    err, _ = errors(tmp_path, text)
+    if name != "deep nesting":  # the parser gives up without a position
+        assert all(i.line is not None for i in err.issues), str(err)
+    if path is not None:
+        assert any(i.path == path and i.message.startswith(message) for i in err.issues), str(err)
+    else:
+        assert any(message in i.message for i in err.issues), str(err)
+
+
+def test_merge_keys_may_override_merged_values(tmp_path: Path) -> None:
+    path = tmp_path / "merge.yaml"
+    path.write_text(textwrap.dedent("""\
+        procsim: 1
+        name: Merge
+        arrivals:
+          interarrival: &slow {dist: exponential, mean: 10}
+        activities:
+          a: {duration: {<<: *slow, mean: 3}}
+          b: {duration: *slow}
+        flow: {start: a, a: b, b: end}
+        """))
+    model = load_model(path)
+    assert model.activities["a"].duration.mean == 3
+    assert model.activities["b"].duration.mean == 10
+
+
+def test_duplicate_key_next_to_a_merge_key_is_still_reported(tmp_path: Path) -> None:
+    text = textwrap.dedent("""\
+        procsim: 1
+        name: Merge
+        arrivals:
+          interarrival: &slow {dist: exponential, mean: 10}
+        activities:
+          a: {duration: {<<: *slow, mean: 3, mean: 4}}
+        flow: {start: a, a: end}
+        """)
+    issue = only(tmp_path, text)
+    assert (issue.line, issue.column) == where(text, "mean: 4")
+    assert issue.message == "duplicate key 'mean' (first on line 6)"
