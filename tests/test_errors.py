@@ -881,3 +881,35 @@ def test_duplicate_key_next_to_a_merge_key_is_still_reported(tmp_path: Path) -> 
     issue = only(tmp_path, text)
     assert (issue.line, issue.column) == where(text, "mean: 4")
     assert issue.message == "duplicate key 'mean' (first on line 6)"
+
+
+def test_schema_and_name_errors_are_reported_together(tmp_path: Path) -> None:
+    # A schema error must not hide the name and flow problems of the same file.
+    path = tmp_path / "mixed.yaml"
+    path.write_text(
+        "procsim: 1\n"
+        "name: Mixed\n"
+        "arrivals: {interarrival: {dist: exponential, mean: -6}}\n"
+        "resources: {agents: {capacity: 2}}\n"
+        "activities:\n"
+        "  triage: {resource: agent, duration: {dist: fixed, value: 1}}\n"
+        "  resolve: {resource: agents, duration: {dist: fixed, value: 1}}\n"
+        "flow:\n"
+        "  start: triage\n"
+        "  triage: {resolve: 0.75, end: 0.3}\n"
+        "  resolve: confirm\n"
+    )
+    with pytest.raises(ModelError) as info:
+        load_model(path)
+    found = {(i.path, i.line) for i in info.value.issues}
+    assert found == {
+        ("arrivals.interarrival.mean", 3),
+        ("activities.triage.resource", 6),
+        ("flow.triage", 10),
+        ("flow.resolve", 11),
+    }
+    messages = {i.path: i.message for i in info.value.issues}
+    assert messages["activities.triage.resource"].startswith(
+        "unknown resource 'agent' (did you mean 'agents'?)")
+    assert messages["flow.resolve"] == "unknown node 'confirm'"
+    assert str(info.value).endswith(f"4 errors in {path}")

@@ -18,7 +18,14 @@ from procsim.errors import Issue, UnstableModelError, close_match_hint
 from procsim.model.graph import build_graph, flow_kind, parse_condition
 from procsim.model.schema import Model
 
-__all__ = ["PoolLoad", "check_model", "check_stability", "expected_visits", "offered_load"]
+__all__ = [
+    "PoolLoad",
+    "check_model",
+    "check_references",
+    "check_stability",
+    "expected_visits",
+    "offered_load",
+]
 
 _PROBABILITY_TOLERANCE = 1e-6
 
@@ -38,6 +45,65 @@ def check_model(model: Model) -> list[Issue]:
     if not issues:  # the graph needs every name resolved
         _check_graph(model, report)
     _check_numbers(model, report)
+    return issues
+
+
+def check_references(data: dict[str, Any], positions: Any, file: str | None) -> list[Issue]:
+    """Name and flow checks on raw data that failed the schema (best effort).
+
+    A model with schema errors cannot become a :class:`Model`, but its names can still be
+    checked: unknown resources and nodes, missing flows, probabilities that do not sum to 1.
+    Whatever part of the data is too malformed to read is skipped (the schema reports it).
+    """
+    from types import SimpleNamespace
+
+    def section(name: str) -> dict[str, Any]:
+        value = data.get(name)
+        return {k: v for k, v in value.items() if isinstance(k, str)} \
+            if isinstance(value, dict) else {}
+
+    def branch(b: Any) -> Any:
+        return SimpleNamespace(to=b.get("to"), when=b.get("when")) if isinstance(b, dict) else b
+
+    def readable_flow(targets: Any) -> bool:
+        if isinstance(targets, str):
+            return True
+        if isinstance(targets, dict):
+            return all(isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
+                       for k, v in targets.items())
+        if isinstance(targets, list) and targets:
+            return (all(isinstance(t, str) for t in targets)
+                    or all(isinstance(t, dict) and isinstance(t.get("to"), str) for t in targets))
+        return False
+
+    # An unreadable entry (the schema reports it) still counts as a flow, to nowhere in particular.
+    flow = {k: v if readable_flow(v) else "end" for k, v in section("flow").items()}
+    raw = SimpleNamespace(
+        activities={k: SimpleNamespace(resource=v.get("resource")
+                                       if isinstance(v, dict) and isinstance(v.get("resource"), str)
+                                       else None)
+                    for k, v in section("activities").items()},
+        gateways={k: SimpleNamespace(type=v.get("type") if isinstance(v, dict) else None)
+                  for k, v in section("gateways").items()},
+        resources=section("resources"),
+        flow={k: [branch(b) for b in v] if isinstance(v, list) and v and isinstance(v[0], dict)
+              else v for k, v in flow.items()},
+        file=file,
+        position=lambda *path: positions.of(path),
+    )
+    if "flow" not in data:
+        raw.flow = {"start": "end"}  # the schema reports the missing flow; check nothing more
+    issues: list[Issue] = []
+
+    def report(message: str, *path: Any) -> None:
+        line, col = raw.position(*path) or (None, None)
+        issues.append(Issue(_dotted(path), message, file, line, col))
+
+    try:
+        _check_names(raw, report)  # type: ignore[arg-type]
+        _check_flow_entries(raw, report)  # type: ignore[arg-type]
+    except Exception:  # best effort on malformed data: the schema errors stand on their own
+        return []
     return issues
 
 

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from procsim.errors import Issue, ModelError, close_match_hint
-from procsim.model.check import check_model
+from procsim.model.check import check_model, check_references
 from procsim.model.schema import Model
 from procsim.model.yamlpos import Positions, _dotted, read_yaml
 
@@ -94,7 +94,14 @@ def model_from_data(
     reported = {i.path for i in schema_issues}
     schema_issues += [i for i in _boolean_issues(data, positions, file) if i.path not in reported]
     if schema_issues or model is None:
-        raise ModelError([*issues, *schema_issues], file)
+        # Report the names and flow problems too, so that the user sees everything at once;
+        # a problem already reported by the schema at the same place is not repeated.
+        reported_paths = {i.path for i in schema_issues}
+        references = [
+            i for i in check_references(data, positions, file)
+            if not any(i.path == p or i.path.startswith(p + ".") for p in reported_paths)
+        ]
+        raise ModelError([*issues, *schema_issues, *references], file)
 
     model._file = file
     model._positions = dict(positions.values)
