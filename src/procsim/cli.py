@@ -14,7 +14,7 @@ import typer
 
 from procsim import __version__
 from procsim.errors import ModelError, ProcsimError
-from procsim.model import load_model, offered_load
+from procsim.model import load_scenario, offered_load
 from procsim.model.schema import Model
 from procsim.units import parse_duration
 
@@ -52,7 +52,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _load(path: Path) -> Model:
     try:
-        return load_model(path)
+        return load_scenario(path)
     except ModelError as err:
         raise _fail(str(err)) from None
 
@@ -73,7 +73,8 @@ def _parse_warmup(value: str | None, time_unit: str) -> int | float | str | None
 
 @app.command()
 def run(
-    model_file: Annotated[Path, typer.Argument(metavar="MODEL.yaml", help="The process model.")],
+    model_file: Annotated[Path, typer.Argument(
+        metavar="MODEL.yaml", help="The process model, or a scenario (a base model + changes).")],
     replications: Annotated[
         int | None, typer.Option("--replications", "-r", min=1, help="Replications (default: "
                                  "the model's run.replications).")] = None,
@@ -145,7 +146,7 @@ def validate(
     failed = False
     for path in model_files:
         try:
-            model = load_model(path)
+            model = load_scenario(path)
         except ModelError as err:
             typer.echo(str(err), err=True)
             failed = True
@@ -163,6 +164,35 @@ def validate(
             failed = True
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def show(
+    model_file: Annotated[Path, typer.Argument(metavar="SCENARIO.yaml",
+                                               help="A scenario or a model.")],
+) -> None:
+    """Print the merged model of a scenario (its base with the changes applied) as YAML."""
+    import yaml
+
+    model = _load(model_file)
+    lines = [f"# {model.name}"]
+    if model.base_file:
+        lines.append(f"# {model_file}: base {model.base_file} with {len(model.changes)} "
+                     f"change{'s' if len(model.changes) != 1 else ''}:")
+        for change in model.changes:
+            after = "(removed)" if change.kind == "remove" else _flow_yaml(change.after)
+            before = "(new)" if change.kind == "add" else _flow_yaml(change.before)
+            lines.append(f"#   {change.path}: {before} -> {after}")
+    typer.echo("\n".join(lines))
+    typer.echo(yaml.safe_dump(model.source_data, sort_keys=False, allow_unicode=True,
+                              default_flow_style=None, width=100).rstrip())
+
+
+def _flow_yaml(value: Any) -> str:
+    import yaml
+
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6)
+    return str(text).strip().removesuffix("\n...").strip()
 
 
 @app.command()

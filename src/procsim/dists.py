@@ -187,7 +187,11 @@ class BaseDistribution(BaseModel):
     Use :data:`Distribution` to validate user input, this class for ``isinstance``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_tidy_schema)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra=_tidy_schema,
+        # Dump the YAML names (Normal stores its "mean" as loc), so dumps load back.
+        serialize_by_alias=True,
+    )
 
     if TYPE_CHECKING:
         # Declared for the type checker only: at run time a pydantic field of the same

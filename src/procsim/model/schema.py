@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -20,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from procsim.dists import Distribution, Duration
+from procsim.dists import BaseDistribution, Distribution, Duration
 
 __all__ = [
     "Activity",
@@ -49,10 +50,15 @@ class _Spec(BaseModel):
 # --- run settings -------------------------------------------------------------------------------
 
 
+class WarmupDuration(float):
+    """A warm-up given as a duration (in model time units), told apart from a number of cases."""
+
+
 def _warmup_tag(value: Any) -> str:
     # A bare number counts cases, as on the command line; a duration needs its unit ("2d").
-    if isinstance(value, bool):
-        return "warmup:duration"  # let the duration validator reject it with a clear message
+    # Tag functions also see validated values when a model is serialised.
+    if isinstance(value, bool | WarmupDuration):
+        return "warmup:duration"  # a bool is rejected there with a clear message
     if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
         return "warmup:cases"
     if value == "auto":
@@ -63,7 +69,7 @@ def _warmup_tag(value: Any) -> str:
 Warmup = Annotated[
     Annotated[int, Field(ge=0), Tag("warmup:cases")]
     | Annotated[Literal["auto"], Tag("warmup:auto")]
-    | Annotated[Duration, Field(ge=0), Tag("warmup:duration")],
+    | Annotated[Duration, Field(ge=0), AfterValidator(WarmupDuration), Tag("warmup:duration")],
     Discriminator(_warmup_tag),
 ]
 
@@ -186,7 +192,7 @@ def _flow_tag(value: Any) -> str:
         return "flow:next"
     if isinstance(value, dict):
         return "flow:choice"
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, dict | Branch) for v in value):
         return "flow:conditions"
     return "flow:parallel"
 
@@ -206,7 +212,7 @@ FlowTargets = Annotated[
 
 
 def _attribute_tag(value: Any) -> str:
-    if isinstance(value, dict) and "dist" in value:
+    if (isinstance(value, dict) and "dist" in value) or isinstance(value, BaseDistribution):
         return "attribute:distribution"
     return "attribute:categorical"
 
@@ -262,7 +268,9 @@ class VisitKpi(_Spec):
 
 
 def _kpi_tag(value: Any) -> str:
-    return "kpi:visits" if isinstance(value, dict) and "visits" in value else "kpi:share"
+    if isinstance(value, VisitKpi) or (isinstance(value, dict) and "visits" in value):
+        return "kpi:visits"
+    return "kpi:share"
 
 
 # Tags are not field names, so they never show up as a path in error messages.
@@ -313,6 +321,10 @@ class Model(_Spec):
     # Where the model came from and where each field sits in it (for error messages).
     _file: str | None = PrivateAttr(default=None)
     _positions: dict[tuple[Any, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
+    # Set for scenarios (procsim.model.scenario): what was changed, from which base.
+    _changes: tuple[Any, ...] = PrivateAttr(default=())
+    _base_file: str | None = PrivateAttr(default=None)
+    _source_data: Any = PrivateAttr(default=None)
 
     @field_validator("attributes")
     @classmethod
@@ -331,6 +343,21 @@ class Model(_Spec):
     def file(self) -> str | None:
         """The file the model was loaded from, if any."""
         return self._file
+
+    @property
+    def changes(self) -> tuple[Any, ...]:
+        """For a scenario, the :class:`~procsim.model.scenario.Change` s made to its base."""
+        return self._changes
+
+    @property
+    def base_file(self) -> str | None:
+        """For a scenario, the base model file; ``None`` for a plain model."""
+        return self._base_file
+
+    @property
+    def source_data(self) -> Any:
+        """The model as plain YAML data (for a scenario: the base with the changes applied)."""
+        return self._source_data
 
     def position(self, *path: Any) -> tuple[int, int] | None:
         """(line, column) of a field in the source file, or of its nearest ancestor."""
