@@ -138,6 +138,61 @@ def run(
 
 
 @app.command()
+def compare(
+    baseline_file: Annotated[Path, typer.Argument(metavar="BASELINE.yaml",
+                                                  help="The baseline model.")],
+    scenario_files: Annotated[list[Path], typer.Argument(
+        metavar="SCENARIO.yaml...", help="Improvement scenarios (or full models).")],
+    okrs: Annotated[Path | None, typer.Option(
+        "--okrs", metavar="OKRS.yaml", help="KPI targets and OKRs (instead of, or in addition "
+        "to, those in the baseline).")] = None,
+    replications: Annotated[int | None, typer.Option("--replications", "-r", min=2)] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    cases: Annotated[int | None, typer.Option(min=1)] = None,
+    warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", metavar="OUT.json")] = None,
+    fail_on_miss: Annotated[bool, typer.Option(
+        help="Exit 1 when any key result is not met.")] = False,
+    allow_unstable: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Compare scenarios with a baseline on common random numbers and judge the key results."""
+    from procsim.compare import compare as run_compare
+    from procsim.model.scenario import with_okrs
+    from procsim.output import atomic_write
+
+    baseline = _load(baseline_file)
+    if okrs is not None:
+        try:
+            baseline = with_okrs(baseline, okrs)
+        except ModelError as err:
+            raise _fail(str(err)) from None
+    scenarios = [_load(path) for path in scenario_files]
+    names = [baseline.name, *(s.name for s in scenarios)]
+    if len(set(names)) != len(names):
+        raise _fail("error: the baseline and scenarios need distinct names, got "
+                    + ", ".join(repr(n) for n in names))
+    try:
+        result = run_compare(baseline, scenarios, replications=replications, seed=seed,
+                             cases=cases, warmup=_parse_warmup(warmup, baseline.time_unit),
+                             jobs=jobs, allow_unstable=allow_unstable)
+    except ProcsimError as err:
+        raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
+    typer.echo(result.summary())
+    if json_out is not None:
+        data = result.to_dict()
+        try:
+            atomic_write(json_out, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
+                                                        ensure_ascii=False))
+        except OSError as exc:
+            raise _fail(f"error: cannot write output: {exc}") from None
+        typer.echo(f"wrote {json_out}", err=True)
+    if fail_on_miss and result.any_not_met:
+        typer.echo("error: key results not met (--fail-on-miss)", err=True)
+        raise typer.Exit(EXIT_CHECKS_FAILED)
+
+
+@app.command()
 def validate(
     model_files: Annotated[list[Path], typer.Argument(metavar="MODEL.yaml...",
                                                       help="Models to check.")],

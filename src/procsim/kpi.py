@@ -236,13 +236,38 @@ class RunResult:
         custom = getattr(self.model, "kpis", {}) or {}
         if name in custom:
             spec = custom[name]
-            return KpiSummary(name, "share", estimate(self._custom(spec)))
+            of = getattr(spec, "of", None)
+            unit = "share" if of is None else self.kpi(of).unit
+            return KpiSummary(name, unit, estimate(self._custom(spec)))
         known = [*CASE_KPIS, "throughput_per_hour", "wip", *custom]
         from procsim.errors import close_match_hint
 
         raise KeyError(f"unknown KPI '{name}'{close_match_hint(name, known)}")
 
+    def values(self, name: str, stat: str | None = None) -> np.ndarray:
+        """Per-replication values of a KPI statistic: the basis of every comparison.
+
+        ``stat`` is ``mean`` (default), ``median`` or ``pXX`` for case KPIs; custom and
+        system KPIs have one value per replication already.
+        """
+        from procsim.model.targets import parse_stat
+
+        if name in CASE_KPIS:
+            q = parse_stat(stat or "mean")
+            samples = self.case_values(name)
+            if q is None:
+                return np.array([s.mean() for s in samples])
+            return np.array([np.percentile(s, q) for s in samples])
+        if name in ("throughput_per_hour", "wip"):
+            return np.array([r.values[name] for r in self.per_replication])
+        custom = getattr(self.model, "kpis", {}) or {}
+        if name not in custom:
+            raise KeyError(f"unknown KPI '{name}'")
+        return self._custom(custom[name])
+
     def _custom(self, spec: Any) -> np.ndarray:
+        if getattr(spec, "of", None):
+            return self.values(spec.of, spec.stat)
         if getattr(spec, "visits", None):
             return np.array([r.activities[spec.visits]["share_of_cases"]
                              for r in self.per_replication])

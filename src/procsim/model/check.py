@@ -42,6 +42,7 @@ def check_model(model: Model) -> list[Issue]:
     _check_flow_entries(model, report)
     _check_conditions(model, report)
     _check_kpis(model, report)
+    _check_targets(model, report)
     if not issues:  # the graph needs every name resolved
         _check_graph(model, report)
     _check_numbers(model, report)
@@ -183,6 +184,49 @@ def _check_numbers(model: Model, report: Any) -> None:
             report(f"expected a capacity <= {MAX_CAPACITY:,}, got {got}; for a "
                    "pool that never makes cases wait, leave out the activity's resource",
                    "resources", name, "capacity")
+
+
+def _check_targets(model: Model, report: Any) -> None:
+    from procsim.model.targets import kpi_kind, parse_stat, parse_threshold, parse_value
+
+    for name, spec in model.kpis.items():
+        kind = kpi_kind(name, model.kpis)
+        stat = getattr(spec, "stat", None)
+        if stat is not None:
+            try:
+                parse_stat(stat)
+            except ValueError as exc:
+                report(str(exc), "kpis", name, "stat")
+        if spec.target is not None and kind is not None:
+            try:
+                parse_threshold(spec.target, kind, model.time_unit)
+            except ValueError as exc:
+                report(str(exc), "kpis", name, "target")
+    known = ["cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case",
+             "throughput_per_hour", "wip", *model.kpis]
+    for i, okr in enumerate(model.okrs):
+        for j, kr in enumerate(okr.key_results):
+            where = ("okrs", i, "key_results", j)
+            kind = kpi_kind(kr.kpi, model.kpis)
+            if kind is None:
+                report(f"unknown KPI '{kr.kpi}'{close_match_hint(kr.kpi, known)}", *where, "kpi")
+                continue
+            if kr.stat is not None:
+                if kind == "share" or kr.kpi in model.kpis:
+                    report(f"'{kr.kpi}' is a single value per replication; 'stat' does not apply",
+                           *where, "stat")
+                else:
+                    try:
+                        parse_stat(kr.stat)
+                    except ValueError as exc:
+                        report(str(exc), *where, "stat")
+            try:
+                if kr.to is not None:
+                    parse_value(kr.to, kind, model.time_unit)
+                else:
+                    parse_threshold(kr.change, kind, model.time_unit, relative=True)
+            except ValueError as exc:
+                report(str(exc), *where, "to" if kr.to is not None else "change")
 
 
 def _check_kpis(model: Model, report: Any) -> None:

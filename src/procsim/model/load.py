@@ -105,6 +105,7 @@ def model_from_data(
 
     model._file = file
     model._positions = dict(positions.values)
+    model._source_data = data
     issues.extend(check_model(model))
     if issues:
         raise ModelError(issues, file)

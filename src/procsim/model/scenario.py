@@ -29,7 +29,7 @@ from procsim.model.load import load_model, model_from_data
 from procsim.model.schema import Model
 from procsim.model.yamlpos import Positions, read_yaml
 
-__all__ = ["Change", "load_scenario"]
+__all__ = ["Change", "load_scenario", "with_okrs"]
 
 #: Sections whose entries are named by the user; a scenario may add or remove entries there.
 COLLECTIONS = ("activities", "resources", "gateways", "attributes", "kpis", "flow")
@@ -202,3 +202,46 @@ def _step(node: Any, part: str | int, before: list[str | int]) -> Any:
     if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
         return node[part]
     raise _PathError(f"no field '{part}' in {where} (it is not a mapping)")
+
+
+def with_okrs(model: Model, path: str | os.PathLike[str]) -> Model:
+    """``model`` with the ``kpis`` and ``okrs`` of a separate OKR file added.
+
+    The file holds only ``kpis:`` (added to the model's, replacing any of the same name) and
+    ``okrs:`` (replacing the model's); errors name the OKR file, its lines and fields.
+    """
+    file = os.fspath(path)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelError([Issue("", "no such file", file)], file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError([Issue("", f"cannot read the file: {exc}", file)], file) from None
+    data, positions, issues = read_yaml(text, file)
+    if not isinstance(data, dict) or not data:
+        raise ModelError([Issue("", "expected a mapping with 'kpis' and/or 'okrs'", file, 1, 1)],
+                         file)
+    for key in data:
+        if key not in ("kpis", "okrs"):
+            line, col = positions.of((key,), key=True) or (None, None)
+            hint = close_match_hint(str(key), ["kpis", "okrs"])
+            issues.append(Issue(str(key), f"unknown field '{key}'{hint} in an OKR file (it holds "
+                                "kpis and okrs)", file, line, col))
+    if issues:
+        raise ModelError(issues, file)
+    merged = copy.deepcopy(model.source_data)
+    if isinstance(data.get("kpis"), dict):
+        merged["kpis"] = {**(merged.get("kpis") or {}), **data["kpis"]}
+    elif "kpis" in data:
+        merged["kpis"] = data["kpis"]  # the schema reports what is wrong with it
+    if "okrs" in data:
+        merged["okrs"] = data["okrs"]
+    merged_positions = Positions()
+    merged_positions.values.update(positions.values)
+    merged_positions.keys.update(positions.keys)
+    merged_positions.values.setdefault((), (1, 1))
+    result = model_from_data(merged, merged_positions, file=file)
+    result._file = model.file
+    result._changes = model.changes
+    result._base_file = model.base_file
+    return result

@@ -40,6 +40,9 @@ RESERVED_NODES = ("start", "end")
 
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, strict=False)]
+Target = Annotated[str, Field(
+    pattern=r"^\s*(<=|>=|<|>)\s*\S",
+    description="A comparison with a value in the KPI's unit: '<= 30min', '>= 80%', '<= 12.5'.")]
 PositiveDuration = Annotated[Duration, Field(gt=0)]
 
 
@@ -239,6 +242,7 @@ class ShareKpi(_Spec):
     share: Literal["cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case"]
     within: Annotated[Duration, Field(ge=0)] | None = None
     over: Annotated[Duration, Field(ge=0)] | None = None
+    target: Target | None = None
     description: str = ""
 
     @model_validator(mode="before")
@@ -264,20 +268,67 @@ class VisitKpi(_Spec):
     """Share of cases that visit an activity at least once (e.g. escalations, rework)."""
 
     visits: Name
+    target: Target | None = None
+    description: str = ""
+
+
+class StatKpi(_Spec):
+    """A statistic of a standard KPI with a health target, e.g. the mean cycle time <= 30min."""
+
+    of: Literal["cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case",
+                "throughput_per_hour", "wip"]
+    stat: str = Field(default="mean", description="mean, median or a percentile such as p90.")
+    target: Target | None = None
     description: str = ""
 
 
 def _kpi_tag(value: Any) -> str:
     if isinstance(value, VisitKpi) or (isinstance(value, dict) and "visits" in value):
         return "kpi:visits"
+    if isinstance(value, StatKpi) or (isinstance(value, dict) and "of" in value):
+        return "kpi:stat"
     return "kpi:share"
 
 
 # Tags are not field names, so they never show up as a path in error messages.
 CustomKpi = Annotated[
-    Annotated[ShareKpi, Tag("kpi:share")] | Annotated[VisitKpi, Tag("kpi:visits")],
+    Annotated[ShareKpi, Tag("kpi:share")] | Annotated[VisitKpi, Tag("kpi:visits")]
+    | Annotated[StatKpi, Tag("kpi:stat")],
     Discriminator(_kpi_tag),
 ]
+
+
+class KeyResult(_Spec):
+    """A key result: a KPI statistic to reach (``to``) or a change to keep within (``change``).
+
+    With ``to``, the direction is read from the baseline: a target below the baseline's value
+    means "at most", above it "at least".
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              serialize_by_alias=True)
+
+    kpi: Name
+    stat: str | None = Field(default=None, description="mean (default), median or pXX.")
+    from_: Literal["baseline"] | float | str | None = Field(
+        default=None, alias="from", description="Informational: where the KPI starts.")
+    to: float | str | None = None
+    change: Target | None = Field(default=None, description="Relative to the baseline, "
+                                  "e.g. '<= +5%'.")
+
+    @model_validator(mode="after")
+    def _to_or_change(self) -> KeyResult:
+        if (self.to is None) == (self.change is None):
+            raise ValueError("expected exactly one of 'to' (a target value) or 'change' "
+                             "(e.g. '<= +5%')")
+        return self
+
+
+class Okr(_Spec):
+    """An objective with its measurable key results."""
+
+    objective: Annotated[str, Field(min_length=1)]
+    key_results: Annotated[list[KeyResult], Field(min_length=1)]
 
 
 class Model(_Spec):
@@ -317,6 +368,8 @@ class Model(_Spec):
     kpis: dict[Name, CustomKpi] = Field(
         default_factory=dict, description="Custom KPIs, reported beside the standard ones."
     )
+    okrs: list[Okr] = Field(default_factory=list, description="Objectives and key results, "
+                            "judged by procsim compare.")
 
     # Where the model came from and where each field sits in it (for error messages).
     _file: str | None = PrivateAttr(default=None)
