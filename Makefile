@@ -18,7 +18,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-# The main job: validate and run every bundled example, writing JSON results to out/.
+# The main job: validate and run every bundled example, then compare the service-desk
+# scenarios against their OKRs; JSON results go to out/.
 demo: $(VENV)/.installed
 	@mkdir -p out
 	$(BIN)/procsim validate models/*.yaml
@@ -26,6 +27,9 @@ demo: $(VENV)/.installed
 	  echo; echo "== $$m"; \
 	  $(BIN)/procsim run $$m --json out/$$(basename $$m .yaml).json || exit $$?; \
 	done
+	@echo; echo "== Will the service-desk improvements reach the OKRs?"
+	$(BIN)/procsim compare models/service_desk.yaml scenarios/service_desk_*.yaml \
+	  --okrs okrs/service_desk.yaml --json out/compare_service_desk.json
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
