@@ -146,12 +146,19 @@ def compare(
     okrs: Annotated[Path | None, typer.Option(
         "--okrs", metavar="OKRS.yaml", help="KPI targets and OKRs (instead of, or in addition "
         "to, those in the baseline).")] = None,
-    replications: Annotated[int | None, typer.Option("--replications", "-r", min=2)] = None,
+    replications: Annotated[str | None, typer.Option(
+        "--replications", "-r", help="A number (at least 2), or auto: add replications until "
+        "every KPI is within --precision.")] = None,
+    precision: Annotated[str, typer.Option(
+        help="With -r auto: the half-width wanted, relative to the mean.")] = "5%",
+    max_replications: Annotated[int, typer.Option(min=2, help="With -r auto: the cap.")] = 200,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     cases: Annotated[int | None, typer.Option(min=1)] = None,
     warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto.")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
     json_out: Annotated[Path | None, typer.Option("--json", metavar="OUT.json")] = None,
+    csv_out: Annotated[Path | None, typer.Option(
+        "--csv", metavar="OUT.csv", help="One row per (scenario, KPI statistic).")] = None,
     fail_on_miss: Annotated[bool, typer.Option(
         help="Exit 1 when any key result is not met.")] = False,
     allow_unstable: Annotated[bool, typer.Option()] = False,
@@ -161,6 +168,19 @@ def compare(
     from procsim.model.scenario import with_okrs
     from procsim.output import atomic_write
 
+    reps: int | str | None = replications
+    if replications is not None and replications != "auto":
+        if not replications.isdigit() or int(replications) < 2:
+            raise _fail(f"error: --replications: expected a number of at least 2 or 'auto', "
+                        f"got {replications!r}")
+        reps = int(replications)
+    try:
+        relative = float(precision.strip().removesuffix("%")) / (100 if "%" in precision else 1)
+        if not 0 < relative < 1:
+            raise ValueError
+    except ValueError:
+        raise _fail(f"error: --precision: expected a percentage such as 5%, got {precision!r}"
+                    ) from None
     baseline = _load(baseline_file)
     if okrs is not None:
         try:
@@ -173,7 +193,8 @@ def compare(
         raise _fail("error: the baseline and scenarios need distinct names, got "
                     + ", ".join(repr(n) for n in names))
     try:
-        result = run_compare(baseline, scenarios, replications=replications, seed=seed,
+        result = run_compare(baseline, scenarios, replications=reps, precision=relative,
+                             max_replications=max_replications, seed=seed,
                              cases=cases, warmup=_parse_warmup(warmup, baseline.time_unit),
                              jobs=jobs, allow_unstable=allow_unstable)
     except ProcsimError as err:
@@ -187,6 +208,21 @@ def compare(
         except OSError as exc:
             raise _fail(f"error: cannot write output: {exc}") from None
         typer.echo(f"wrote {json_out}", err=True)
+    if csv_out is not None:
+        import csv
+
+        rows = result.rows()
+
+        def write_rows(fh: Any) -> None:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["scenario"])
+            writer.writeheader()
+            writer.writerows(rows)
+
+        try:
+            atomic_write(csv_out, write_rows)
+        except OSError as exc:
+            raise _fail(f"error: cannot write output: {exc}") from None
+        typer.echo(f"wrote {csv_out}", err=True)
     if fail_on_miss and result.any_not_met:
         typer.echo("error: key results not met (--fail-on-miss)", err=True)
         raise typer.Exit(EXIT_CHECKS_FAILED)

@@ -82,6 +82,9 @@ class ComparisonResult:
     key_results: list[KeyResultSpec]
     baseline_health: dict[str, Verdict]
     confidence: float
+    #: With ``replications="auto"``: the precision asked for and the replications of each round.
+    precision: float | None = None
+    rounds: tuple[int, ...] = ()
 
     @property
     def adjustment(self) -> str:
@@ -170,6 +173,8 @@ class ComparisonResult:
             "currency": base.model.currency,
             "confidence": self.confidence,
             "adjustment": self.adjustment,
+            "precision": self.precision,
+            "replication_rounds": list(self.rounds),
             "kpis": kpis,
             "okrs": okrs,
             "health": {
@@ -180,6 +185,22 @@ class ComparisonResult:
             "recommendation": self.recommendation(),
         }
 
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per (scenario, KPI statistic): the table of ``procsim compare --csv``."""
+        out = []
+        for s in self.scenarios:
+            for kc in s.kpis:
+                lo, hi = kc.difference.ci
+                out.append({
+                    "scenario": s.name, "kpi": kc.key, "label": kc.label, "unit": kc.unit,
+                    "baseline": kc.baseline.mean, "scenario_value": kc.scenario.mean,
+                    "scenario_ci_low": kc.scenario.ci[0], "scenario_ci_high": kc.scenario.ci[1],
+                    "difference": kc.difference.mean, "difference_ci_low": lo,
+                    "difference_ci_high": hi, "relative_change": kc.relative_change,
+                    "distinguishable": kc.distinguishable, "confidence": self.confidence,
+                })
+        return out
+
     def summary(self) -> str:
         """The terminal report: KPI differences per scenario, the scorecard, the recommendation."""
         base = self.baseline
@@ -189,6 +210,12 @@ class ComparisonResult:
             f"{len(self.scenarios)} scenario(s) on common random numbers; intervals {pct} "
             f"(adjustment: {self.adjustment})",
         ]
+        if self.precision is not None:
+            rounds = " → ".join(str(n) for n in self.rounds)
+            reached = ("every KPI within" if _replications_for_precision(self, self.precision)
+                       <= base.replications else "cap reached before every KPI was within")
+            lines.append(f"Replications chosen automatically: {rounds} ({reached} "
+                         f"±{self.precision:.0%} of its mean)")
         for s in self.scenarios:
             lines += ["", f"== {s.name}" + (f"  ({s.model.file})" if s.model.file else "")]
             for c in s.model.changes:
@@ -293,7 +320,9 @@ def compare(
     baseline: Model,
     scenarios: list[Model],
     *,
-    replications: int | None = None,
+    replications: int | str | None = None,
+    precision: float = 0.05,
+    max_replications: int = 200,
     seed: int | None = None,
     cases: int | None = None,
     duration: float | str | None = None,
@@ -305,6 +334,12 @@ def compare(
 
     The key results and KPI targets are the baseline's (``baseline.okrs``, ``baseline.kpis``);
     every model runs with the baseline's run settings unless overridden here.
+
+    With ``replications="auto"``, the comparison is rerun with more replications (the
+    two-stage rule n · (half-width / (precision · |mean|))²) until every compared KPI of every
+    model has an interval half-width within ``precision`` of its mean, or
+    ``max_replications`` is reached. Replication r is the same in every round, so a larger
+    run extends a smaller one.
 
     Examples
     --------
@@ -334,7 +369,7 @@ def compare(
 
         seed = draw_seed()
     settings: dict[str, Any] = {
-        "replications": replications if replications is not None else run.replications,
+        "replications": run.replications if replications in (None, "auto") else replications,
         "seed": seed, "warmup": warmup, "jobs": jobs, "allow_unstable": allow_unstable,
     }
     if duration is not None:
@@ -347,6 +382,37 @@ def compare(
         settings["cases"] = run.cases_or_default
     if warmup is None:
         settings["warmup"] = run.warmup
+    if replications != "auto":
+        return _compare_once(baseline, scenarios, settings)
+    rounds = []
+    settings["replications"] = min(int(settings["replications"]), max_replications)
+    while True:
+        result = _compare_once(baseline, scenarios, settings)
+        n = int(settings["replications"])
+        rounds.append(n)
+        needed = _replications_for_precision(result, precision)
+        if needed <= n or n >= max_replications:
+            return ComparisonResult(result.baseline, result.scenarios, result.key_results,
+                                    result.baseline_health, result.confidence, precision,
+                                    tuple(rounds))
+        settings["replications"] = min(needed, max_replications)
+
+
+def _replications_for_precision(result: ComparisonResult, precision: float) -> int:
+    """Replications that would bring every compared KPI within ``precision`` (two-stage rule)."""
+    from procsim.stats import replications_needed
+
+    needed = 0
+    for s in result.scenarios:
+        for kc in s.kpis:
+            for est in (kc.baseline, kc.scenario):
+                if est.n >= 2 and est.mean and math.isfinite(est.half_width):
+                    needed = max(needed, replications_needed(est, precision))
+    return needed
+
+
+def _compare_once(baseline: Model, scenarios: list[Model], settings: dict[str, Any]
+                  ) -> ComparisonResult:
     base_result = simulate(baseline, **settings)
     m = max(len(scenarios), 1)
     confidence = 1 - 0.05 / m
