@@ -101,7 +101,6 @@ class ComparisonResult:
         """One sentence: which scenario meets the most key results, and at what cost."""
         if not self.scenarios:
             return "No scenario to compare."
-        currency = self.baseline.model.currency or "currency units"
         if not self.key_results:
             best = min(self.scenarios, key=lambda s: s.result.kpi("cycle_time").mean)
             return (f"No key results are defined; the shortest mean cycle time is "
@@ -125,7 +124,6 @@ class ComparisonResult:
                    else "cost per case" if all(cost(best) < cost(s) for s in others)
                    else "nothing clear")
             tie = f" (as many as {', '.join(s.name for s in others)}; ahead on {why})"
-        del currency
         return (f"{best.name} meets {best.met} of {total} key results{tie}, "
                 f"{self._cost(best)}.")
 

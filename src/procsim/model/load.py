@@ -17,7 +17,7 @@ from procsim.model.check import check_model, check_references
 from procsim.model.schema import Model
 from procsim.model.yamlpos import Positions, _dotted, read_yaml
 
-__all__ = ["load_model", "parse_model"]
+__all__ = ["load_model", "parse_model", "read_text"]
 
 
 def load_model(path: str | os.PathLike[str]) -> Model:
@@ -39,6 +39,12 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         With every problem found, each with file, line, column and dotted path.
     """
     file = os.fspath(path)
+    text = read_text(file)
+    return parse_model(text, file=file)
+
+
+def read_text(file: str) -> str:
+    """The text of a model, scenario or OKR file, or a ModelError saying why it cannot be read."""
     try:
         with open(file, "rb") as fh:
             raw = fh.read()
@@ -56,7 +62,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         raise ModelError([issue], file) from None
     except OSError as exc:
         raise ModelError([Issue("", f"cannot read the file: {exc}", file)], file) from None
-    return parse_model(text, file=file)
+    return text
 
 
 def parse_model(text: str, *, file: str | None = None) -> Model:

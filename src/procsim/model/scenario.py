@@ -21,11 +21,10 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from procsim.errors import Issue, ModelError, close_match_hint
-from procsim.model.load import load_model, model_from_data
+from procsim.model.load import load_model, model_from_data, read_text
 from procsim.model.schema import Model
 from procsim.model.yamlpos import Positions, read_yaml
 
@@ -65,12 +64,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
         close-match hint), or a merged model that is invalid.
     """
     file = os.fspath(path)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelError([Issue("", "no such file", file)], file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError([Issue("", f"cannot read the file: {exc}", file)], file) from None
+    text = read_text(file)
     data, positions, issues = read_yaml(text, file)
     if not (isinstance(data, dict) and "base" in data):
         model = load_model(file)
@@ -108,7 +102,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
         raise ModelError([error(f"no such base model: {base_file}", "base")], file)
     if os.path.abspath(base_file) == os.path.abspath(file):
         raise ModelError([error("a scenario cannot be its own base", "base")], file)
-    base_text = Path(base_file).read_text(encoding="utf-8")
+    base_text = read_text(base_file)
     base_data, _, _ = read_yaml(base_text, base_file)
     if isinstance(base_data, dict) and "base" in base_data:
         raise ModelError([error(f"{base_ref} is itself a scenario; a scenario's base must be a "
@@ -211,12 +205,7 @@ def with_okrs(model: Model, path: str | os.PathLike[str]) -> Model:
     ``okrs:`` (replacing the model's); errors name the OKR file, its lines and fields.
     """
     file = os.fspath(path)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelError([Issue("", "no such file", file)], file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError([Issue("", f"cannot read the file: {exc}", file)], file) from None
+    text = read_text(file)
     data, positions, issues = read_yaml(text, file)
     if not isinstance(data, dict) or not data:
         raise ModelError([Issue("", "expected a mapping with 'kpis' and/or 'okrs'", file, 1, 1)],
