@@ -270,20 +270,10 @@ def show(
     if model.base_file:
         lines.append(f"# {model_file}: base {model.base_file} with {len(model.changes)} "
                      f"change{'s' if len(model.changes) != 1 else ''}:")
-        for change in model.changes:
-            after = "(removed)" if change.kind == "remove" else _flow_yaml(change.after)
-            before = "(new)" if change.kind == "add" else _flow_yaml(change.before)
-            lines.append(f"#   {change.path}: {before} -> {after}")
+        lines += [f"#   {change.describe()}" for change in model.changes]
     typer.echo("\n".join(lines))
     typer.echo(yaml.safe_dump(model.source_data, sort_keys=False, allow_unicode=True,
                               default_flow_style=None, width=100).rstrip())
-
-
-def _flow_yaml(value: Any) -> str:
-    import yaml
-
-    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6)
-    return str(text).strip().removesuffix("\n...").strip()
 
 
 @app.command()

@@ -216,10 +216,7 @@ class ComparisonResult:
                          f"±{self.precision:.0%} of its mean)")
         for s in self.scenarios:
             lines += ["", f"== {s.name}" + (f"  ({s.model.file})" if s.model.file else "")]
-            for c in s.model.changes:
-                before = "(new)" if c.kind == "add" else _short(c.before)
-                after = "(removed)" if c.kind == "remove" else _short(c.after)
-                lines.append(f"   {c.path}: {before} → {after}")
+            lines += [f"   {c.describe(arrow='→', width=50)}" for c in s.model.changes]
             lines.append(f"{'KPI':<30}{'baseline':>11}{'scenario':>11}"
                          f" {'difference [' + pct + ' CI]':>32}{'change':>9}")
             for kc in s.kpis:
@@ -264,15 +261,6 @@ class ComparisonResult:
                              + "  ".join(f"{c:>14}" for c in cells))
         lines += ["", f"Recommendation: {self.recommendation()}"]
         return "\n".join(lines)
-
-
-def _short(value: Any, width: int = 50) -> str:
-    """A change's value in YAML flow style, cut to ``width`` characters."""
-    import yaml
-
-    text = str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False,
-                              width=10**6)).strip().removesuffix("...").strip()
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _health(v: Verdict) -> str:

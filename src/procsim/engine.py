@@ -81,6 +81,7 @@ def compile_model(model: Model) -> Plan:
         else:
             kind.append(GATEWAY)
 
+    attribute_index = {a: k for k, a in enumerate(model.attributes)}
     routes: list[tuple[int, Any]] = []
     for name in nodes:
         targets: Any = model.flow.get(name)
@@ -102,7 +103,8 @@ def compile_model(model: Model) -> Plan:
             branches = []
             for b in targets:
                 preds = tuple(
-                    parse_condition(a, raw, numeric=not isinstance(model.attributes[a], dict))
+                    (attribute_index[a],
+                     parse_condition(a, raw, numeric=not isinstance(model.attributes[a], dict)))
                     for a, raw in (b.when or {}).items()
                 )
                 branches.append((preds, index[b.to]))
@@ -301,8 +303,7 @@ class _Replication:
     def _first_match(self, case: int, node: int, branches: Any) -> int:
         attributes = self.plan.attributes
         for predicates, target in branches:
-            if all(p(self.case_attributes[attributes.index(p.attribute)][case])
-                   for p in predicates):
+            if all(p(self.case_attributes[k][case]) for k, p in predicates):
                 return int(target)
         values = {a: self.case_attributes[k][case] for k, a in enumerate(attributes)}
         raise SimulationError(

@@ -22,19 +22,12 @@ from typing import Any
 import numpy as np
 
 from procsim.engine import Plan, ReplicationRecord
+from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
 from procsim.stats import Estimate, estimate, mser5, pooled_percentiles
 from procsim.units import format_duration, to_hours
 
 __all__ = ["CASE_KPIS", "KpiSummary", "RunResult", "replication_kpis", "resolve_warmup"]
 
-#: Per-case KPIs, each with its unit kind ("time" or "money").
-CASE_KPIS: dict[str, str] = {
-    "cycle_time": "time",
-    "waiting_time": "time",
-    "processing_time": "time",
-    "delay_time": "time",
-    "cost_per_case": "money",
-}
 PERCENTILES = (50, 90, 95)
 
 
@@ -220,17 +213,16 @@ class RunResult:
         """Summary of a system KPI: a case KPI, ``throughput_per_hour``, ``wip`` or a custom one."""
         if name in CASE_KPIS:
             samples = self.case_values(name)
-            per_rep_pct = {f"p{q}": np.array([np.percentile(s, q) for s in samples])
-                           for q in PERCENTILES}
             pooled = np.concatenate(samples)
             return KpiSummary(
                 name, self._unit(CASE_KPIS[name]),
-                estimate(np.array([s.mean() for s in samples])),
+                estimate(self.values(name)),
                 sd=float(pooled.std(ddof=1)) if pooled.size > 1 else None,
                 percentiles=pooled_percentiles(samples, PERCENTILES),
-                percentile_estimates={k: estimate(v) for k, v in per_rep_pct.items()},
+                percentile_estimates={f"p{q}": estimate(self.values(name, f"p{q}"))
+                                      for q in PERCENTILES},
             )
-        if name in ("throughput_per_hour", "wip"):
+        if name in SYSTEM_KPIS:
             unit = "cases/hour" if name == "throughput_per_hour" else "cases"
             return KpiSummary(name, unit, estimate([r.values[name] for r in self.per_replication]))
         custom = getattr(self.model, "kpis", {}) or {}
@@ -239,7 +231,7 @@ class RunResult:
             of = getattr(spec, "of", None)
             unit = "share" if of is None else self.kpi(of).unit
             return KpiSummary(name, unit, estimate(self._custom(spec)))
-        known = [*CASE_KPIS, "throughput_per_hour", "wip", *custom]
+        known = [*CASE_KPIS, *SYSTEM_KPIS, *custom]
         from procsim.errors import close_match_hint
 
         raise KeyError(f"unknown KPI '{name}'{close_match_hint(name, known)}")
@@ -258,7 +250,7 @@ class RunResult:
             if q is None:
                 return np.array([s.mean() for s in samples])
             return np.array([np.percentile(s, q) for s in samples])
-        if name in ("throughput_per_hour", "wip"):
+        if name in SYSTEM_KPIS:
             return np.array([r.values[name] for r in self.per_replication])
         custom = getattr(self.model, "kpis", {}) or {}
         if name not in custom:
@@ -286,7 +278,7 @@ class RunResult:
     @property
     def kpi_names(self) -> list[str]:
         custom = list(getattr(self.model, "kpis", {}) or {})
-        return [*CASE_KPIS, "throughput_per_hour", "wip", *custom]
+        return [*CASE_KPIS, *SYSTEM_KPIS, *custom]
 
     def activity(self, name: str, metric: str) -> Estimate:
         return estimate([r.activities[name][metric] for r in self.per_replication])

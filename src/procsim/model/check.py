@@ -17,6 +17,8 @@ import numpy as np
 from procsim.errors import Issue, UnstableModelError, close_match_hint
 from procsim.model.graph import build_graph, flow_kind, parse_condition
 from procsim.model.schema import Model
+from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
+from procsim.model.yamlpos import _dotted
 
 __all__ = [
     "PoolLoad",
@@ -108,12 +110,6 @@ def check_references(data: dict[str, Any], positions: Any, file: str | None) -> 
     return issues
 
 
-def _dotted(path: tuple[Any, ...]) -> str:
-    from procsim.model.yamlpos import _dotted as dotted
-
-    return dotted(path)
-
-
 def _check_names(model: Model, report: Any) -> None:
     for section in ("activities", "gateways"):
         for name in getattr(model, section):
@@ -202,8 +198,7 @@ def _check_targets(model: Model, report: Any) -> None:
                 parse_threshold(spec.target, kind, model.time_unit)
             except ValueError as exc:
                 report(str(exc), "kpis", name, "target")
-    known = ["cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case",
-             "throughput_per_hour", "wip", *model.kpis]
+    known = [*CASE_KPIS, *SYSTEM_KPIS, *model.kpis]
     for i, okr in enumerate(model.okrs):
         for j, kr in enumerate(okr.key_results):
             where = ("okrs", i, "key_results", j)
@@ -231,8 +226,7 @@ def _check_targets(model: Model, report: Any) -> None:
 
 def _check_kpis(model: Model, report: Any) -> None:
     for name, spec in model.kpis.items():
-        if name in ("cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case",
-                    "throughput_per_hour", "wip"):
+        if name in CASE_KPIS or name in SYSTEM_KPIS:
             report(f"'{name}' is a standard KPI; choose another name", "kpis", name)
         visits = getattr(spec, "visits", None)
         if visits is not None and visits not in model.activities:

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from procsim.errors import Issue, ModelError, close_match_hint
 from procsim.model.load import load_model, model_from_data, read_text
 from procsim.model.schema import Model
-from procsim.model.yamlpos import Positions, read_yaml
+from procsim.model.yamlpos import Positions, _dotted, read_yaml
 
 __all__ = ["Change", "load_scenario", "with_okrs"]
 
@@ -49,6 +49,20 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "kind": self.kind, "before": self.before, "after": self.after}
+
+    def describe(self, *, arrow: str = "->", width: int | None = None) -> str:
+        """``path: before -> after`` with values in YAML flow style, each cut to ``width``."""
+        before = "(new)" if self.kind == "add" else _flow_yaml(self.before, width)
+        after = "(removed)" if self.kind == "remove" else _flow_yaml(self.after, width)
+        return f"{self.path}: {before} {arrow} {after}"
+
+
+def _flow_yaml(value: Any, width: int | None) -> str:
+    import yaml
+
+    text = str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6))
+    text = text.strip().removesuffix("...").strip()
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Model:
@@ -73,8 +87,6 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
 
     def error(message: str, *where: Any, key: bool = False) -> Issue:
         line, col = positions.of(where, key=key) or (None, None)
-        from procsim.model.yamlpos import _dotted
-
         return Issue(_dotted(where), message, file, line, col)
 
     for key in data:
