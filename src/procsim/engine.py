@@ -58,6 +58,10 @@ class Plan:
     cost_per_hour: tuple[float, ...]
     join_inputs: dict[int, int]
     attributes: tuple[str, ...]
+    #: every sequence flow as (source node, target node); counted in ``ReplicationRecord.flow``
+    edges: tuple[tuple[str, str], ...] = ()
+    #: node index -> index in ``edges`` of its first outgoing flow (in ``routes`` order)
+    edge_base: tuple[int, ...] = ()
 
 
 def compile_model(model: Model) -> Plan:
@@ -83,7 +87,10 @@ def compile_model(model: Model) -> Plan:
 
     attribute_index = {a: k for k, a in enumerate(model.attributes)}
     routes: list[tuple[int, Any]] = []
+    edges: list[tuple[str, str]] = []
+    edge_base: list[int] = []
     for name in nodes:
+        edge_base.append(len(edges))
         targets: Any = model.flow.get(name)
         if targets is None:  # only 'end'
             routes.append((NEXT, -1))
@@ -91,14 +98,17 @@ def compile_model(model: Model) -> Plan:
         form = flow_kind(targets)
         if form == "next":
             routes.append((NEXT, index[targets]))
+            edges.append((name, targets))
         elif form == "choice":
             names = [t for t, p in targets.items() if p > 0]
             cumulative = np.cumsum([targets[t] for t in names])
             cumulative /= cumulative[-1]
             routes.append((CHOICE, (tuple(cumulative.tolist()[:-1]),
                                     tuple(index[t] for t in names))))
+            edges += [(name, t) for t in names]
         elif form == "parallel":
             routes.append((PARALLEL, tuple(index[t] for t in targets)))
+            edges += [(name, t) for t in targets]
         else:
             branches = []
             for b in targets:
@@ -108,6 +118,7 @@ def compile_model(model: Model) -> Plan:
                     for a, raw in (b.when or {}).items()
                 )
                 branches.append((preds, index[b.to]))
+                edges.append((name, b.to))
             routes.append((CONDITIONS, tuple(branches)))
 
     return Plan(
@@ -125,6 +136,8 @@ def compile_model(model: Model) -> Plan:
         cost_per_hour=tuple(model.resources[p].cost_per_hour for p in pools),
         join_inputs=join_inputs,
         attributes=tuple(model.attributes),
+        edges=tuple(edges),
+        edge_base=tuple(edge_base),
     )
 
 
@@ -155,6 +168,8 @@ class ReplicationRecord:
     queue_area: np.ndarray
     wip_area: np.ndarray
     attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    #: tokens that passed along each of ``Plan.edges`` (all cases, warm-up included)
+    flow: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def cases(self) -> int:
@@ -241,6 +256,8 @@ class _Replication:
         self.inst_end = array("d")
         self.instances = 0
         self.join_count: dict[tuple[int, int], int] = {}
+        self.edge_base = plan.edge_base
+        self.flow = [0] * len(plan.edges)
 
     # --- arrivals ---------------------------------------------------------------------------
 
@@ -289,22 +306,29 @@ class _Replication:
     def _leave(self, case: int, node: int) -> None:
         """Send the case's token on from ``node`` along its outgoing flow."""
         form, data = self.plan.routes[node]
+        base = self.edge_base[node]
         if form == NEXT:
+            self.flow[base] += 1
             self._enter(case, data)
         elif form == CHOICE:
             cumulative, targets = data
-            self._enter(case, targets[bisect.bisect_right(cumulative, self.route_draw[node]())])
+            i = bisect.bisect_right(cumulative, self.route_draw[node]())
+            self.flow[base + i] += 1
+            self._enter(case, targets[i])
         elif form == PARALLEL:
-            for target in data:
+            for i, target in enumerate(data):
+                self.flow[base + i] += 1
                 self._enter(case, target)
         else:
-            self._enter(case, self._first_match(case, node, data))
+            i, target = self._first_match(case, node, data)
+            self.flow[base + i] += 1
+            self._enter(case, target)
 
-    def _first_match(self, case: int, node: int, branches: Any) -> int:
+    def _first_match(self, case: int, node: int, branches: Any) -> tuple[int, int]:
         attributes = self.plan.attributes
-        for predicates, target in branches:
+        for i, (predicates, target) in enumerate(branches):
             if all(p(self.case_attributes[k][case]) for k, p in predicates):
-                return int(target)
+                return i, int(target)
         values = {a: self.case_attributes[k][case] for k, a in enumerate(attributes)}
         raise SimulationError(
             f"no branch of '{self.plan.nodes[node]}' matches case {case} with attributes "
@@ -411,6 +435,7 @@ class _Replication:
             queue_area=np.frombuffer(self.queue_snap, dtype=np.float64).reshape(n, n_pools).copy(),
             wip_area=np.frombuffer(self.wip_snap, dtype=np.float64).copy(),
             attributes=attributes,
+            flow=np.array(self.flow, dtype=np.int64),
         )
 
 
