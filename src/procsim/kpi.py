@@ -26,7 +26,8 @@ from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
 from procsim.stats import Estimate, estimate, mser5, pooled_percentiles
 from procsim.units import format_duration, to_hours
 
-__all__ = ["CASE_KPIS", "KpiSummary", "RunResult", "replication_kpis", "resolve_warmup"]
+__all__ = ["CASE_KPIS", "KpiSummary", "QueueSeries", "RunResult", "queue_series",
+           "replication_kpis", "resolve_warmup"]
 
 PERCENTILES = (50, 90, 95)
 
@@ -58,6 +59,41 @@ class ReplicationKpis:
     values: dict[str, float]                     # system-level scalars
     activities: dict[str, dict[str, float]]
     resources: dict[str, dict[str, float]]
+    #: tokens per case along each sequence flow of ``Plan.edges`` (over all cases)
+    flows: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: mean queue length per pool in consecutive windows of simulated time (see ``queue_series``)
+    queue: QueueSeries | None = None
+
+
+@dataclass(frozen=True)
+class QueueSeries:
+    """Time-averaged queue length of every pool over consecutive windows of one replication.
+
+    ``edges`` (windows + 1) are arrival instants spread evenly over the arrival period, so the
+    averages are exact (the time integrals are recorded at arrivals); ``values`` is windows ×
+    pools. ``warmup_end`` is when the first measured case arrived.
+    """
+
+    edges: np.ndarray
+    values: np.ndarray
+    warmup_end: float
+
+    @property
+    def midpoints(self) -> np.ndarray:
+        return (self.edges[:-1] + self.edges[1:]) / 2
+
+
+def queue_series(record: ReplicationRecord, warmup: int, windows: int = 60) -> QueueSeries:
+    """Mean queue length of every pool in about ``windows`` windows of simulated time."""
+    arrival = record.arrival
+    grid = np.linspace(arrival[0], arrival[-1], windows + 1)
+    index = np.unique(np.clip(np.searchsorted(arrival, grid), 0, len(arrival) - 1))
+    edges = arrival[index]
+    keep = np.concatenate([[True], np.diff(edges) > 0])
+    index, edges = index[keep], edges[keep]
+    area = record.queue_area[index]
+    values = np.diff(area, axis=0) / np.diff(edges)[:, None]
+    return QueueSeries(edges, values, float(arrival[min(warmup, len(arrival) - 1)]))
 
 
 def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> ReplicationKpis:
@@ -127,7 +163,9 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
             "queue_length": queued / window if window > 0 else np.nan,
             "busy_servers": busy / window if window > 0 else np.nan,
         }
-    return ReplicationKpis(warmup, cases, values, activities, resources)
+    flows = {edge: float(count) / n for edge, count in zip(plan.edges, record.flow, strict=True)}
+    return ReplicationKpis(warmup, cases, values, activities, resources, flows,
+                           queue_series(record, warmup))
 
 
 @dataclass(frozen=True)

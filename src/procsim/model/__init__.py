@@ -3,7 +3,7 @@
 from procsim.model.check import check_stability, expected_visits, offered_load
 from procsim.model.graph import build_graph
 from procsim.model.load import load_model, model_from_data, parse_model
-from procsim.model.scenario import Change, load_scenario
+from procsim.model.scenario import Change, apply_changes, load_scenario
 from procsim.model.schema import Activity, Arrivals, Branch, Gateway, Model, Resource, RunSettings
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Arrivals",
     "Branch",
     "Change",
+    "apply_changes",
     "Gateway",
     "Model",
     "Resource",

@@ -28,7 +28,7 @@ from procsim.model.load import load_model, model_from_data, read_text
 from procsim.model.schema import Model
 from procsim.model.yamlpos import Positions, _dotted, read_yaml
 
-__all__ = ["Change", "load_scenario", "with_okrs"]
+__all__ = ["Change", "apply_changes", "load_scenario", "with_okrs"]
 
 #: Sections whose entries are named by the user; a scenario may add or remove entries there.
 COLLECTIONS = ("activities", "resources", "gateways", "attributes", "kpis", "flow")
@@ -149,6 +149,44 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
     model._base_file = base_file
     model._source_data = merged
     return model
+
+
+def apply_changes(model: Model, changes: dict[str, Any], *, name: str | None = None) -> Model:
+    """A scenario built in Python: ``model`` with ``changes`` (dotted path → new value).
+
+    The rules are those of a scenario file; the result carries ``model.changes``, so that
+    :func:`procsim.compare` and the reports show what changed.
+
+    Examples
+    --------
+    >>> from procsim import load_model
+    >>> base = load_model("models/service_desk.yaml")
+    >>> more = apply_changes(base, {"resources.agents.capacity": 6}, name="Six agents")
+    >>> more.resources["agents"].capacity, more.changes[0].describe()
+    (6, 'resources.agents.capacity: 5 -> 6')
+
+    Raises
+    ------
+    procsim.errors.ModelError
+        For a path that does not exist in the model (with a close-match hint) or an invalid result.
+    """
+    merged = copy.deepcopy(model.source_data)
+    applied: list[Change] = []
+    issues: list[Issue] = []
+    for dotted, value in changes.items():
+        try:
+            applied.append(_apply(merged, str(dotted), copy.deepcopy(value)))
+        except _PathError as exc:
+            issues.append(Issue(str(dotted), str(exc)))
+    if issues:
+        raise ModelError(issues)
+    if name is not None:
+        merged["name"] = name
+    result = model_from_data(merged)
+    result._file = model.file
+    result._changes = (*model.changes, *applied)
+    result._base_file = model.base_file or model.file
+    return result
 
 
 class _PathError(ValueError):
