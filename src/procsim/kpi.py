@@ -26,7 +26,7 @@ from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
 from procsim.stats import Estimate, estimate, mser5, pooled_percentiles
 from procsim.units import format_duration, to_hours
 
-__all__ = ["CASE_KPIS", "KpiSummary", "QueueSeries", "RunResult", "queue_series",
+__all__ = ["CASE_KPIS", "Bottleneck", "KpiSummary", "QueueSeries", "RunResult", "queue_series",
            "replication_kpis", "resolve_warmup"]
 
 PERCENTILES = (50, 90, 95)
@@ -209,6 +209,32 @@ def _num(x: float) -> float | None:
 
 
 @dataclass(frozen=True)
+class Bottleneck:
+    """Where cases wait: one activity, its pool, and its part of the waiting (see ``bottlenecks``).
+
+    Times are in the model's time unit; ``share_of_waiting`` is a fraction of the mean total
+    waiting time per case.
+    """
+
+    activity: str
+    pool: str
+    visits_per_case: float
+    wait_per_visit: Estimate
+    wait_per_case: Estimate
+    share_of_waiting: float
+    utilization: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"activity": self.activity, "pool": self.pool,
+                "visits_per_case": _num(self.visits_per_case),
+                "wait_per_visit": _num(self.wait_per_visit.mean),
+                "wait_per_case": _num(self.wait_per_case.mean),
+                "wait_per_case_ci95": [_num(v) for v in self.wait_per_case.ci],
+                "share_of_waiting": _num(self.share_of_waiting),
+                "utilization": _num(self.utilization.mean)}
+
+
+@dataclass(frozen=True)
 class RunResult:
     """The outcome of :func:`procsim.simulate`: KPI distributions with confidence intervals.
 
@@ -317,6 +343,43 @@ class RunResult:
     def kpi_names(self) -> list[str]:
         custom = list(getattr(self.model, "kpis", {}) or {})
         return [*CASE_KPIS, *SYSTEM_KPIS, *custom]
+
+    def bottlenecks(self, top: int | None = None) -> list[Bottleneck]:
+        """Activities ranked by the waiting time they add to the average case.
+
+        An activity's share is its waiting time per case (visits per case × mean wait per
+        visit, per replication) over the total waiting time per case. Activities without a
+        resource never wait and are left out.
+
+        Examples
+        --------
+        >>> from procsim import load_model, simulate
+        >>> result = simulate(load_model("models/service_desk.yaml"), replications=3, seed=1)
+        >>> ranked = result.bottlenecks()
+        >>> ranked[0].pool, [b.activity for b in ranked[:2]]
+        ('agents', ['confirm', 'triage'])
+        >>> round(sum(b.share_of_waiting for b in ranked), 9)
+        1.0
+        """
+        total = float(np.mean(self.values("waiting_time")))
+        rows = []
+        for name, spec in self.model.activities.items():
+            if spec.resource is None:
+                continue
+            per_case = [r.activities[name]["visits_per_case"]
+                        * np.nan_to_num(r.activities[name]["waiting_time"])
+                        for r in self.per_replication]
+            wait = estimate(per_case)
+            rows.append(Bottleneck(
+                activity=name, pool=spec.resource,
+                visits_per_case=self.activity(name, "visits_per_case").mean,
+                wait_per_visit=self.activity(name, "waiting_time"),
+                wait_per_case=wait,
+                share_of_waiting=wait.mean / total if total > 0 else 0.0,
+                utilization=self.resource(spec.resource, "utilization"),
+            ))
+        rows.sort(key=lambda b: -b.wait_per_case.mean)
+        return rows[:top] if top is not None else rows
 
     def activity(self, name: str, metric: str) -> Estimate:
         return estimate([r.activities[name][metric] for r in self.per_replication])

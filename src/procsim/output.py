@@ -19,20 +19,43 @@ import numpy as np
 from procsim.engine import compile_model
 from procsim.kpi import RunResult
 
-__all__ = ["atomic_write", "write_events_csv", "write_json"]
+__all__ = ["atomic_write", "atomic_write_bytes", "write_events_csv", "write_json"]
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[str]], Any]) -> Path:
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it to ``path``.
 
     Raises ``OSError`` when the directory cannot be written; the temporary file is removed.
+    The file gets the permissions of the file it replaces, or the usual ones for a new file.
     """
+    return _atomic(path, "w", write)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary sibling file and a rename."""
+    return _atomic(path, "wb", lambda fh: fh.write(data))
+
+
+def _atomic(path: str | os.PathLike[str], mode: str, write: Callable[[Any], Any]) -> Path:
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
+        # mkstemp creates the file readable by its owner only; a report or a JSON result is
+        # for others to read too: keep the old file's mode, or apply the umask as open() does.
+        try:
+            permissions = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            permissions = 0o666 & ~umask
+        os.chmod(tmp, permissions)
+        if mode == "w":
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                write(fh)
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

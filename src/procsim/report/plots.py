@@ -1,0 +1,643 @@
+"""Plots of run and comparison results: compute once, draw on any matplotlib ``Axes``.
+
+Every plot is a *Display* in the manner of scikit-learn: ``from_result`` computes what
+is drawn (small arrays, no figure), ``plot(ax=None)`` draws it on the given axes (or a new
+figure) and returns the display, with ``ax_`` and ``figure_`` set. Notebooks and the
+reports use the same classes, so a figure in a report is the figure a notebook shows.
+
+``result`` is a :class:`~procsim.RunResult`, a :class:`~procsim.compare.ComparisonResult`
+(baseline first, then the scenarios) or a mapping of names to run results. Each series
+keeps one colour in every figure: the baseline is grey, scenarios follow
+:data:`PALETTE` (Okabe–Ito, readable by colour-blind readers and in greyscale print).
+
+matplotlib is imported only when something is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from procsim.kpi import RunResult
+from procsim.stats import Estimate
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "PALETTE",
+    "ActivityTimeDisplay",
+    "DistributionDisplay",
+    "ProcessMapDisplay",
+    "QueueDisplay",
+    "UtilizationDisplay",
+    "series_of",
+]
+
+#: Baseline grey, then the Okabe–Ito colours for scenarios, in order.
+PALETTE = ["#5f6b73", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9",
+           "#8C6D31"]
+
+_UNIT_SHORT = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d"}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One named run in a figure, with its colour."""
+
+    name: str
+    result: RunResult
+    color: str
+
+
+def series_of(result: Any) -> list[Series]:
+    """The runs in ``result`` (a run, a comparison or a mapping), with their colours."""
+    from procsim.compare import ComparisonResult
+
+    pairs: list[tuple[str, RunResult]]
+    if isinstance(result, RunResult):
+        pairs = [(str(result.model.name), result)]
+    elif isinstance(result, ComparisonResult):
+        pairs = [("baseline", result.baseline)] + [(s.name, s.result) for s in result.scenarios]
+    elif isinstance(result, Mapping):
+        pairs = list(result.items())
+    else:
+        raise TypeError(f"expected a RunResult, a ComparisonResult or a mapping of names to "
+                        f"RunResults, got {type(result).__name__}")
+    return [Series(name, run, PALETTE[i % len(PALETTE)]) for i, (name, run) in enumerate(pairs)]
+
+
+def _new_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Axes, Figure]:
+    if ax is not None:
+        return ax, ax.figure  # type: ignore[return-value]
+    from matplotlib.figure import Figure
+
+    # A bare Figure (not pyplot): nothing global, no GUI backend needed, nothing to close.
+    fig = Figure(figsize=size, layout="constrained")
+    return fig.add_subplot(), fig
+
+
+def _unit_label(unit: str) -> str:
+    return _UNIT_SHORT.get(unit, unit)
+
+
+def _kpi_label(kpi: str) -> str:
+    return kpi.replace("_", " ").capitalize()
+
+
+# --- distributions --------------------------------------------------------------------------
+
+
+@dataclass
+class DistributionDisplay:
+    """The distribution over cases of a case KPI (cycle time, cost per case …) per series.
+
+    Holds, per series, 201 quantiles (for the ECDF and box plots) and a histogram on bins
+    shared by all series; the target, when given, is drawn as a line.
+
+    Examples
+    --------
+    >>> from procsim import load_model, simulate
+    >>> from procsim.report.plots import DistributionDisplay
+    >>> run = simulate(load_model("models/service_desk.yaml"), replications=2, seed=1)
+    >>> display = DistributionDisplay.from_result(run, kpi="cycle_time", target=60)
+    >>> display.plot(kind="ecdf").ax_.get_xlabel()
+    'Cycle time (min)'
+    """
+
+    kpi: str
+    unit: str
+    names: list[str]
+    colors: list[str]
+    quantiles: list[np.ndarray]
+    means: list[float]
+    bins: np.ndarray
+    counts: list[np.ndarray]
+    #: label → value of every target line
+    targets: dict[str, float] = field(default_factory=dict)
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    #: Probabilities of the stored quantiles.
+    PROBABILITIES = np.linspace(0.0, 1.0, 201)
+
+    @classmethod
+    def from_result(cls, result: Any, kpi: str = "cycle_time", *,
+                    target: float | Mapping[str, float] | None = None) -> DistributionDisplay:
+        """``target``: a value, or a mapping of labels to values, drawn as dashed lines."""
+        series = series_of(result)
+        if target is None:
+            targets: dict[str, float] = {}
+        elif isinstance(target, Mapping):
+            targets = {str(k): float(v) for k, v in target.items()}
+        else:
+            targets = {f"target {float(target):g}": float(target)}
+        samples = [np.concatenate(s.result.case_values(kpi)) for s in series]
+        unit = series[0].result.kpi(kpi).unit
+        # Shared bins up to the largest 99.5th percentile: the far tail would squash the rest.
+        top = max(float(np.percentile(x, 99.5)) for x in samples)
+        low = min(float(x.min()) for x in samples)
+        bins = np.linspace(min(low, 0.0), top, 61)
+        return cls(
+            kpi=kpi, unit=unit, names=[s.name for s in series], colors=[s.color for s in series],
+            quantiles=[np.quantile(x, cls.PROBABILITIES) for x in samples],
+            means=[float(x.mean()) for x in samples],
+            bins=bins,
+            counts=[np.histogram(x, bins=bins)[0] / x.size for x in samples],
+            targets=targets,
+        )
+
+    @property
+    def axis_label(self) -> str:
+        return f"{_kpi_label(self.kpi)} ({_unit_label(self.unit)})"
+
+    def plot(self, ax: Axes | None = None, *, kind: str = "ecdf") -> DistributionDisplay:
+        """Draw an ECDF (``kind="ecdf"``), histograms (``"hist"``) or box plots (``"box"``)."""
+        if kind not in ("ecdf", "hist", "box"):
+            raise ValueError(f"expected kind 'ecdf', 'hist' or 'box', got {kind!r}")
+        ax, fig = _new_axes(ax, (7.0, 3.6))
+        if kind == "box":
+            self._box(ax)
+        else:
+            for name, color, q, counts in zip(self.names, self.colors, self.quantiles,
+                                              self.counts, strict=True):
+                if kind == "ecdf":
+                    ax.step(q, self.PROBABILITIES, where="post", color=color, lw=1.8, label=name)
+                else:
+                    ax.stairs(counts, self.bins, color=color, lw=1.8, label=name)
+            ax.set_xlabel(self.axis_label)
+            ax.set_ylabel("share of cases at or below" if kind == "ecdf" else "share of cases")
+            if kind == "ecdf":
+                ax.set_ylim(0, 1.01)
+                ax.yaxis.set_major_formatter(_percent())
+            ax.set_xlim(self.bins[0], max([self.bins[-1], *self.targets.values()]))
+            self._target_lines(ax)
+            ax.grid(alpha=0.3)
+            ax.legend(loc="lower right" if kind == "ecdf" else "upper right", fontsize="small")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    def _box(self, ax: Axes) -> None:
+        p = self.PROBABILITIES
+
+        def at(q: np.ndarray, prob: float) -> float:
+            return float(np.interp(prob, p, q))
+
+        import textwrap
+
+        stats = [{"label": textwrap.fill(name, 22), "med": at(q, 0.5), "q1": at(q, 0.25),
+                  "q3": at(q, 0.75), "whislo": at(q, 0.05), "whishi": at(q, 0.95), "mean": mean}
+                 for name, q, mean in zip(self.names, self.quantiles, self.means, strict=True)]
+        parts = ax.bxp(stats, orientation="horizontal", showmeans=True, showfliers=False,
+                       patch_artist=True, widths=0.55,
+                       meanprops={"marker": "D", "markerfacecolor": "white",
+                                  "markeredgecolor": "black", "markersize": 5})
+        for box, color in zip(parts["boxes"], self.colors, strict=True):
+            box.set_facecolor(color)
+            box.set_alpha(0.75)
+        for median in parts["medians"]:
+            median.set_color("black")
+        ax.invert_yaxis()  # baseline on top
+        ax.set_xlabel(self.axis_label + " — box: quartiles, whiskers: 5th–95th percentile, "
+                      "◇ mean")
+        if self.targets:
+            self._target_lines(ax)
+            ax.legend(loc="lower right", fontsize="small")
+        ax.grid(axis="x", alpha=0.3)
+
+    def _target_lines(self, ax: Axes) -> None:
+        for (label, value), style in zip(self.targets.items(), ["--", "-.", ":", "--"] * 4,
+                                         strict=False):
+            ax.axvline(value, color="#B2182B", ls=style, lw=1.4, label=label)
+
+
+def _percent() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0, decimals=0)
+
+
+# --- activities and pools -------------------------------------------------------------------
+
+
+@dataclass
+class ActivityTimeDisplay:
+    """Mean waiting and processing time per visit of every activity, stacked, per series.
+
+    Activities without a resource show their duration as delay (hatched).
+
+    Examples
+    --------
+    >>> from procsim import load_model, simulate
+    >>> from procsim.report.plots import ActivityTimeDisplay
+    >>> run = simulate(load_model("models/service_desk.yaml"), replications=2, seed=1)
+    >>> d = ActivityTimeDisplay.from_result(run).plot()
+    >>> d.activities[:2], d.ax_.get_xlabel()
+    (['triage', 'await_customer'], 'Mean time per visit (min)')
+    """
+
+    activities: list[str]
+    names: list[str]
+    colors: list[str]
+    waiting: np.ndarray        # series × activities
+    processing: np.ndarray     # series × activities
+    delay: list[bool]
+    unit: str
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, result: Any) -> ActivityTimeDisplay:
+        series = series_of(result)
+        activities: list[str] = []
+        for s in series:  # a scenario may add activities
+            activities += [a for a in s.result.model.activities if a not in activities]
+
+        def metric(run: RunResult, name: str, key: str) -> float:
+            if name not in run.model.activities:
+                return np.nan
+            return run.activity(name, key).mean
+
+        waiting = np.array([[metric(s.result, a, "waiting_time") for a in activities]
+                            for s in series])
+        processing = np.array([[metric(s.result, a, "processing_time") for a in activities]
+                               for s in series])
+        delay = [all(a not in s.result.model.activities
+                     or s.result.model.activities[a].resource is None for s in series)
+                 for a in activities]
+        return cls(activities, [s.name for s in series], [s.color for s in series],
+                   np.nan_to_num(waiting), np.nan_to_num(processing), delay,
+                   series[0].result.time_unit)
+
+    def plot(self, ax: Axes | None = None) -> ActivityTimeDisplay:
+        n_series, n_act = self.waiting.shape
+        ax, fig = _new_axes(ax, (7.0, 0.5 + n_act * (0.35 + 0.22 * n_series)))
+        height = 0.8 / n_series
+        y = np.arange(n_act)
+        for i in range(n_series):
+            pos = y - 0.4 + height * (i + 0.5)
+            ax.barh(pos, self.waiting[i], height=height * 0.92, color=self.colors[i],
+                    label=f"{self.names[i]}: waiting" if n_series > 1 else "waiting")
+            ax.barh(pos, self.processing[i], left=self.waiting[i], height=height * 0.92,
+                    color=self.colors[i], alpha=0.35,
+                    hatch=["//" if d else "" for d in self.delay],
+                    edgecolor=self.colors[i], linewidth=0.6,
+                    label=f"{self.names[i]}: processing" if n_series > 1 else "processing")
+        ax.set_yticks(y, self.activities)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"Mean time per visit ({_unit_label(self.unit)})")
+        ax.grid(axis="x", alpha=0.3)
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color=c, label=n) for c, n in zip(self.colors, self.names,
+                                                            strict=True)] if n_series > 1 else []
+        handles += [Patch(color="#5f6b73", label="waiting"),
+                    Patch(color="#5f6b73", alpha=0.35, label="processing"),
+                    Patch(facecolor="#5f6b73", alpha=0.35, hatch="//", label="delay (no resource)")]
+        ax.legend(handles=handles, fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 1.01),
+                  ncols=3, frameon=False)
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+
+@dataclass
+class UtilizationDisplay:
+    """Utilisation of every pool with its 95 % interval, per series.
+
+    Utilisation is busy time over capacity × time in the measurement window.
+
+    Examples
+    --------
+    >>> from procsim import load_model, simulate
+    >>> from procsim.report.plots import UtilizationDisplay
+    >>> run = simulate(load_model("models/service_desk.yaml"), replications=2, seed=1)
+    >>> UtilizationDisplay.from_result(run).plot().pools
+    ['agents', 'specialists']
+    """
+
+    pools: list[str]
+    names: list[str]
+    colors: list[str]
+    estimates: list[list[Estimate | None]]     # series × pools
+    capacities: list[list[int | None]]
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, result: Any) -> UtilizationDisplay:
+        series = series_of(result)
+        pools: list[str] = []
+        for s in series:
+            pools += [p for p in s.result.model.resources if p not in pools]
+        estimates = [[s.result.resource(p, "utilization") if p in s.result.model.resources
+                      else None for p in pools] for s in series]
+        capacities = [[s.result.model.resources[p].capacity if p in s.result.model.resources
+                       else None for p in pools] for s in series]
+        return cls(pools, [s.name for s in series], [s.color for s in series], estimates,
+                   capacities)
+
+    def plot(self, ax: Axes | None = None) -> UtilizationDisplay:
+        n_series, n_pools = len(self.names), len(self.pools)
+        ax, fig = _new_axes(ax, (7.0, 0.6 + n_pools * (0.3 + 0.25 * n_series)))
+        height = 0.8 / n_series
+        y = np.arange(n_pools)
+        for i in range(n_series):
+            pos = y - 0.4 + height * (i + 0.5)
+            est = self.estimates[i]
+            means = np.array([e.mean if e else np.nan for e in est])
+            err = np.array([e.half_width if e else np.nan for e in est])
+            ax.barh(pos, means, height=height * 0.92, color=self.colors[i], label=self.names[i],
+                    xerr=err, error_kw={"ecolor": "black", "capsize": 2.5, "lw": 1})
+            for p, m, e, c in zip(pos, means, err, self.capacities[i], strict=True):
+                if np.isfinite(m):
+                    ax.text(min(m + np.nan_to_num(e), 1.0) + 0.015, p, f"{m:.0%} of {c}",
+                            va="center", fontsize="x-small")
+        ax.axvline(1.0, color="black", lw=0.8)
+        ax.set_xlim(0, 1.18)
+        ax.xaxis.set_major_formatter(_percent())
+        ax.set_yticks(y, self.pools)
+        ax.invert_yaxis()
+        ax.set_xlabel("Utilisation (busy time / capacity; bars: 95 % CI)")
+        ax.grid(axis="x", alpha=0.3)
+        if n_series > 1:
+            ax.legend(fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 1.01),
+                      ncols=min(n_series, 3), frameon=False)
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+
+@dataclass
+class QueueDisplay:
+    """Queue length of one pool over simulated time, per series.
+
+    The line is the mean across replications of the queue length averaged over each window;
+    the band spans the 10th–90th percentile of the replications. The dotted line marks the end
+    of the warm-up (the first measured arrival, mean across replications).
+
+    Examples
+    --------
+    >>> from procsim import load_model, simulate
+    >>> from procsim.report.plots import QueueDisplay
+    >>> run = simulate(load_model("models/service_desk.yaml"), replications=2, seed=1)
+    >>> QueueDisplay.from_result(run).pool    # the busiest pool by default
+    'agents'
+    """
+
+    pool: str
+    names: list[str]
+    colors: list[str]
+    times: list[np.ndarray]
+    mean: list[np.ndarray]
+    low: list[np.ndarray]
+    high: list[np.ndarray]
+    warmup_end: float
+    unit: str
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, result: Any, pool: str | None = None, *, points: int = 60
+                    ) -> QueueDisplay:
+        series = series_of(result)
+        first = series[0].result
+        if pool is None:
+            pools = list(first.model.resources)
+            if not pools:
+                raise ValueError(f"model '{first.model.name}' has no resource pools")
+            pool = max(pools, key=lambda p: first.resource(p, "queue_length").mean)
+        names, colors, times, mean, low, high = [], [], [], [], [], []
+        warmups = []
+        for s in series:
+            if pool not in s.result.model.resources:
+                continue
+            r = list(s.result.model.resources).index(pool)
+            queues = [k.queue for k in s.result.per_replication if k.queue is not None]
+            end = min(float(q.edges[-1]) for q in queues)
+            grid = np.linspace(min(float(q.edges[0]) for q in queues), end, points)
+            curves = np.array([np.interp(grid, q.midpoints, q.values[:, r]) for q in queues])
+            names.append(s.name)
+            colors.append(s.color)
+            times.append(grid)
+            mean.append(curves.mean(axis=0))
+            low.append(np.percentile(curves, 10, axis=0))
+            high.append(np.percentile(curves, 90, axis=0))
+            warmups += [q.warmup_end for q in queues]
+        return cls(pool, names, colors, times, mean, low, high, float(np.mean(warmups)),
+                   first.time_unit)
+
+    def plot(self, ax: Axes | None = None) -> QueueDisplay:
+        ax, fig = _new_axes(ax, (7.0, 3.0))
+        scale, unit = _time_axis(float(max(t[-1] for t in self.times)), self.unit)
+        for name, color, t, m, lo, hi in zip(self.names, self.colors, self.times, self.mean,
+                                             self.low, self.high, strict=True):
+            ax.fill_between(t / scale, lo, hi, color=color, alpha=0.18, lw=0)
+            ax.plot(t / scale, m, color=color, lw=1.6, label=name)
+        if self.warmup_end > 0:
+            ax.axvline(self.warmup_end / scale, color="black", ls=":", lw=1, label="end of warm-up")
+        ax.set_xlabel(f"Simulated time ({unit})")
+        ax.set_ylabel(f"Cases queueing for {self.pool}")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", loc="upper right")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+
+def _time_axis(span: float, unit: str) -> tuple[float, str]:
+    """A readable unit for an axis spanning ``span`` time units: (divisor, unit label)."""
+    from procsim.units import to_hours
+
+    hours = to_hours(span, unit)
+    if hours >= 72:
+        return span / (hours / 24), "days"
+    if hours >= 3:
+        return span / hours, "hours"
+    return 1.0, _unit_label(unit)
+
+
+# --- the process map ------------------------------------------------------------------------
+
+
+@dataclass
+class ProcessMapDisplay:
+    """The process graph as a heat map of waiting: where cases queue, and how many pass.
+
+    Nodes are laid out left to right by their distance from the start (flows that go back,
+    such as rework, are drawn as arcs); activity boxes are coloured by the mean waiting time
+    per visit and labelled with it; the width and label of every flow are the tokens per case
+    that passed along it in the simulation.
+
+    Examples
+    --------
+    >>> from procsim import load_model, simulate
+    >>> from procsim.report.plots import ProcessMapDisplay
+    >>> run = simulate(load_model("models/service_desk.yaml"), replications=2, seed=1)
+    >>> d = ProcessMapDisplay.from_result(run)
+    >>> round(d.flows[("start", "triage")], 6), round(d.flows[("confirm", "end")], 6)
+    (1.0, 1.0)
+    """
+
+    name: str
+    nodes: list[str]
+    kinds: dict[str, str]
+    positions: dict[str, tuple[float, float]]
+    edges: list[tuple[str, str]]
+    back_edges: set[tuple[str, str]]
+    flows: dict[tuple[str, str], float]
+    waiting: dict[str, float]
+    resources: dict[str, str | None]
+    unit: str
+    vmax: float
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, result: RunResult, *, name: str | None = None,
+                    vmax: float | None = None) -> ProcessMapDisplay:
+        """``vmax``: the waiting time at the top of the colour scale (share it across maps)."""
+        import networkx as nx
+
+        from procsim.model.graph import build_graph
+
+        if not isinstance(result, RunResult):
+            raise TypeError(f"expected a RunResult (draw one map per run), got "
+                            f"{type(result).__name__}")
+        model = result.model
+        g = build_graph(model)
+        back = _back_edges(g)
+        dag = nx.DiGraph(g.edges - back)
+        dag.add_nodes_from(g.nodes)
+        layer = {}
+        for depth, generation in enumerate(nx.topological_generations(dag)):
+            for node in generation:
+                layer[node] = depth
+        positions: dict[str, tuple[float, float]] = {}
+        for depth in sorted(set(layer.values())):
+            members = [n for n in g.nodes if layer[n] == depth]
+            for k, node in enumerate(members):
+                positions[node] = (float(depth), (len(members) - 1) / 2 - k)
+        flows = {edge: float(np.mean([r.flows.get(edge, 0.0) for r in result.per_replication]))
+                 for edge in g.edges}
+        waiting = {a: float(np.nan_to_num(result.activity(a, "waiting_time").mean))
+                   for a in model.activities}
+        kinds = {n: ("event" if n in ("start", "end") else
+                     "activity" if n in model.activities else "gateway") for n in g.nodes}
+        top = vmax if vmax is not None else max([*waiting.values(), 1e-9])
+        return cls(name or str(model.name), list(g.nodes), kinds, positions, list(g.edges),
+                   back, flows, waiting, {a: s.resource for a, s in model.activities.items()},
+                   result.time_unit, top)
+
+    def plot(self, ax: Axes | None = None) -> ProcessMapDisplay:
+        from matplotlib import colormaps
+        from matplotlib.colors import Normalize
+
+        width = max(x for x, _ in self.positions.values()) + 1
+        height = max(abs(y) for _, y in self.positions.values()) * 2 + 1
+        ax, fig = _new_axes(ax, (min(2.0 + 1.7 * width, 16.0), 1.6 + 1.1 * height))
+        cmap = colormaps["YlOrRd"]
+        norm = Normalize(0.0, self.vmax)
+        unit = _unit_label(self.unit)
+        texts = {}
+        for node in self.nodes:
+            x, y = self.positions[node]
+            kind = self.kinds[node]
+            if kind == "activity":
+                wait = self.waiting[node]
+                pool = self.resources[node]
+                label = (f"{node}\nwaits {wait:.3g} {unit}\n{pool}" if pool
+                         else f"{node}\n(delay)")
+                face = cmap(norm(wait)) if pool else "#eeeeee"
+                texts[node] = ax.text(x, y, label, ha="center", va="center", fontsize=8,
+                                      zorder=3, bbox={"boxstyle": "round,pad=0.45",
+                                                      "fc": face, "ec": "#333333", "lw": 0.8})
+            elif kind == "gateway":
+                texts[node] = ax.text(x, y, "◇\n" + node, ha="center", va="center", fontsize=7,
+                                      color="#333333", zorder=3,
+                                      bbox={"boxstyle": "round,pad=0.2", "fc": "white",
+                                            "ec": "#999999", "lw": 0.6})
+            else:
+                texts[node] = ax.text(x, y, node, ha="center", va="center", fontsize=8, zorder=3,
+                                      bbox={"boxstyle": "circle,pad=0.3", "fc": "white",
+                                            "ec": "#333333", "lw": 1.4 if node == "end" else 0.8})
+        # Arrows are clipped at the boxes; drawn after them (higher zorder), they see the
+        # boxes' size at the resolution being drawn.
+        top_flow = max([*self.flows.values(), 1e-9])
+        fw, fh = fig.get_size_inches()
+        sx, sy = fw / width, fh / height  # inches per data unit, roughly
+        for u, v in self.edges:
+            flow = self.flows.get((u, v), 0.0)
+            backwards = (u, v) in self.back_edges
+            (x0, y0), (x1, y1) = self.positions[u], self.positions[v]
+            # Loops arc below; a forward flow that would cross another node arcs above it.
+            rad = -0.45 if backwards else self._detour(u, v)
+            color = "#B2182B" if backwards else "#444444"
+            ax.annotate(
+                "", xy=(x1, y1), xytext=(x0, y0), zorder=4,
+                arrowprops={"arrowstyle": "-|>", "color": color,
+                            "lw": 0.6 + 4.0 * flow / top_flow, "mutation_scale": 12,
+                            "patchA": texts[u].get_bbox_patch(),
+                            "patchB": texts[v].get_bbox_patch(), "shrinkA": 1, "shrinkB": 1,
+                            "connectionstyle": f"arc3,rad={rad}"})
+            if rad:
+                # The middle of an arc3 curve lies half way to its control point, which is
+                # rad × the chord, turned by 90° in display space, off the chord's middle.
+                lx = (x0 + x1) / 2 + 0.5 * rad * (y1 - y0) * sy / sx
+                ly = (y0 + y1) / 2 - 0.5 * rad * (x1 - x0) * sx / sy
+                va = "top" if rad > 0 or backwards else "bottom"
+            else:
+                lx, ly, va = x0 + 0.4 * (x1 - x0), y0 + 0.4 * (y1 - y0) + 0.06, "bottom"
+            ax.text(lx, ly, f"{flow:.2f}", ha="center", va=va, fontsize=7, color=color,
+                    zorder=5, bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
+                                    "alpha": 0.8})
+        ax.set_xlim(-0.6, width - 0.4)
+        ax.set_ylim(-height / 2 - 0.2, height / 2 + 0.35)
+        ax.set_axis_off()
+        ax.set_title(self.name, fontsize=10)
+        from matplotlib.cm import ScalarMappable
+
+        bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01)
+        bar.set_label(f"Mean wait per visit ({unit})", fontsize=8)
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+    def _detour(self, u: str, v: str) -> float:
+        """Curvature of a forward flow: 0, or an arc away from a node that lies in its way."""
+        a, b = self.positions[u], self.positions[v]
+        for w in self.nodes:
+            p = self.positions[w]
+            if w not in (u, v) and _on_segment(p, a, b):
+                chord_y = a[1] + (p[0] - a[0]) / (b[0] - a[0]) * (b[1] - a[1])
+                # With rad < 0 a left-to-right arc bends upwards; bend away from the node.
+                return 0.3 if p[1] >= chord_y else -0.3
+        return 0.0
+
+
+def _on_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float],
+                tolerance: float = 0.3) -> bool:
+    """Is ``p`` strictly between ``a`` and ``b`` (in x) and within ``tolerance`` of the line?"""
+    (px, py), (ax_, ay), (bx, by) = p, a, b
+    if not min(ax_, bx) < px < max(ax_, bx):
+        return False
+    t = (px - ax_) / (bx - ax_)
+    return abs(ay + t * (by - ay) - py) < tolerance
+
+
+def _back_edges(g: Any) -> set[tuple[str, str]]:
+    """Edges that close a loop: in a depth-first search from ``start``, edges to a node still
+    on the search stack."""
+    import networkx as nx
+
+    back: set[tuple[str, str]] = set()
+    stack = {"start"}
+    for u, v, direction in nx.dfs_labeled_edges(g, source="start"):
+        if direction == "forward" and u != v:
+            stack.add(v)
+        elif direction == "reverse":
+            stack.discard(v)
+        elif direction == "nontree" and v in stack:
+            back.add((u, v))
+    return back

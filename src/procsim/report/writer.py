@@ -1,0 +1,537 @@
+"""The report for decision-makers: one self-contained HTML file, Markdown, or PDF.
+
+The report is built from the same result objects as ``--json`` (never from printed text):
+:func:`report_context` turns a run or a comparison into plain data and matplotlib figures,
+and jinja2 templates (``templates/``) lay them out. The HTML file needs nothing else: styles
+are inline, plots are embedded SVG images, no script, font or URL is fetched, and it
+prints cleanly. Markdown puts PNG plots in a folder beside the file. PDF prints the HTML
+with WeasyPrint (``pip install procsim[pdf]``).
+
+Every file is written to a temporary sibling and renamed into place, so an interrupted run
+never leaves a half-written report.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import math
+import os
+import platform
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from procsim.compare import ComparisonResult
+from procsim.errors import ProcsimError
+from procsim.kpi import PERCENTILES, RunResult
+from procsim.okr import Verdict, judge, kpi_values
+from procsim.report.plots import (
+    ActivityTimeDisplay,
+    DistributionDisplay,
+    ProcessMapDisplay,
+    QueueDisplay,
+    UtilizationDisplay,
+    series_of,
+)
+
+__all__ = ["REPORT_FORMATS", "report_context", "scorecard_html", "write_report"]
+
+#: File suffix → report format.
+REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".pdf": "pdf"}
+
+_STATUS = {"met": ("✓", "met"), "not_met": ("✗", "not met"), "inconclusive": ("?", "inconclusive")}
+_HEALTH = {"met": ("✓", "on track"), "not_met": ("✗", "off track"),
+           "inconclusive": ("?", "unclear")}
+_DEPENDENCIES = ("simpy", "numpy", "scipy", "networkx", "matplotlib", "pydantic", "pyyaml",
+                 "jinja2")
+
+
+@dataclass
+class Figure:
+    """A figure of the report: a matplotlib figure with its caption and alternative text."""
+
+    key: str
+    figure: Any
+    caption: str
+    alt: str
+    src: str = ""        # filled in by the writer: a data URI (HTML) or a relative path (Markdown)
+
+
+@dataclass
+class ReportContext:
+    """Everything a report shows, as plain data and figures (see :func:`report_context`)."""
+
+    data: dict[str, Any]
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+# --- content --------------------------------------------------------------------------------
+
+
+def report_context(result: RunResult | ComparisonResult, *, title: str | None = None
+                   ) -> ReportContext:
+    """The content of the report for a run or a comparison."""
+    if isinstance(result, ComparisonResult):
+        return _comparison_context(result, title)
+    if isinstance(result, RunResult):
+        return _run_context(result, title)
+    raise TypeError(f"expected a RunResult or a ComparisonResult, got {type(result).__name__}")
+
+
+def _fmt(value: float, digits: int = 4) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if abs(value) >= 10 ** digits:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def _ci(lo: float, hi: float, digits: int = 4) -> str:
+    return f"[{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
+
+
+def _percent_text(confidence: float) -> str:
+    return f"{confidence:.1%}".replace(".0%", "%")
+
+
+def _unit(unit: str) -> str:
+    return {"seconds": "s", "minutes": "min", "hours": "h", "days": "d", "share": ""}.get(unit,
+                                                                                          unit)
+
+
+def _scorecard(result: ComparisonResult) -> dict[str, Any]:
+    objectives: list[dict[str, Any]] = []
+    for j, kr in enumerate(result.key_results):
+        if not objectives or objectives[-1]["objective"] != kr.objective:
+            objectives.append({"objective": kr.objective, "rows": []})
+        cells = []
+        for s in result.scenarios:
+            v = s.verdicts[j]
+            symbol, label = _STATUS[v.status]
+            lo, hi = v.estimate.ci
+            settle = ""
+            if v.status == "inconclusive":
+                settle = (f"about {v.replications_needed} replications would settle it"
+                          if v.replications_needed else "the estimate sits on the target")
+            cells.append({"status": v.status, "symbol": symbol, "label": label,
+                          "value": kr.format(v.estimate.mean),
+                          "ci": f"[{kr.format(lo)}, {kr.format(hi)}]",
+                          "probability": f"{v.probability:.0%}", "settle": settle})
+        objectives[-1]["rows"].append({"text": kr.text, "target": kr.threshold.text,
+                                       "cells": cells})
+    return {"scenarios": [s.name for s in result.scenarios], "objectives": objectives,
+            "confidence": _percent_text(result.confidence)}
+
+
+def _health_rows(columns: list[str], health: list[dict[str, Verdict]], kinds: dict[str, str]
+                 ) -> list[dict[str, Any]]:
+    rows = []
+    for name in health[0]:
+        cells = []
+        for h in health:
+            v = h[name]
+            symbol, label = _HEALTH[v.status]
+            value = v.estimate.mean
+            shown = f"{value:.1%}" if kinds.get(name) == "share" else _fmt(value)
+            cells.append({"status": v.status, "symbol": symbol, "label": label, "value": shown})
+        rows.append({"name": name, "target": health[0][name].threshold.text, "cells": cells})
+    return rows
+
+
+def _run_health(run: RunResult) -> dict[str, Verdict]:
+    from procsim.model.targets import kpi_kind, parse_threshold
+
+    out = {}
+    for name, spec in run.model.kpis.items():
+        if getattr(spec, "target", None):
+            kind = kpi_kind(name, run.model.kpis) or "time"
+            threshold = parse_threshold(spec.target, kind, run.model.time_unit)
+            out[name] = judge(kpi_values(run, name, "mean", run.model), threshold)
+    return out
+
+
+def _bottleneck_rows(run: RunResult, top: int = 5) -> list[dict[str, Any]]:
+    unit = _unit(run.time_unit)
+    return [{"rank": k + 1, "activity": b.activity, "pool": b.pool,
+             "wait_per_case": f"{_fmt(b.wait_per_case.mean, 3)} {unit}",
+             "ci": _ci(*b.wait_per_case.ci, 3),
+             "share": f"{b.share_of_waiting:.0%}",
+             "wait_per_visit": f"{_fmt(b.wait_per_visit.mean, 3)} {unit}",
+             "visits": f"{b.visits_per_case:.2f}",
+             "utilization": f"{b.utilization.mean:.0%}"}
+            for k, b in enumerate(run.bottlenecks(top))]
+
+
+def _distribution_targets(result: Any, kpi: str) -> dict[str, float]:
+    """Target lines for a case KPI: key results and KPI health thresholds on it."""
+    out: dict[str, float] = {}
+    if isinstance(result, ComparisonResult):
+        base = result.baseline
+        for kr in result.key_results:
+            if kr.kpi == kpi and kr.relative and kr.stat == "mean":
+                value = base.kpi(kpi).mean * (1 + kr.threshold.value)
+                out[f"KR: mean {kr.threshold.text} vs baseline"] = value
+            elif kr.kpi == kpi and not kr.relative:
+                out[f"KR: {kr.stat} {kr.threshold.text}"] = kr.threshold.value
+        model = base.model
+    else:
+        model = result.model
+    from procsim.model.targets import parse_threshold
+
+    for name, spec in model.kpis.items():
+        if not getattr(spec, "target", None):
+            continue
+        if getattr(spec, "of", None) == kpi:
+            threshold = parse_threshold(spec.target, "time" if kpi != "cost_per_case" else "money",
+                                        model.time_unit)
+            out[f"{name}: {spec.stat} {threshold.text}"] = threshold.value
+        elif getattr(spec, "share", None) == kpi and spec.within is not None:
+            out[f"{name}: {spec.target} within {_fmt(spec.within)} "
+                f"{_unit(model.time_unit)}"] = spec.within
+    # One line per value: the first label names it.
+    seen: set[float] = set()
+    return {k: v for k, v in out.items() if not (v in seen or seen.add(v))}  # type: ignore[func-returns-value]
+
+
+def _figures(result: Any, runs: list[tuple[str, RunResult]]) -> dict[str, Figure]:
+    from matplotlib.figure import Figure as MplFigure
+
+    figures: dict[str, Figure] = {}
+    first = runs[0][1]
+    unit = _unit(first.time_unit)
+    currency = first.model.currency or "currency units"
+    for kpi, what in (("cycle_time", f"cycle time ({unit})"),
+                      ("cost_per_case", f"cost per case ({currency})")):
+        display = DistributionDisplay.from_result(result, kpi=kpi,
+                                                  target=_distribution_targets(result, kpi))
+        fig = MplFigure(figsize=(10, 4.2 + 0.35 * len(runs)), layout="constrained")
+        left, right = fig.subplots(1, 2, width_ratios=[1.25, 1])
+        display.plot(left, kind="ecdf")
+        display.plot(right, kind="box")
+        right.set_xlabel(display.axis_label)
+        figures[kpi] = Figure(
+            kpi, fig,
+            f"Distribution of {what} over cases. Left: share of cases at or below each value "
+            "(read the 90th percentile where a line crosses 90 %). Right: box = middle half of "
+            "cases, whiskers = 5th–95th percentile, ◇ = mean. Dashed lines: targets.",
+            f"Distribution of {what} per scenario")
+    n_act = len({a for _, r in runs for a in r.model.activities})
+    fig = MplFigure(figsize=(10, 1.0 + n_act * (0.3 + 0.2 * len(runs))), layout="constrained")
+    ActivityTimeDisplay.from_result(result).plot(fig.add_subplot())
+    figures["activities"] = Figure(
+        "activities", fig,
+        "Mean waiting (solid) and processing (light) time per visit of each activity; "
+        "hatched bars are delays without a resource (e.g. waiting for the customer).",
+        "Waiting and processing time per activity")
+    if first.model.resources:
+        n_pools = len({p for _, r in runs for p in r.model.resources})
+        fig = MplFigure(figsize=(10, 1.0 + n_pools * (0.3 + 0.25 * len(runs))),
+                        layout="constrained")
+        UtilizationDisplay.from_result(result).plot(fig.add_subplot())
+        figures["utilization"] = Figure(
+            "utilization", fig,
+            "Share of the pool's capacity that is busy, with the 95 % confidence interval, and "
+            "the capacity (staff) behind it. Above about 85 %, queues grow quickly.",
+            "Utilisation per resource pool")
+        busiest = sorted(first.model.resources,
+                         key=lambda p: -first.resource(p, "queue_length").mean)[:2]
+        fig = MplFigure(figsize=(10, 3.2), layout="constrained")
+        axes = fig.subplots(1, len(busiest), squeeze=False)[0]
+        for ax, pool in zip(axes, busiest, strict=True):
+            QueueDisplay.from_result(result, pool).plot(ax)
+            ax.set_title(pool, fontsize=10)
+        figures["queues"] = Figure(
+            "queues", fig,
+            "Cases waiting for the busiest pools over simulated time: mean over replications "
+            "(line) and the 10th–90th percentile of replications (band). Before the dotted "
+            "line the system is still filling up and is not measured.",
+            "Queue length over simulated time for the busiest pools")
+    vmax = max([max([np.nan_to_num(run.activity(a, "waiting_time").mean)
+                     for a in run.model.activities] or [0.0]) for _, run in runs] + [1e-9])
+    for k, (name, run) in enumerate(runs):
+        process_map = ProcessMapDisplay.from_result(run, name=name, vmax=vmax).plot()
+        figures[f"map{k}"] = Figure(
+            f"map{k}", process_map.figure_,
+            f"Process map of {name}: arrows are labelled with cases per case that pass along "
+            "them (their width follows); boxes are coloured by the mean wait per visit, on "
+            "one colour scale for every map; red arcs are loops back (rework).",
+            f"Process map of {name}")
+    return figures
+
+
+def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: str,
+            extra: list[tuple[str, str]]) -> dict[str, Any]:
+    from procsim import __version__
+
+    first = runs[0][1]
+    measured = [r.cases["cycle_time"].size for r in first.per_replication]
+    arrivals = [w + m for w, m in zip(first.warmup, measured, strict=True)]
+    settings = [
+        ("Seed", str(first.seed)),
+        ("Replications", f"{first.replications} (independent; common random numbers across "
+                         "models)" if len(runs) > 1 else str(first.replications)),
+        ("Horizon", f"{_span(arrivals)} arrivals per replication, each run until every case "
+                    "has finished"),
+        ("Warm-up", f"{first.warmup_setting} → {_span(first.warmup)} cases dropped per "
+                    "replication"),
+        ("Measured cases", f"{sum(measured):,} in all ({_span(measured)} per replication)"),
+        ("Confidence", f"{_percent_text(confidence)} intervals (Student t across replications;"
+                       f" adjustment: {adjustment})"),
+        *extra,
+    ]
+    files: list[dict[str, str]] = []
+    for name, r in runs:
+        for label, path in (("model", r.model.file), ("base", r.model.base_file)):
+            if path and os.path.isfile(path) and all(f["path"] != path for f in files):
+                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                files.append({"name": name, "role": label, "path": path, "sha256": digest})
+    versions = [("procsim", __version__), ("Python", platform.python_version())]
+    for dist in _DEPENDENCIES:
+        try:
+            versions.append((dist, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            versions.append((dist, "not installed"))
+    return {"settings": settings, "files": files, "versions": versions,
+            "platform": f"{platform.system()} {platform.machine()}",
+            "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def _span(values: list[int]) -> str:
+    return f"{min(values):,}" if min(values) == max(values) else f"{min(values):,}–{max(values):,}"
+
+
+def _kpi_rows(run: RunResult) -> list[dict[str, Any]]:
+    rows = []
+    for name in run.kpi_names:
+        k = run.kpi(name)
+        share = k.unit == "share"
+        show = (lambda v: f"{v:.1%}") if share else _fmt
+        rows.append({"name": name, "mean": show(k.mean),
+                     "ci": f"[{show(k.estimate.ci[0])}, {show(k.estimate.ci[1])}]",
+                     "percentiles": [show(k.percentiles[f"p{q}"]) if f"p{q}" in k.percentiles
+                                     else "" for q in PERCENTILES],
+                     "unit": "" if share else _unit(k.unit)})
+    return rows
+
+
+def _comparison_context(result: ComparisonResult, title: str | None) -> ReportContext:
+    base = result.baseline
+    runs = [(s.name, s.result) for s in series_of(result)]
+    colors = {s.name: s.color for s in series_of(result)}
+    kinds = {name: ("share" if getattr(spec, "share", None) else "time")
+             for name, spec in base.model.kpis.items()}
+    health_cols = ["baseline", *(s.name for s in result.scenarios)]
+    health = _health_rows(health_cols, [result.baseline_health,
+                                        *(s.health for s in result.scenarios)], kinds) \
+        if result.baseline_health else []
+    differences = []
+    for i, kc in enumerate(result.scenarios[0].kpis if result.scenarios else []):
+        share = kc.unit == "share"
+        show = (lambda v: f"{v:.1%}") if share else _fmt
+        cells = []
+        # Differences below a billionth of the baseline are rounding noise: show them as 0.
+        tiny = 1e-9 * max(abs(kc.baseline.mean), 1e-12)
+
+        def signed(v: float, share: bool = share, tiny: float = tiny) -> str:
+            v = 0.0 if abs(v) < tiny else v
+            return f"{v * 100:+.1f}" if share else f"{v:+.4g}"
+
+        for s in result.scenarios:
+            c = s.kpis[i]
+            lo, hi = c.difference.ci
+            rel = c.relative_change
+            cells.append({"value": show(c.scenario.mean),
+                          "difference": signed(c.difference.mean) + (" pts" if share else ""),
+                          "ci": f"[{signed(lo)}, {signed(hi)}]",
+                          "relative": f"{rel:+.1%}" if math.isfinite(rel) else "n/a",
+                          "distinguishable": c.distinguishable})
+        differences.append({"label": kc.label, "unit": "" if share else _unit(kc.unit),
+                            "baseline": show(kc.baseline.mean), "cells": cells})
+    changes = [{"name": s.name, "file": s.model.file or "(built in Python)",
+                "color": colors[s.name],
+                "rows": [{"path": c.path, "kind": c.kind,
+                          "before": "(new)" if c.kind == "add" else _yaml(c.before),
+                          "after": "(removed)" if c.kind == "remove" else _yaml(c.after)}
+                         for c in s.model.changes]}
+               for s in result.scenarios]
+    extra = []
+    if result.precision is not None:
+        extra.append(("Replications chosen", f"automatically, rounds "
+                      f"{' → '.join(map(str, result.rounds))}, for ±{result.precision:.0%}"))
+    data = {
+        "kind": "compare",
+        "title": title or f"{base.model.name}: will the improvements reach the key results?",
+        "baseline": base.model.name,
+        "series": [{"name": n, "color": colors[n]} for n, _ in runs],
+        "recommendation": result.recommendation(),
+        "scorecard": _scorecard(result) if result.key_results else None,
+        "health_columns": health_cols,
+        "health": health,
+        "differences": differences,
+        "difference_columns": [s.name for s in result.scenarios],
+        "confidence": _percent_text(result.confidence),
+        "bottlenecks": [{"name": n, "color": colors[n], "rows": _bottleneck_rows(r)}
+                        for n, r in runs if r.model.resources],
+        "changes": changes,
+        "maps": [f"map{k}" for k in range(len(runs))],
+        "method": _method(runs, result.confidence, result.adjustment, extra),
+        "headline": _headline(base),
+    }
+    return ReportContext(data, _figures(result, runs))
+
+
+def _run_context(run: RunResult, title: str | None) -> ReportContext:
+    kinds = {name: ("share" if getattr(spec, "share", None) else "time")
+             for name, spec in run.model.kpis.items()}
+    health = _run_health(run)
+    data = {
+        "kind": "run",
+        "title": title or f"{run.model.name}: simulation results",
+        "baseline": run.model.name,
+        "description": run.model.description or "",
+        "series": [{"name": s.name, "color": s.color} for s in series_of(run)],
+        "recommendation": None,
+        "scorecard": None,
+        "headline": _headline(run),
+        "kpis": _kpi_rows(run),
+        "health_columns": [run.model.name],
+        "health": _health_rows([run.model.name], [health], kinds) if health else [],
+        "differences": [],
+        "bottlenecks": [{"name": run.model.name, "color": series_of(run)[0].color,
+                         "rows": _bottleneck_rows(run)}] if run.model.resources else [],
+        "changes": [],
+        "maps": ["map0"],
+        "method": _method([(run.model.name, run)], 0.95, "none", []),
+    }
+    return ReportContext(data, _figures(run, [(run.model.name, run)]))
+
+
+def _headline(run: RunResult) -> list[str]:
+    """Three sentences on the run: cycle time, the busiest pool, the biggest wait."""
+    unit = _unit(run.time_unit)
+    ct = run.kpi("cycle_time")
+    out = [f"Cases take {_fmt(ct.mean, 3)} {unit} on average (95 % CI "
+           f"{_ci(*ct.estimate.ci, 3)}); 9 in 10 finish within "
+           f"{_fmt(ct.percentiles['p90'], 3)} {unit}."]
+    if run.model.resources:
+        pool = max(run.model.resources, key=lambda p: run.resource(p, "utilization").mean)
+        out.append(f"The busiest pool is {pool}, busy "
+                   f"{run.resource(pool, 'utilization').mean:.0%} of the time with "
+                   f"{run.model.resources[pool].capacity} staff.")
+        top = run.bottlenecks(1)
+        if top and top[0].wait_per_case.mean > 0:
+            b = top[0]
+            out.append(f"Most waiting happens before {b.activity} ({b.share_of_waiting:.0%} of "
+                       f"all waiting, {_fmt(b.wait_per_case.mean, 3)} {unit} per case).")
+    return out
+
+
+def _yaml(value: Any) -> str:
+    from procsim.model.scenario import _flow_yaml
+
+    return _flow_yaml(value, 120)
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("procsim.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html.j2"]),
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )
+
+
+def _svg_uri(fig: Any) -> str:
+    buffer = io.BytesIO()
+    # Text as paths: the SVG then looks the same in every browser and needs no font.
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "procsim"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def render_html(context: ReportContext) -> str:
+    """The report as one self-contained HTML document."""
+    for fig in context.figures.values():
+        fig.src = _svg_uri(fig.figure)
+    return str(_environment().get_template("report.html.j2").render(
+        **context.data, figures=context.figures))
+
+
+def scorecard_html(result: ComparisonResult) -> str:
+    """The OKR scorecard and recommendation as an HTML fragment (for notebooks)."""
+    data = {"scorecard": _scorecard(result) if result.key_results else None,
+            "recommendation": result.recommendation()}
+    return str(_environment().get_template("scorecard.html.j2").render(**data))
+
+
+def write_report(result: RunResult | ComparisonResult, path: str | os.PathLike[str], *,
+                 title: str | None = None) -> Path:
+    """Write the report of a run or a comparison; the format follows the suffix of ``path``.
+
+    ``.html`` is one self-contained file; ``.md`` writes PNG plots into ``<name>_files/``
+    beside it; ``.pdf`` needs WeasyPrint (``pip install procsim[pdf]``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from procsim import load_model, simulate
+    >>> run = simulate(load_model("models/service_desk.yaml"), replications=2, seed=1)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "desk.html"
+    >>> write_report(run, out).read_text(encoding="utf-8").count("<img")
+    6
+    """
+    from procsim.output import atomic_write, atomic_write_bytes
+
+    target = Path(path)
+    fmt = REPORT_FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise ProcsimError(f"{target}: expected a report file ending in "
+                           f"{', '.join(REPORT_FORMATS)}, got '{target.suffix or 'no suffix'}'")
+    if fmt == "pdf":
+        try:
+            import weasyprint
+        except (ImportError, OSError) as exc:
+            raise ProcsimError(
+                f"{target}: PDF reports need WeasyPrint: pip install 'procsim[pdf]' "
+                f"(or write .html and print it from a browser) [{exc.__class__.__name__}]"
+            ) from None
+    context = report_context(result, title=title)
+    if fmt == "html":
+        html = render_html(context)
+        return atomic_write(target, lambda fh: fh.write(html))
+    if fmt == "pdf":
+        html = render_html(context)
+        pdf = weasyprint.HTML(string=html).write_pdf()
+        return atomic_write_bytes(target, pdf)
+    folder = target.with_name(f"{target.stem}_files")
+    folder.mkdir(exist_ok=True)
+    for fig in context.figures.values():
+        name = f"{_slug(fig.key)}.png"
+        atomic_write_bytes(folder / name, _png(fig.figure))
+        fig.src = f"{folder.name}/{name}"
+    markdown = _environment().get_template("report.md.j2").render(
+        **context.data, figures=context.figures)
+    return atomic_write(target, lambda fh: fh.write(markdown))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
