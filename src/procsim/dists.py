@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 import numpy as np
@@ -46,7 +47,6 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
-from scipy import stats
 
 from procsim.units import _SUFFIX_SECONDS, parse_duration
 
@@ -246,18 +246,33 @@ class BaseDistribution(BaseModel):
         (<class 'float'>, True)
         """
         _check_block(block)
-        sample = self._block_sampler()
-        buffer: list[float] = []
-        pop = buffer.pop
+        pop, refill = self._buffered(rng, block)
 
-        # This is the simulator's hot path: one list pop per call, with the numpy
-        # work and the float conversion amortised over a block.
         def draw() -> float:
-            if not buffer:
-                buffer.extend(sample(rng, block)[::-1].tolist())
-            return pop()
+            try:
+                return pop()
+            except IndexError:
+                return refill()
 
         return draw
+
+    def _buffered(self, rng: np.random.Generator,
+                  block: int) -> tuple[Callable[[], float], Callable[[], float]]:
+        """The sampler in two parts, for the engine's hot path.
+
+        ``pop()`` returns the next sample of the current block and raises ``IndexError``
+        when the block is used up; ``refill()`` then draws the next block and returns its
+        first sample. The engine calls ``pop`` (a C method) directly and ``refill`` in an
+        ``except``, which saves a Python function call per sample.
+        """
+        sample = self._block_sampler()
+        buffer: list[float] = []
+
+        def refill() -> float:
+            buffer.extend(sample(rng, block)[::-1].tolist())
+            return buffer.pop()
+
+        return buffer.pop, refill
 
     def _block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
         """Return a function equivalent to :meth:`sample`, set up once for many blocks."""
@@ -275,29 +290,67 @@ class BaseDistribution(BaseModel):
 
 
 class _ScipyDistribution(BaseDistribution):
-    """A distribution backed by a frozen ``scipy.stats`` distribution."""
+    """A distribution backed by a frozen ``scipy.stats`` distribution.
+
+    ``scipy.stats`` takes about a second to import, longer than a small simulation runs,
+    so it is imported only when a moment or a sample needs it. The common distributions
+    draw through numpy directly (``_numpy_sampler``), with exactly the operations
+    ``scipy.stats`` would apply to the same generator, so the samples are the same bit
+    for bit (``tests/test_dists.py`` checks it) and scipy is never imported to simulate them.
+    """
 
     def _scipy(self) -> Any:
         raise NotImplementedError
+
+    def _numpy_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray] | None:
+        """``rv.rvs(size, random_state=rng)`` of ``self._scipy()`` in numpy, or ``None``.
+
+        scipy draws ``vals = rv._rvs(*shapes, size, rng)`` and returns
+        ``vals * scale + loc``; each override repeats exactly that.
+        """
+        return None
 
     @property
     def variance(self) -> float:
         return float(self._scipy().var())
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return _draw(self._scipy(), rng, size)
+        return self._block_sampler()(rng, size)
 
     def _block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
         # Building a frozen scipy distribution costs far more than drawing a block from
         # it; a sampler builds it once.
-        rv = self._scipy()
-        return lambda rng, size: _draw(rv, rng, size)
+        draw = self._numpy_sampler()
+        if draw is None:
+            rv = self._scipy()
+            draw = partial(_scipy_rvs, rv)
+        return partial(_nonnegative, draw)
 
 
-def _draw(rv: Any, rng: np.random.Generator, size: int) -> np.ndarray:
-    x = np.asarray(rv.rvs(size=size, random_state=rng), dtype=float)
+def _scipy_rvs(rv: Any, rng: np.random.Generator, size: int) -> np.ndarray:
+    return np.asarray(rv.rvs(size=size, random_state=rng), dtype=float)
+
+
+def _nonnegative(draw: Callable[[np.random.Generator, int], np.ndarray],
+                 rng: np.random.Generator, size: int) -> np.ndarray:
+    x = draw(rng, size)
     # The support starts at 0 or above, but loc + scale * u can round to -1e-17.
     return np.maximum(x, 0.0, out=x)
+
+
+def _stats() -> Any:
+    from scipy import stats
+
+    return stats
+
+
+def _scaled_variance(mu2: Any, scale: float) -> float:
+    """``mu2 * scale * scale`` as ``scipy.stats`` computes a variance from its standard form.
+
+    In numpy float64, like scipy: an overflow warns (and the model check, which turns
+    warnings into errors, reports the parameters as too extreme) instead of giving inf.
+    """
+    return float(mu2 * np.float64(scale) * np.float64(scale))
 
 
 class Fixed(BaseDistribution):
@@ -328,6 +381,11 @@ class Fixed(BaseDistribution):
         value = self.value  # nothing to draw: skip the buffer
         return lambda: value
 
+    def _buffered(self, rng: np.random.Generator,
+                  block: int) -> tuple[Callable[[], float], Callable[[], float]]:
+        value = self.value  # nothing to draw: "pop" never runs out
+        return (lambda: value), (lambda: value)
+
 
 class Uniform(_ScipyDistribution):
     """Uniform between ``min`` and ``max``."""
@@ -343,11 +401,20 @@ class Uniform(_ScipyDistribution):
         return self
 
     def _scipy(self) -> Any:
-        return stats.uniform(loc=self.min, scale=self.max - self.min)
+        return _stats().uniform(loc=self.min, scale=self.max - self.min)
+
+    def _numpy_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        loc, scale = self.min, self.max - self.min
+        return lambda rng, size: rng.uniform(0.0, 1.0, size) * scale + loc
+
+    @property
+    def variance(self) -> float:
+        return _scaled_variance(1.0 / 12, self.max - self.min)
 
     @property
     def mean(self) -> float:
-        return float(self._scipy().mean())
+        # scipy's uniform mean, 0.5 * scale + loc, without importing scipy
+        return 0.5 * (self.max - self.min) + self.min
 
 
 class Triangular(_ScipyDistribution):
@@ -377,11 +444,24 @@ class Triangular(_ScipyDistribution):
 
     def _scipy(self) -> Any:
         width = self.max - self.min
-        return stats.triang(c=(self.mode - self.min) / width, loc=self.min, scale=width)
+        return _stats().triang(c=(self.mode - self.min) / width, loc=self.min, scale=width)
+
+    def _numpy_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        loc, scale = self.min, self.max - self.min
+        c = (self.mode - self.min) / scale
+        return lambda rng, size: rng.triangular(0, c, 1, size) * scale + loc
+
+    @property
+    def variance(self) -> float:
+        width = self.max - self.min
+        c = np.float64((self.mode - self.min) / width)
+        return _scaled_variance((1.0 - c + c * c) / 18, width)
 
     @property
     def mean(self) -> float:
-        return float(self._scipy().mean())
+        # scipy's triang mean, (1 + c) / 3 * scale + loc, without importing scipy
+        width = self.max - self.min
+        return (1.0 + (self.mode - self.min) / width) / 3.0 * width + self.min
 
 
 class Normal(_ScipyDistribution):
@@ -404,7 +484,7 @@ class Normal(_ScipyDistribution):
     sd: _PositiveDuration
 
     def _scipy(self) -> Any:
-        return stats.truncnorm(a=-self.loc / self.sd, b=np.inf, loc=self.loc, scale=self.sd)
+        return _stats().truncnorm(a=-self.loc / self.sd, b=np.inf, loc=self.loc, scale=self.sd)
 
     @property
     def mean(self) -> float:
@@ -425,9 +505,23 @@ class LogNormal(_ScipyDistribution):
     mean: _PositiveDuration
     sd: _PositiveDuration
 
-    def _scipy(self) -> Any:
+    def _parameters(self) -> tuple[float, float]:
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
-        return stats.lognorm(s=math.sqrt(sigma2), scale=self.mean * math.exp(-sigma2 / 2))
+        return math.sqrt(sigma2), self.mean * math.exp(-sigma2 / 2)
+
+    def _scipy(self) -> Any:
+        s, scale = self._parameters()
+        return _stats().lognorm(s=s, scale=scale)
+
+    def _numpy_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        s, scale = self._parameters()
+        return lambda rng, size: np.exp(s * rng.standard_normal(size)) * scale + 0.0
+
+    @property
+    def variance(self) -> float:
+        s, scale = self._parameters()
+        p = np.exp(np.float64(s) * np.float64(s))
+        return _scaled_variance(p * (p - 1), scale)
 
 
 class Gamma(_ScipyDistribution):
@@ -447,7 +541,15 @@ class Gamma(_ScipyDistribution):
     sd: _PositiveDuration
 
     def _scipy(self) -> Any:
-        return stats.gamma(a=(self.mean / self.sd) ** 2, scale=self.sd**2 / self.mean)
+        return _stats().gamma(a=(self.mean / self.sd) ** 2, scale=self.sd**2 / self.mean)
+
+    def _numpy_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        a, scale = (self.mean / self.sd) ** 2, self.sd**2 / self.mean
+        return lambda rng, size: rng.standard_gamma(a, size) * scale + 0.0
+
+    @property
+    def variance(self) -> float:
+        return _scaled_variance((self.mean / self.sd) ** 2, self.sd**2 / self.mean)
 
 
 class Exponential(_ScipyDistribution):
@@ -457,7 +559,15 @@ class Exponential(_ScipyDistribution):
     mean: _PositiveDuration
 
     def _scipy(self) -> Any:
-        return stats.expon(scale=self.mean)
+        return _stats().expon(scale=self.mean)
+
+    def _numpy_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        scale = self.mean
+        return lambda rng, size: rng.standard_exponential(size) * scale + 0.0
+
+    @property
+    def variance(self) -> float:
+        return _scaled_variance(1.0, self.mean)
 
 
 class Erlang(_ScipyDistribution):
@@ -474,7 +584,19 @@ class Erlang(_ScipyDistribution):
     mean: _PositiveDuration
 
     def _scipy(self) -> Any:
-        return stats.erlang(a=self.k, scale=self.mean / self.k)
+        return _stats().erlang(a=self.k, scale=self.mean / self.k)
+
+    def _numpy_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        a, scale = self._shape(), self.mean / self.k
+        return lambda rng, size: rng.standard_gamma(a, size) * scale + 0.0
+
+    def _shape(self) -> float:
+        # As scipy converts it: a k beyond int64 raises OverflowError (too extreme).
+        return float(np.int64(self.k))
+
+    @property
+    def variance(self) -> float:
+        return _scaled_variance(self._shape(), self.mean / self.k)
 
 
 class Weibull(_ScipyDistribution):
@@ -485,7 +607,7 @@ class Weibull(_ScipyDistribution):
     scale: _PositiveDuration
 
     def _scipy(self) -> Any:
-        return stats.weibull_min(c=self.shape, scale=self.scale)
+        return _stats().weibull_min(c=self.shape, scale=self.scale)
 
     @property
     def mean(self) -> float:

@@ -1,10 +1,12 @@
 """The discrete-event engine: one replication of a model, on SimPy's event calendar.
 
 SimPy is used as the event calendar with light callbacks rather than with one
-generator process per case: a case is a row of arrays, every timed step is a
-``Timeout`` whose callback is a bound method shared by all cases. This keeps the
-per-event overhead low (see ``docs/performance.md``). Resource pools are FIFO
-queues with time-integral accumulators for utilisation and queue length.
+generator process per case: a case is a row of arrays, every timed step is an
+event in SimPy's calendar whose callback is shared by all cases. Resource pools are
+FIFO queues. The time integrals behind utilisation, queue length and work in
+progress are rebuilt from the recorded times after the run, bit for bit as if
+they had been kept up to date, so the hot path does not pay for them. See
+``docs/performance.md`` for the measurements behind each of these choices.
 
 No files, no printing, no wall clock here: the engine appends compact records
 (``array.array``) and returns them as numpy arrays in a :class:`ReplicationRecord`.
@@ -12,11 +14,13 @@ No files, no printing, no wall clock here: the engine appends compact records
 
 from __future__ import annotations
 
-import bisect
+import math
 from array import array
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from heapq import heappush
 from typing import Any
 
 import numpy as np
@@ -176,26 +180,59 @@ class ReplicationRecord:
         return len(self.arrival)
 
 
-def _uniform_sampler(rng: np.random.Generator) -> Callable[[], float]:
+# A random source as the engine uses it: ``pop()`` hands out the next number of the current
+# block (raising IndexError when the block is used up) and ``refill()`` draws the next block
+# and returns its first number. Calling ``list.pop`` directly, with the refill in an
+# ``except``, saves a Python-level call per draw on the hot path.
+_Source = tuple[Callable[[], float], Callable[[], float]]
+
+
+def _uniform_source(rng: np.random.Generator) -> _Source:
     buffer: list[float] = []
 
-    def draw() -> float:
-        if not buffer:
-            buffer.extend(rng.random(_BLOCK).tolist()[::-1])
+    def refill() -> float:
+        buffer.extend(rng.random(_BLOCK).tolist()[::-1])
         return buffer.pop()
 
-    return draw
+    return buffer.pop, refill
 
 
 def _categorical_sampler(
     rng: np.random.Generator, values: list[str], cumulative: list[float]
 ) -> Callable[[], str]:
-    uniform = _uniform_sampler(rng)
-    return lambda: values[bisect.bisect_right(cumulative, uniform())]
+    pop, refill = _uniform_source(rng)
+
+    def draw() -> str:
+        try:
+            u = pop()
+        except IndexError:
+            u = refill()
+        return values[bisect_right(cumulative, u)]
+
+    return draw
+
+
+def _new_event(env: simpy.Environment) -> simpy.Event:
+    """An event that is already triggered (like a ``Timeout``) but not yet scheduled."""
+    event = simpy.Event(env)
+    event._ok = True
+    event._value = None
+    return event
 
 
 class _Replication:
-    """State of one running replication. Methods are SimPy callbacks."""
+    """One running replication: the SimPy callbacks and the buffers they append to.
+
+    The callbacks are closures over local variables rather than methods: in CPython a
+    closure variable is read much faster than ``self.attribute``, and these callbacks run
+    once or twice per event (see docs/performance.md, "What dominates"). Event objects are
+    recycled: a processed event is put back on a free list and scheduled again with
+    ``Environment.schedule``, which saves creating a ``Timeout`` per activity instance. The
+    order in which events are scheduled, and hence SimPy's tie-breaking, is unchanged.
+
+    The time integrals of busy servers, queue lengths and work in progress are not kept
+    up to date while running; :meth:`record` rebuilds them from the instance times.
+    """
 
     def __init__(
         self,
@@ -205,238 +242,382 @@ class _Replication:
         duration: float | None,
         max_instances: int,
     ) -> None:
-        model = plan.model
         self.plan = plan
-        self.env = simpy.Environment()
+        self.streams = streams
         self.cases_limit = cases
         self.duration = duration
         self.max_instances = max_instances
-
-        self.interarrival = model.arrivals.interarrival.sampler(streams.generator("arrivals"))
-        self.durations = [
-            model.activities[a].duration.sampler(streams.generator(f"duration:{a}"))
-            for a in plan.activities
-        ]
-        self.route_draw: dict[int, Callable[[], float]] = {
-            i: _uniform_sampler(streams.generator(f"route:{plan.nodes[i]}"))
-            for i, (form, _) in enumerate(plan.routes) if form == CHOICE
-        }
-        self.attribute_draws: list[tuple[str, Callable[[], Any]]] = []
-        for name in plan.attributes:
-            spec = model.attributes[name]
-            rng = streams.generator(f"attribute:{name}")
-            if isinstance(spec, dict):
-                values = list(spec)
-                cumulative = np.cumsum(list(spec.values())).tolist()[:-1]
-                self.attribute_draws.append((name, _categorical_sampler(rng, values, cumulative)))
-            else:
-                self.attribute_draws.append((name, spec.sampler(rng)))
-        self.case_attributes: list[list[Any]] = [[] for _ in plan.attributes]
-
-        n_pools = len(plan.pools)
-        self.busy = [0] * n_pools
-        self.queue: list[deque[tuple[int, int, float]]] = [deque() for _ in range(n_pools)]
-        self.last_t = [0.0] * n_pools
-        self.busy_acc = [0.0] * n_pools
-        self.queue_acc = [0.0] * n_pools
-        self.wip = 0
-        self.wip_last_t = 0.0
-        self.wip_acc = 0.0
-
         self.arrival = array("d")
-        self.end: list[float] = []
-        self.finished = 0
-        self.busy_snap = array("d")
-        self.queue_snap = array("d")
-        self.wip_snap = array("d")
+        self.end = array("d")
         self.inst_case = array("q")
         self.inst_activity = array("h")
         self.inst_enabled = array("d")
         self.inst_start = array("d")
         self.inst_end = array("d")
-        self.instances = 0
-        self.join_count: dict[tuple[int, int], int] = {}
-        self.edge_base = plan.edge_base
+        self.case_attributes: list[list[Any]] = [[] for _ in plan.attributes]
         self.flow = [0] * len(plan.edges)
 
-    # --- arrivals ---------------------------------------------------------------------------
-
     def run(self) -> None:
-        first = self.interarrival()
-        if self._arrivals_continue(first, 0):
-            self.env.timeout(first).callbacks.append(self._on_arrival)
-        self.env.run()
-        if self.finished != len(self.arrival):
-            stuck = len(self.arrival) - self.finished
+        plan, streams, model = self.plan, self.streams, self.plan.model
+        env = simpy.Environment()
+        schedule = env.schedule
+        # For the end of an activity instance, the hot path, the engine does what
+        # ``env.schedule(event, NORMAL, delay)`` does, without the method call: push
+        # (time, priority, event id, event) on SimPy's own calendar (SimPy 3 and 4).
+        calendar, event_ids = env._queue, env._eid
+        normal = simpy.events.NORMAL
+        nan = math.nan
+
+        inter_pop, inter_refill = model.arrivals.interarrival._buffered(
+            streams.generator("arrivals"), _BLOCK)
+        duration_sources = [
+            model.activities[a].duration._buffered(streams.generator(f"duration:{a}"), _BLOCK)
+            for a in plan.activities
+        ]
+        duration_pop = [pop for pop, _ in duration_sources]
+        duration_refill = [refill for _, refill in duration_sources]
+        route_sources: list[_Source | None] = [
+            _uniform_source(streams.generator(f"route:{plan.nodes[i]}")) if form == CHOICE
+            else None
+            for i, (form, _) in enumerate(plan.routes)
+        ]
+        attribute_draws: list[tuple[Callable[[Any], None], Callable[[], Any]]] = []
+        for k, name in enumerate(plan.attributes):
+            spec = model.attributes[name]
+            rng = streams.generator(f"attribute:{name}")
+            draw: Callable[[], Any]
+            if isinstance(spec, dict):
+                values = list(spec)
+                cumulative = np.cumsum(list(spec.values())).tolist()[:-1]
+                draw = _categorical_sampler(rng, values, cumulative)
+            else:
+                draw = spec.sampler(rng, _BLOCK)
+            attribute_draws.append((self.case_attributes[k].append, draw))
+        case_attributes = self.case_attributes
+
+        kind = plan.kind
+        node_activity = plan.node_activity
+        activity_pool = plan.activity_pool
+        activity_node = plan.activity_node
+        capacity = plan.capacity
+        join_inputs = plan.join_inputs
+        join_count: dict[tuple[int, int], int] = {}
+        routes = tuple((form, base, data) for (form, data), base
+                       in zip(plan.routes, plan.edge_base, strict=True))
+        flow = self.flow
+        busy = [0] * len(plan.pools)
+        queues: list[deque[tuple[int, int, float]]] = [deque() for _ in plan.pools]
+
+        arrival, end = self.arrival, self.end
+        arrival_append, end_append = arrival.append, end.append
+        inst_end = self.inst_end
+        case_append = self.inst_case.append
+        activity_append = self.inst_activity.append
+        enabled_append = self.inst_enabled.append
+        start_append = self.inst_start.append
+        end_slot_append = inst_end.append
+        cases_limit, duration, max_instances = self.cases_limit, self.duration, self.max_instances
+        by_cases = cases_limit is not None
+        free: list[simpy.Event] = []
+        free_pop, free_append = free.pop, free.append
+        requested = 0   # activity instances requested (started or queued)
+        started = 0     # activity instances started = next slot in the instance buffers
+        finished = 0    # cases that reached the end
+
+        def begin(case: int, activity: int, enabled: float, now: float) -> None:
+            nonlocal started
+            case_append(case)
+            activity_append(activity)
+            enabled_append(enabled)
+            start_append(now)
+            end_slot_append(nan)
+            try:
+                delay = duration_pop[activity]()
+            except IndexError:
+                delay = duration_refill[activity]()
+            event = free_pop() if free else _new_event(env)
+            event.callbacks = finish_callbacks
+            # The event's value carries the instance; one shared callback serves every case.
+            event._value = (case, activity, started)
+            started += 1
+            heappush(calendar, (now + delay, normal, next(event_ids), event))
+
+        def advance(case: int, node: int, now: float) -> None:
+            """Send the case's token on from ``node`` until it waits, joins or ends."""
+            nonlocal requested, started
+            while True:
+                form, base, data = routes[node]
+                if form == NEXT:
+                    flow[base] += 1
+                    target = data
+                elif form == CHOICE:
+                    pop, refill = route_sources[node]  # type: ignore[misc]
+                    try:
+                        u = pop()
+                    except IndexError:
+                        u = refill()
+                    i = bisect_right(data[0], u)
+                    flow[base + i] += 1
+                    target = data[1][i]
+                elif form == PARALLEL:
+                    for i, branch in enumerate(data):
+                        flow[base + i] += 1
+                        enter(case, branch, now)
+                    return
+                else:
+                    i, target = first_match(case, node, data)
+                    flow[base + i] += 1
+                target_kind = kind[target]
+                if target_kind == ACTIVITY:
+                    activity = node_activity[target]
+                    requested += 1
+                    if requested > max_instances:
+                        raise too_many_instances()
+                    r = activity_pool[activity]
+                    if r >= 0:
+                        if busy[r] == capacity[r]:
+                            queues[r].append((case, activity, now))
+                            return
+                        busy[r] += 1
+                    # Start the instance now (``begin``, inline).
+                    case_append(case)
+                    activity_append(activity)
+                    enabled_append(now)
+                    start_append(now)
+                    end_slot_append(nan)
+                    try:
+                        delay = duration_pop[activity]()
+                    except IndexError:
+                        delay = duration_refill[activity]()
+                    event = free_pop() if free else _new_event(env)
+                    event.callbacks = finish_callbacks
+                    event._value = (case, activity, started)
+                    started += 1
+                    heappush(calendar, (now + delay, normal, next(event_ids), event))
+                    return
+                if target_kind != GATEWAY:
+                    enter(case, target, now)
+                    return
+                node = target
+
+        def enter(case: int, node: int, now: float) -> None:
+            """The token of ``case`` arrives at ``node`` (after a parallel split or a join)."""
+            nonlocal finished
+            node_kind = kind[node]
+            if node_kind == END:
+                end[case] = now
+                finished += 1
+            elif node_kind == JOIN:
+                key = (case, node)
+                count = join_count.get(key, 0) + 1
+                if count == join_inputs[node]:
+                    del join_count[key]
+                    advance(case, node, now)
+                else:
+                    join_count[key] = count
+            elif node_kind == GATEWAY:
+                advance(case, node, now)
+            else:  # an activity, straight after a parallel split
+                request(case, node_activity[node], now)
+
+        def request(case: int, activity: int, now: float) -> None:
+            # What ``advance`` does inline when a flow leads to an activity.
+            nonlocal requested
+            requested += 1
+            if requested > max_instances:
+                raise too_many_instances()
+            r = activity_pool[activity]
+            if r < 0:
+                begin(case, activity, now, now)
+            elif busy[r] < capacity[r]:
+                busy[r] += 1
+                begin(case, activity, now, now)
+            else:
+                queues[r].append((case, activity, now))
+
+        def first_match(case: int, node: int, branches: Any) -> tuple[int, int]:
+            for i, (predicates, target) in enumerate(branches):
+                if all(p(case_attributes[k][case]) for k, p in predicates):
+                    return i, int(target)
+            values = {a: case_attributes[k][case] for k, a in enumerate(plan.attributes)}
             raise SimulationError(
-                f"{stuck} case(s) never finished; a parallel join may be waiting for a branch "
-                "that was not taken"
+                f"no branch of '{plan.nodes[node]}' matches case {case} with attributes "
+                f"{values}; add a default branch without 'when'"
             )
 
-    def _arrivals_continue(self, at: float, arrived: int) -> bool:
-        if self.cases_limit is not None:
-            return arrived < self.cases_limit
-        assert self.duration is not None
-        return at < self.duration
-
-    def _on_arrival(self, _event: simpy.Event) -> None:
-        now = self.env.now
-        case = len(self.arrival)
-        self.arrival.append(now)
-        self.end.append(np.nan)
-        for k, (_, draw) in enumerate(self.attribute_draws):
-            self.case_attributes[k].append(draw())
-        # Snapshot the time integrals at this arrival (before the case joins the system).
-        for r in range(len(self.busy)):
-            self._tick(r, now)
-            self.busy_snap.append(self.busy_acc[r])
-            self.queue_snap.append(self.queue_acc[r])
-        self.wip_acc += self.wip * (now - self.wip_last_t)
-        self.wip_last_t = now
-        self.wip_snap.append(self.wip_acc)
-        self.wip += 1
-
-        gap = self.interarrival()
-        if self._arrivals_continue(now + gap, case + 1):
-            self.env.timeout(gap).callbacks.append(self._on_arrival)
-        self._leave(case, 0)
-
-    # --- routing ----------------------------------------------------------------------------
-
-    def _leave(self, case: int, node: int) -> None:
-        """Send the case's token on from ``node`` along its outgoing flow."""
-        form, data = self.plan.routes[node]
-        base = self.edge_base[node]
-        if form == NEXT:
-            self.flow[base] += 1
-            self._enter(case, data)
-        elif form == CHOICE:
-            cumulative, targets = data
-            i = bisect.bisect_right(cumulative, self.route_draw[node]())
-            self.flow[base + i] += 1
-            self._enter(case, targets[i])
-        elif form == PARALLEL:
-            for i, target in enumerate(data):
-                self.flow[base + i] += 1
-                self._enter(case, target)
-        else:
-            i, target = self._first_match(case, node, data)
-            self.flow[base + i] += 1
-            self._enter(case, target)
-
-    def _first_match(self, case: int, node: int, branches: Any) -> tuple[int, int]:
-        attributes = self.plan.attributes
-        for i, (predicates, target) in enumerate(branches):
-            if all(p(self.case_attributes[k][case]) for k, p in predicates):
-                return i, int(target)
-        values = {a: self.case_attributes[k][case] for k, a in enumerate(attributes)}
-        raise SimulationError(
-            f"no branch of '{self.plan.nodes[node]}' matches case {case} with attributes "
-            f"{values}; add a default branch without 'when'"
-        )
-
-    def _enter(self, case: int, node: int) -> None:
-        kind = self.plan.kind[node]
-        if kind == ACTIVITY:
-            self._request(case, self.plan.node_activity[node])
-        elif kind == GATEWAY:
-            self._leave(case, node)
-        elif kind == JOIN:
-            key = (case, node)
-            count = self.join_count.get(key, 0) + 1
-            if count == self.plan.join_inputs[node]:
-                del self.join_count[key]
-                self._leave(case, node)
-            else:
-                self.join_count[key] = count
-        elif kind == END:
-            now = self.env.now
-            self.end[case] = now
-            self.finished += 1
-            self.wip_acc += self.wip * (now - self.wip_last_t)
-            self.wip_last_t = now
-            self.wip -= 1
-
-    # --- activities and pools ---------------------------------------------------------------
-
-    def _tick(self, r: int, now: float) -> None:
-        dt = now - self.last_t[r]
-        if dt:
-            self.busy_acc[r] += self.busy[r] * dt
-            self.queue_acc[r] += len(self.queue[r]) * dt
-            self.last_t[r] = now
-
-    def _request(self, case: int, activity: int) -> None:
-        self.instances += 1
-        if self.instances > self.max_instances:
-            raise SimulationError(
-                f"more than {self.max_instances:,} activity instances in one replication; the "
+        def too_many_instances() -> SimulationError:
+            return SimulationError(
+                f"more than {max_instances:,} activity instances in one replication; the "
                 "model may loop (check rework probabilities) or raise run.max_activity_instances"
             )
-        now = self.env.now
-        r = self.plan.activity_pool[activity]
-        if r < 0:
-            self._begin(case, activity, now, -1)
-        elif self.busy[r] < self.plan.capacity[r]:
-            self._tick(r, now)
-            self.busy[r] += 1
-            self._begin(case, activity, now, r)
-        else:
-            self._tick(r, now)
-            self.queue[r].append((case, activity, now))
 
-    def _begin(self, case: int, activity: int, enabled: float, r: int) -> None:
-        now = self.env.now
-        self.inst_case.append(case)
-        self.inst_activity.append(activity)
-        self.inst_enabled.append(enabled)
-        self.inst_start.append(now)
-        self.inst_end.append(np.nan)
-        # The event's value carries the instance; one shared callback serves every case.
-        slot = len(self.inst_start) - 1
-        ev = self.env.timeout(self.durations[activity](), (case, activity, r, slot))
-        ev.callbacks.append(self._on_finish)
-
-    def _on_finish(self, event: simpy.Event) -> None:
-        case, activity, r, slot = event._value  # SimPy stores the value here; no property cost
-        now = self.env.now
-        self.inst_end[slot] = now
-        if r >= 0:
-            self._tick(r, now)
-            queue = self.queue[r]
-            if queue:
-                next_case, next_activity, enabled = queue.popleft()
-                self._begin(next_case, next_activity, enabled, r)
+        def on_finish(event: simpy.Event) -> None:
+            nonlocal started
+            case, activity, slot = event._value
+            now = env._now  # the clock itself: ``env.now`` is a property call per event
+            inst_end[slot] = now
+            r = activity_pool[activity]
+            if r >= 0 and queues[r]:
+                # The first in the queue starts on the server just freed (``begin``, inline),
+                # and its end reuses this event.
+                next_case, next_activity, enabled = queues[r].popleft()
+                case_append(next_case)
+                activity_append(next_activity)
+                enabled_append(enabled)
+                start_append(now)
+                end_slot_append(nan)
+                try:
+                    delay = duration_pop[next_activity]()
+                except IndexError:
+                    delay = duration_refill[next_activity]()
+                event.callbacks = finish_callbacks
+                event._value = (next_case, next_activity, started)
+                started += 1
+                heappush(calendar, (now + delay, normal, next(event_ids), event))
             else:
-                self.busy[r] -= 1
-        self._leave(case, self.plan.activity_node[activity])
+                if r >= 0:
+                    busy[r] -= 1
+                free_append(event)
+            advance(case, activity_node[activity], now)
+
+        def on_arrival(event: simpy.Event) -> None:
+            now = env._now
+            case = len(arrival)
+            arrival_append(now)
+            end_append(nan)
+            for append, draw in attribute_draws:
+                append(draw())
+            try:
+                gap = inter_pop()
+            except IndexError:
+                gap = inter_refill()
+            if case + 1 < cases_limit if by_cases else now + gap < duration:  # type: ignore[operator]
+                event.callbacks = arrival_callbacks
+                schedule(event, normal, gap)
+            advance(case, 0, now)
+
+        # One shared callback list per kind of event (SimPy only iterates over it).
+        finish_callbacks: list[Callable[[Any], None]] = [on_finish]
+        arrival_callbacks: list[Callable[[Any], None]] = [on_arrival]
+        try:
+            first = inter_pop()
+        except IndexError:
+            first = inter_refill()
+        if 0 < cases_limit if by_cases else first < duration:  # type: ignore[operator]
+            event = _new_event(env)
+            event.callbacks = arrival_callbacks
+            schedule(event, normal, first)
+        env.run()
+        self.finished = finished
 
     # --- results ----------------------------------------------------------------------------
 
     def record(self, replication: int) -> ReplicationRecord:
-        n_pools = len(self.plan.pools)
+        plan = self.plan
         n = len(self.arrival)
+        # Views of the buffers, not copies: at a million cases a copy would be 100 MB more.
+        arrival = np.frombuffer(self.arrival, dtype=np.float64)
+        end = np.frombuffer(self.end, dtype=np.float64)
+        if self.finished != n or np.isnan(end).any():
+            raise SimulationError(
+                f"{n - self.finished} case(s) never finished; a parallel join may be waiting "
+                "for a branch that was not taken"
+            )
+        instance_activity = np.frombuffer(self.inst_activity, dtype=np.int16)
+        instance_enabled = np.frombuffer(self.inst_enabled, dtype=np.float64)
+        instance_start = np.frombuffer(self.inst_start, dtype=np.float64)
+        instance_end = np.frombuffer(self.inst_end, dtype=np.float64)
+        n_pools = len(plan.pools)
+        busy_area = np.empty((n, n_pools))
+        queue_area = np.empty((n, n_pools))
+        pool = np.asarray(plan.activity_pool, dtype=np.intp)[instance_activity]
+        for r in range(n_pools):
+            mask = pool == r
+            busy_area[:, r], queue_area[:, r] = _pool_integrals(
+                arrival, instance_enabled[mask], instance_start[mask], instance_end[mask])
         attributes = {}
-        for k, name in enumerate(self.plan.attributes):
+        for k, name in enumerate(plan.attributes):
             values = self.case_attributes[k]
             attributes[name] = (np.array(values, dtype=np.float64)
                                 if values and not isinstance(values[0], str)
                                 else np.array(values, dtype=object))
         return ReplicationRecord(
             replication=replication,
-            arrival=np.frombuffer(self.arrival, dtype=np.float64).copy(),
-            end=np.array(self.end, dtype=np.float64),
-            instance_case=np.frombuffer(self.inst_case, dtype=np.int64).copy(),
-            instance_activity=np.frombuffer(self.inst_activity, dtype=np.int16).copy(),
-            instance_enabled=np.frombuffer(self.inst_enabled, dtype=np.float64).copy(),
-            instance_start=np.frombuffer(self.inst_start, dtype=np.float64).copy(),
-            instance_end=np.frombuffer(self.inst_end, dtype=np.float64).copy(),
-            busy_area=np.frombuffer(self.busy_snap, dtype=np.float64).reshape(n, n_pools).copy(),
-            queue_area=np.frombuffer(self.queue_snap, dtype=np.float64).reshape(n, n_pools).copy(),
-            wip_area=np.frombuffer(self.wip_snap, dtype=np.float64).copy(),
+            arrival=arrival,
+            end=end,
+            instance_case=np.frombuffer(self.inst_case, dtype=np.int64),
+            instance_activity=instance_activity,
+            instance_enabled=instance_enabled,
+            instance_start=instance_start,
+            instance_end=instance_end,
+            busy_area=busy_area,
+            queue_area=queue_area,
+            wip_area=_wip_integral(arrival, end),
             attributes=attributes,
             flow=np.array(self.flow, dtype=np.int64),
         )
+
+
+def _pool_integrals(arrival: np.ndarray, enabled: np.ndarray, start: np.ndarray,
+                    end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Time integrals of one pool's busy servers and queue length at each arrival.
+
+    ``enabled``, ``start`` and ``end`` are the times of the pool's activity instances. An
+    engine that keeps the integrals up to date ticks the pool at every arrival, request
+    (``enabled``) and end of service, adding ``count × (t − t_previous)`` each time; every
+    change of the counts happens at one of those ticks (a queued instance starts when
+    another one ends). This sums the same products in the same order (``np.cumsum`` adds
+    sequentially), so the result is bit for bit what that engine would give.
+    """
+    m = len(enabled)
+    zero, one = np.zeros(m, dtype=np.int8), np.ones(m, dtype=np.int8)
+    busy, queue = _integrals_at(
+        arrival, np.concatenate((enabled, start, end)),
+        np.concatenate((zero, one, -one)), np.concatenate((one, -one, zero)))
+    return busy, queue
+
+
+def _integrals_at(arrival: np.ndarray, times: np.ndarray,
+                  *steps: np.ndarray) -> list[np.ndarray]:
+    """Integrals over time of counters that step by ``steps[i]`` at ``times``, at each arrival.
+
+    Arrivals are ticks too (steps of 0). Between two ticks a counter holds the value it has
+    after every step at the earlier tick; the integral adds ``count × (t − t_previous)`` at
+    each tick, in time order, from the clock's start at 0. A stable sort keeps ties in a
+    fixed order; the product of a tie is 0, so the order within a tie does not change a bit.
+    """
+    n = len(arrival)
+    ticks = np.concatenate((arrival, times))
+    order = np.argsort(ticks, kind="stable")
+    ticks = ticks[order]
+    dt = np.empty_like(ticks)
+    if len(ticks):
+        dt[0] = ticks[0]
+        np.subtract(ticks[1:], ticks[:-1], out=dt[1:])
+    position = np.empty(len(order), dtype=np.intp)
+    position[order] = np.arange(len(order))
+    at = position[:n]
+    out = []
+    for step in steps:
+        count = np.empty(len(ticks), dtype=np.int64)
+        if len(ticks):
+            count[0] = 0
+            np.cumsum(np.concatenate((np.zeros(n, dtype=np.int8), step))[order][:-1],
+                      out=count[1:])
+        out.append(np.cumsum(count * dt)[at])
+    return out
+
+
+def _wip_integral(arrival: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Time integral of the cases in the system at each arrival (as ``_pool_integrals``).
+
+    The engine's ticks are the arrivals and the ends of cases.
+    """
+    n = len(arrival)
+    (wip,) = _integrals_at(arrival, np.concatenate((arrival, end)),
+                           np.concatenate((np.ones(n, dtype=np.int8),
+                                           -np.ones(n, dtype=np.int8))))
+    return wip
 
 
 def run_replication(
