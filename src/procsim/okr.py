@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats as _sps
 
 from procsim.kpi import RunResult
 from procsim.model.schema import Model
@@ -75,7 +74,9 @@ def judge(values: np.ndarray, threshold: Threshold, *, confidence: float = 0.95)
                   "not_met" if not threshold.holds(hi) else "inconclusive")
     if est.n >= 2 and est.sd > 0:
         se = est.sd / math.sqrt(est.n)
-        below = float(_sps.t.cdf((target - est.mean) / se, est.n - 1))
+        from scipy.special import stdtr  # = scipy.stats.t.cdf, imported in a third of the time
+
+        below = float(stdtr(est.n - 1, (target - est.mean) / se))
         probability = below if threshold.lower_is_better else 1.0 - below
     else:
         probability = 1.0 if threshold.holds(est.mean) else 0.0
