@@ -95,6 +95,9 @@ def run(
     allow_unstable: Annotated[bool, typer.Option(
         help="Run even when a pool's offered load reaches its capacity.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no table.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="OUT.html|OUT.md|OUT.pdf", help="Write a report with plots: one "
+        "self-contained HTML file, Markdown with PNGs beside it, or PDF (procsim[pdf]).")] = None,
 ) -> None:
     """Run a model and print its KPIs with 95 % confidence intervals."""
     from procsim.output import write_events_csv, write_json
@@ -109,9 +112,9 @@ def run(
             duration_value = parse_duration(duration, model.time_unit)
         except ValueError as exc:
             raise _fail(f"error: --duration: {exc}") from None
-    for out in (json_out, events_out):
-        if out is not None and not (out.parent if str(out.parent) else Path(".")).is_dir():
-            raise _fail(f"error: cannot write {out}: directory {out.parent} does not exist")
+    for out in (json_out, events_out, report):
+        _check_output(out)
+    _check_report(report)
     seed_given = seed is not None or model.run.seed is not None
     try:
         result = simulate(
@@ -135,6 +138,35 @@ def run(
             typer.echo(f"wrote {events_out}", err=True)
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
+    _write_report(result, report)
+
+
+def _check_output(out: Path | None) -> None:
+    if out is not None and not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise _fail(f"error: cannot write {out}: directory {out.parent} does not exist")
+
+
+def _check_report(path: Path | None) -> None:
+    """Refuse a report path with an unknown suffix before anything is simulated."""
+    from procsim.report.writer import REPORT_FORMATS
+
+    if path is not None and path.suffix.lower() not in REPORT_FORMATS:
+        raise _fail(f"error: --report {path}: expected a file ending in "
+                    f"{', '.join(REPORT_FORMATS)}, got '{path.suffix or 'no suffix'}'")
+
+
+def _write_report(result: Any, path: Path | None) -> None:
+    if path is None:
+        return
+    from procsim.report.writer import write_report
+
+    try:
+        write_report(result, path)
+    except ProcsimError as err:
+        raise _fail(f"error: {err}") from None
+    except OSError as exc:
+        raise _fail(f"error: cannot write output: {exc}") from None
+    typer.echo(f"wrote {path}", err=True)
 
 
 @app.command()
@@ -159,6 +191,10 @@ def compare(
     json_out: Annotated[Path | None, typer.Option("--json", metavar="OUT.json")] = None,
     csv_out: Annotated[Path | None, typer.Option(
         "--csv", metavar="OUT.csv", help="One row per (scenario, KPI statistic).")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="OUT.html|OUT.md|OUT.pdf", help="Write the decision report: OKR "
+        "scorecard, KPI health, distributions, bottlenecks, process maps, changes, method.")
+    ] = None,
     fail_on_miss: Annotated[bool, typer.Option(
         help="Exit 1 when any key result is not met.")] = False,
     allow_unstable: Annotated[bool, typer.Option()] = False,
@@ -181,6 +217,9 @@ def compare(
     except ValueError:
         raise _fail(f"error: --precision: expected a percentage such as 5%, got {precision!r}"
                     ) from None
+    for out in (json_out, csv_out, report):
+        _check_output(out)
+    _check_report(report)
     baseline = _load(baseline_file)
     if okrs is not None:
         try:
@@ -223,6 +262,7 @@ def compare(
         except OSError as exc:
             raise _fail(f"error: cannot write output: {exc}") from None
         typer.echo(f"wrote {csv_out}", err=True)
+    _write_report(result, report)
     if fail_on_miss and result.any_not_met:
         typer.echo("error: key results not met (--fail-on-miss)", err=True)
         raise typer.Exit(EXIT_CHECKS_FAILED)

@@ -183,6 +183,12 @@ class ComparisonResult:
             "recommendation": self.recommendation(),
         }
 
+    def _repr_html_(self) -> str:
+        """The OKR scorecard and recommendation, as Jupyter shows the result."""
+        from procsim.report.writer import scorecard_html  # only when displayed
+
+        return scorecard_html(self)
+
     def rows(self) -> list[dict[str, Any]]:
         """One row per (scenario, KPI statistic): the table of ``procsim compare --csv``."""
         out = []

@@ -429,6 +429,12 @@ class RunResult:
             "resources": resources,
         }
 
+    def _repr_html_(self) -> str:
+        """The summary table, as Jupyter shows the result."""
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
     def summary(self) -> str:
         """A readable table of the KPIs, activities and pools."""
         unit = self.time_unit

@@ -283,4 +283,5 @@ def with_okrs(model: Model, path: str | os.PathLike[str]) -> Model:
     result._file = model.file
     result._changes = model.changes
     result._base_file = model.base_file
+    result._okrs_file = file
     return result

@@ -378,6 +378,8 @@ class Model(_Spec):
     _changes: tuple[Any, ...] = PrivateAttr(default=())
     _base_file: str | None = PrivateAttr(default=None)
     _source_data: Any = PrivateAttr(default=None)
+    # Set by procsim.model.scenario.with_okrs: the separate file of KPI targets and OKRs.
+    _okrs_file: str | None = PrivateAttr(default=None)
 
     @field_validator("attributes")
     @classmethod
@@ -406,6 +408,11 @@ class Model(_Spec):
     def base_file(self) -> str | None:
         """For a scenario, the base model file; ``None`` for a plain model."""
         return self._base_file
+
+    @property
+    def okrs_file(self) -> str | None:
+        """The separate OKR file whose ``kpis`` and ``okrs`` were added, if any."""
+        return self._okrs_file
 
     @property
     def source_data(self) -> Any:

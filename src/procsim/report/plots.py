@@ -492,13 +492,21 @@ class ProcessMapDisplay:
     resources: dict[str, str | None]
     unit: str
     vmax: float
+    #: inches per unit of ``positions`` (x, y)
+    scale: tuple[float, float] = (1.7, 1.1)
+    orientation: str = "horizontal"
     ax_: Any = field(default=None, repr=False)
     figure_: Any = field(default=None, repr=False)
 
     @classmethod
     def from_result(cls, result: RunResult, *, name: str | None = None,
-                    vmax: float | None = None) -> ProcessMapDisplay:
-        """``vmax``: the waiting time at the top of the colour scale (share it across maps)."""
+                    vmax: float | None = None, orientation: str = "auto") -> ProcessMapDisplay:
+        """``vmax``: the waiting time at the top of the colour scale (share it across maps).
+
+        ``orientation``: ``"horizontal"`` (left to right), ``"vertical"`` (top to bottom), or
+        ``"auto"``: horizontal up to 7 steps from start to end, vertical beyond, so that long
+        processes stay readable at the width of a page.
+        """
         import networkx as nx
 
         from procsim.model.graph import build_graph
@@ -515,11 +523,20 @@ class ProcessMapDisplay:
         for depth, generation in enumerate(nx.topological_generations(dag)):
             for node in generation:
                 layer[node] = depth
+        if orientation not in ("auto", "horizontal", "vertical"):
+            raise ValueError(f"expected orientation 'auto', 'horizontal' or 'vertical', got "
+                             f"{orientation!r}")
+        depths = sorted(set(layer.values()))
+        if orientation == "auto":
+            orientation = "horizontal" if len(depths) <= 8 else "vertical"
         positions: dict[str, tuple[float, float]] = {}
-        for depth in sorted(set(layer.values())):
+        for depth in depths:
             members = [n for n in g.nodes if layer[n] == depth]
             for k, node in enumerate(members):
-                positions[node] = (float(depth), (len(members) - 1) / 2 - k)
+                across = (len(members) - 1) / 2 - k
+                positions[node] = ((float(depth), across) if orientation == "horizontal"
+                                   else (-across, -float(depth)))
+        scale = (1.7, 1.1) if orientation == "horizontal" else (2.1, 0.85)
         flows = {edge: float(np.mean([r.flows.get(edge, 0.0) for r in result.per_replication]))
                  for edge in g.edges}
         waiting = {a: float(np.nan_to_num(result.activity(a, "waiting_time").mean))
@@ -529,15 +546,19 @@ class ProcessMapDisplay:
         top = vmax if vmax is not None else max([*waiting.values(), 1e-9])
         return cls(name or str(model.name), list(g.nodes), kinds, positions, list(g.edges),
                    back, flows, waiting, {a: s.resource for a, s in model.activities.items()},
-                   result.time_unit, top)
+                   result.time_unit, top, scale, orientation)
 
     def plot(self, ax: Axes | None = None) -> ProcessMapDisplay:
         from matplotlib import colormaps
         from matplotlib.colors import Normalize
 
-        width = max(x for x, _ in self.positions.values()) + 1
-        height = max(abs(y) for _, y in self.positions.values()) * 2 + 1
-        ax, fig = _new_axes(ax, (min(2.0 + 1.7 * width, 16.0), 1.6 + 1.1 * height))
+        xs = [x for x, _ in self.positions.values()]
+        ys = [y for _, y in self.positions.values()]
+        x_lim = (min(xs) - 0.65, max(xs) + 0.65)
+        y_lim = (min(ys) - 0.6, max(ys) + 0.6)
+        sx, sy = self.scale
+        ax, fig = _new_axes(ax, (1.3 + sx * (x_lim[1] - x_lim[0]),
+                                 0.4 + sy * (y_lim[1] - y_lim[0])))
         cmap = colormaps["YlOrRd"]
         norm = Normalize(0.0, self.vmax)
         unit = _unit_label(self.unit)
@@ -550,9 +571,11 @@ class ProcessMapDisplay:
                 pool = self.resources[node]
                 label = (f"{node}\nwaits {wait:.3g} {unit}\n{pool}" if pool
                          else f"{node}\n(delay)")
-                face = cmap(norm(wait)) if pool else "#eeeeee"
+                face = cmap(norm(wait)) if pool else (0.93, 0.93, 0.93, 1.0)
+                r, g, b = face[:3]
+                ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
                 texts[node] = ax.text(x, y, label, ha="center", va="center", fontsize=8,
-                                      zorder=3, bbox={"boxstyle": "round,pad=0.45",
+                                      color=ink, zorder=3, bbox={"boxstyle": "round,pad=0.45",
                                                       "fc": face, "ec": "#333333", "lw": 0.8})
             elif kind == "gateway":
                 texts[node] = ax.text(x, y, "◇\n" + node, ha="center", va="center", fontsize=7,
@@ -566,8 +589,6 @@ class ProcessMapDisplay:
         # Arrows are clipped at the boxes; drawn after them (higher zorder), they see the
         # boxes' size at the resolution being drawn.
         top_flow = max([*self.flows.values(), 1e-9])
-        fw, fh = fig.get_size_inches()
-        sx, sy = fw / width, fh / height  # inches per data unit, roughly
         for u, v in self.edges:
             flow = self.flows.get((u, v), 0.0)
             backwards = (u, v) in self.back_edges
@@ -588,18 +609,24 @@ class ProcessMapDisplay:
                 lx = (x0 + x1) / 2 + 0.5 * rad * (y1 - y0) * sy / sx
                 ly = (y0 + y1) / 2 - 0.5 * rad * (x1 - x0) * sx / sy
                 va = "top" if rad > 0 or backwards else "bottom"
+                ha = "center"
+            elif self.orientation == "horizontal":
+                lx, ly, ha, va = x0 + 0.4 * (x1 - x0), y0 + 0.4 * (y1 - y0) + 0.06, "center", \
+                    "bottom"
             else:
-                lx, ly, va = x0 + 0.4 * (x1 - x0), y0 + 0.4 * (y1 - y0) + 0.06, "bottom"
-            ax.text(lx, ly, f"{flow:.2f}", ha="center", va=va, fontsize=7, color=color,
+                lx, ly, ha, va = x0 + 0.5 * (x1 - x0) + 0.05, y0 + 0.5 * (y1 - y0), "left", \
+                    "center"
+            ax.text(lx, ly, f"{flow:.2f}", ha=ha, va=va, fontsize=7, color=color,
                     zorder=5, bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none",
                                     "alpha": 0.8})
-        ax.set_xlim(-0.6, width - 0.4)
-        ax.set_ylim(-height / 2 - 0.2, height / 2 + 0.35)
+        ax.set_xlim(*x_lim)
+        ax.set_ylim(*y_lim)
         ax.set_axis_off()
         ax.set_title(self.name, fontsize=10)
         from matplotlib.cm import ScalarMappable
 
-        bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01)
+        bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7, pad=0.01,
+                           fraction=0.03, aspect=25)
         bar.set_label(f"Mean wait per visit ({unit})", fontsize=8)
         self.ax_, self.figure_ = ax, fig
         return self
@@ -610,20 +637,20 @@ class ProcessMapDisplay:
         for w in self.nodes:
             p = self.positions[w]
             if w not in (u, v) and _on_segment(p, a, b):
-                chord_y = a[1] + (p[0] - a[0]) / (b[0] - a[0]) * (b[1] - a[1])
-                # With rad < 0 a left-to-right arc bends upwards; bend away from the node.
-                return 0.3 if p[1] >= chord_y else -0.3
+                # arc3 bends towards the side where cross(b - a, p - a) < 0 when rad > 0.
+                cross = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+                return 0.3 if cross >= 0 else -0.3
         return 0.0
 
 
 def _on_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float],
                 tolerance: float = 0.3) -> bool:
-    """Is ``p`` strictly between ``a`` and ``b`` (in x) and within ``tolerance`` of the line?"""
-    (px, py), (ax_, ay), (bx, by) = p, a, b
-    if not min(ax_, bx) < px < max(ax_, bx):
+    """Does ``p`` lie within ``tolerance`` of the segment from ``a`` to ``b``, between its ends?"""
+    d = np.subtract(b, a)
+    t = float(np.dot(np.subtract(p, a), d) / np.dot(d, d))
+    if not 0.0 < t < 1.0:
         return False
-    t = (px - ax_) / (bx - ax_)
-    return abs(ay + t * (by - ay) - py) < tolerance
+    return float(np.linalg.norm(np.add(a, t * d) - np.asarray(p))) < tolerance
 
 
 def _back_edges(g: Any) -> set[tuple[str, str]]:

@@ -279,7 +279,7 @@ def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: st
                          "models)" if len(runs) > 1 else str(first.replications)),
         ("Horizon", f"{_span(arrivals)} arrivals per replication, each run until every case "
                     "has finished"),
-        ("Warm-up", f"{first.warmup_setting} → {_span(first.warmup)} cases dropped per "
+        ("Warm-up", f"{_warmup_setting(first)} → {_span(first.warmup)} cases dropped per "
                     "replication"),
         ("Measured cases", f"{sum(measured):,} in all ({_span(measured)} per replication)"),
         ("Confidence", f"{_percent_text(confidence)} intervals (Student t across replications;"
@@ -288,7 +288,8 @@ def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: st
     ]
     files: list[dict[str, str]] = []
     for name, r in runs:
-        for label, path in (("model", r.model.file), ("base", r.model.base_file)):
+        for label, path in (("model", r.model.file), ("base", r.model.base_file),
+                            ("OKRs", r.model.okrs_file)):
             if path and os.path.isfile(path) and all(f["path"] != path for f in files):
                 digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
                 files.append({"name": name, "role": label, "path": path, "sha256": digest})
@@ -301,6 +302,15 @@ def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: st
     return {"settings": settings, "files": files, "versions": versions,
             "platform": f"{platform.system()} {platform.machine()}",
             "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def _warmup_setting(run: RunResult) -> str:
+    setting = run.warmup_setting
+    if setting == "auto":
+        return "auto (MSER-5)"
+    if isinstance(setting, float):  # a duration, in the model's time unit
+        return f"the first {_readable(setting, run.time_unit)} of arrivals"
+    return f"the first {setting} cases"
 
 
 def _span(values: list[int]) -> str:
@@ -413,13 +423,28 @@ def _run_context(run: RunResult, title: str | None) -> ReportContext:
     return ReportContext(data, _figures(run, [(run.model.name, run)]))
 
 
+def _readable(amount: float, unit: str) -> str:
+    """A duration in the largest unit that keeps it at least 2: ``"16.1 days"``, ``"95 min"``."""
+    from procsim.units import to_hours
+
+    hours = to_hours(amount, unit)
+    if abs(hours) >= 48:
+        return f"{_fmt(hours / 24, 3)} days"
+    if abs(hours) >= 2:
+        return f"{_fmt(hours, 3)} h"
+    if abs(hours) * 60 >= 2:
+        return f"{_fmt(hours * 60, 3)} min"
+    return f"{_fmt(hours * 3600, 3)} s"
+
+
 def _headline(run: RunResult) -> list[str]:
     """Three sentences on the run: cycle time, the busiest pool, the biggest wait."""
     unit = _unit(run.time_unit)
     ct = run.kpi("cycle_time")
-    out = [f"Cases take {_fmt(ct.mean, 3)} {unit} on average (95 % CI "
-           f"{_ci(*ct.estimate.ci, 3)}); 9 in 10 finish within "
-           f"{_fmt(ct.percentiles['p90'], 3)} {unit}."]
+    lo, hi = ct.estimate.ci
+    out = [f"Cases take {_readable(ct.mean, run.time_unit)} on average (95 % CI "
+           f"{_readable(lo, run.time_unit)} to {_readable(hi, run.time_unit)}); 9 in 10 finish "
+           f"within {_readable(ct.percentiles['p90'], run.time_unit)}."]
     if run.model.resources:
         pool = max(run.model.resources, key=lambda p: run.resource(p, "utilization").mean)
         out.append(f"The busiest pool is {pool}, busy "
@@ -448,7 +473,8 @@ def _environment() -> Any:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("procsim.report", "templates"),
         autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
     )
 
 
