@@ -1,0 +1,450 @@
+"""Sweep one parameter of a model: how do the KPIs respond to staffing, durations, routing …?
+
+:func:`sweep` runs :func:`procsim.simulate` once per value of one dotted-path parameter (the
+paths of a scenario file, e.g. ``resources.agents.capacity``), every point with the same
+seed. Replication ``r`` of every point therefore draws the same arrivals and durations
+(common random numbers): neighbouring points differ by the parameter, not by luck, and the
+KPI curve is smooth enough to read a point of diminishing returns off it (:meth:`SweepResult.knee`).
+
+Points at which a pool's offered load reaches its capacity have no steady state; they are
+skipped, with the reason recorded in :attr:`SweepResult.skipped`, unless ``allow_unstable=True``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from procsim.errors import UnstableModelError
+from procsim.kpi import RunResult
+from procsim.model.scenario import apply_changes
+from procsim.model.schema import Model
+from procsim.simulate import simulate
+from procsim.stats import Estimate, estimate
+
+__all__ = ["Knee", "SkippedPoint", "SweepResult", "find_knee", "sweep"]
+
+#: Default threshold of :meth:`SweepResult.knee`: one more unit improves the KPI by < 5 %.
+KNEE_THRESHOLD = 0.05
+
+
+@dataclass(frozen=True)
+class SkippedPoint:
+    """A value of the swept parameter that was not simulated, and why."""
+
+    value: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Knee:
+    """The point of diminishing returns of a KPI curve (see :func:`find_knee`).
+
+    Attributes
+    ----------
+    value : float
+        The swept value at the knee.
+    index : int
+        Its position in :attr:`SweepResult.values`.
+    estimate : Estimate
+        The KPI at the knee.
+    gain : float or None
+        Relative improvement per unit of the next step (``None`` at the last point).
+    threshold : float
+        The relative improvement per unit below which further steps count as not worth it.
+    kpi, stat : str
+        The KPI statistic the knee was found on.
+    """
+
+    value: float
+    index: int
+    estimate: Estimate
+    gain: float | None
+    threshold: float
+    kpi: str
+    stat: str
+
+    def describe(self, path: str = "the parameter") -> str:
+        """One sentence for a report: where the knee is and what the next step would bring."""
+        what = f"{self.stat} {self.kpi.replace('_', ' ')}"
+        text = (f"Knee at {path} = {self.value:g}: beyond it, each further unit improves the "
+                f"{what} by less than {self.threshold * 100:g} %")
+        if self.gain is not None:
+            text += f" (the next step: {self.gain * 100:.3g} % per unit)"
+        return text + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "kpi": self.kpi, "stat": self.stat,
+                "threshold": self.threshold, "gain_per_unit": self.gain,
+                **{k: v for k, v in self.estimate.to_dict().items() if k in ("mean", "ci95")}}
+
+
+def find_knee(
+    values: npt.ArrayLike,
+    kpi: npt.ArrayLike,
+    *,
+    threshold: float = KNEE_THRESHOLD,
+    better: Literal["lower", "higher"] | None = None,
+) -> int | None:
+    """Index of the point of diminishing returns of a KPI curve, or ``None``.
+
+    The knee is the smallest value after which every further unit of the parameter improves
+    the KPI by less than ``threshold`` (relative to where it stands). With points
+    ``(x_i, y_i)`` in increasing ``x``, the relative gain per unit of the step ``i → i+1`` is
+
+        g_i = (y_i − y_{i+1}) / |y_i| / (x_{i+1} − x_i)      (``better="lower"``)
+
+    (the sign reversed when higher is better), and the knee is the first ``i`` with
+    ``g_j < threshold`` for every ``j ≥ i``.
+
+    Why this rule rather than a geometric one such as Kneedle (the point farthest below the
+    chord of the normalised curve): it answers the manager's question directly ("is one more
+    agent worth it?") in the KPI's own terms; it does not move when the sweep is extended to
+    values far beyond the knee, nor when an almost unstable first point makes the curve shoot
+    up (both rescale a normalised curve); and requiring *every* later step to be small keeps
+    one noisy flat step from ending the search early. Its price is a threshold to choose:
+    5 % per unit by default.
+
+    Parameters
+    ----------
+    values : array_like of float
+        The swept values, strictly increasing.
+    kpi : array_like of float
+        The KPI at each value (e.g. the mean cycle time), same length.
+    threshold : float, default 0.05
+        Relative improvement per unit below which a step is not worth it; > 0.
+    better : {"lower", "higher"}, optional
+        Which direction improves the KPI. By default the direction in which it moves from
+        the first point to the last.
+
+    Returns
+    -------
+    int or None
+        The index of the knee; ``None`` when even the last step still gains ``threshold`` or
+        more (the knee lies beyond the swept range).
+
+    Examples
+    --------
+    For ``y = 1/x`` the gain of the step ``x → x+1`` is ``1/(x+1)``: below 6 % from
+    x = 16 on (1/17 ≈ 5.9 %, while 1/16 ≈ 6.3 %).
+
+    >>> x = list(range(1, 41))
+    >>> x[find_knee(x, [1 / v for v in x], threshold=0.06)]
+    16
+    >>> find_knee([1, 2, 3], [8.0, 4.0, 2.0]) is None   # still halving: no knee yet
+    True
+    """
+    x = np.asarray(values, dtype=float)
+    y = np.asarray(kpi, dtype=float)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"expected values and KPI of equal length, got shapes {x.shape} "
+                         f"and {y.shape}")
+    if x.size < 2:
+        raise ValueError(f"expected at least 2 points to find a knee, got {x.size}")
+    if not np.all(np.diff(x) > 0):
+        raise ValueError("expected strictly increasing values")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("expected finite KPI values at every point")
+    if not threshold > 0:
+        raise ValueError(f"expected threshold > 0, got {threshold!r}")
+    gains = _gains(x, y, better)
+    worth_it = np.flatnonzero(gains >= threshold)
+    knee = 0 if worth_it.size == 0 else int(worth_it[-1]) + 1
+    # A knee at the last point only says that the last step was still worth it: what lies
+    # beyond is unknown.
+    return knee if knee < x.size - 1 else None
+
+
+def _gains(x: np.ndarray, y: np.ndarray, better: str | None) -> np.ndarray:
+    """Relative improvement per unit of every step ``i → i+1`` (see :func:`find_knee`)."""
+    if better is None:
+        better = "lower" if y[-1] <= y[0] else "higher"
+    elif better not in ("lower", "higher"):
+        raise ValueError(f"expected better='lower' or 'higher', got {better!r}")
+    sign = 1.0 if better == "lower" else -1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gains = sign * (y[:-1] - y[1:]) / np.abs(y[:-1]) / np.diff(x)
+    # A step away from a KPI of zero has no relative gain (0/0): count it as none.
+    return np.nan_to_num(gains, nan=0.0, posinf=np.inf, neginf=-np.inf)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The outcome of :func:`sweep`: one :class:`~procsim.RunResult` per simulated value.
+
+    Attributes
+    ----------
+    path : str
+        The swept parameter, a dotted path such as ``resources.agents.capacity``.
+    values : list of float
+        The simulated values, in increasing order.
+    results : list of RunResult
+        One per value, all with the same seed (common random numbers).
+    skipped : list of SkippedPoint
+        Values that were not simulated (unstable), with the reason.
+    name : str
+        A title for tables and plots.
+    """
+
+    path: str
+    values: list[float]
+    results: list[RunResult]
+    skipped: list[SkippedPoint] = field(default_factory=list)
+    name: str = ""
+
+    @property
+    def model(self) -> Model:
+        """The model at the first simulated value."""
+        return self.results[0].model
+
+    @property
+    def seed(self) -> int:
+        return self.results[0].seed
+
+    @property
+    def time_unit(self) -> str:
+        return self.results[0].time_unit
+
+    @property
+    def pool(self) -> str | None:
+        """The pool whose capacity is swept, or ``None`` for another parameter."""
+        parts = self.path.split(".")
+        if len(parts) == 3 and parts[0] == "resources" and parts[2] == "capacity":
+            return parts[1]
+        return None
+
+    def kpi(self, name: str, stat: str = "mean", *, confidence: float = 0.95) -> list[Estimate]:
+        """The KPI statistic at every point, with its confidence interval across replications.
+
+        ``stat`` is ``mean``, ``median`` or ``pXX`` for case KPIs (see
+        :meth:`procsim.RunResult.values`).
+        """
+        return [estimate(r.values(name, stat), confidence) for r in self.results]
+
+    def staffing_cost_per_hour(self) -> list[float]:
+        """Cost of the staff on shift per hour at every point: Σ capacity × cost_per_hour.
+
+        Paid whether busy or idle, unlike ``cost_per_case``, which charges busy time only;
+        this is the cost side of a capacity sweep.
+        """
+        return [float(sum(p.capacity * p.cost_per_hour for p in r.model.resources.values()))
+                for r in self.results]
+
+    def knee(self, kpi: str = "cycle_time", stat: str = "mean", *,
+             threshold: float = KNEE_THRESHOLD,
+             better: Literal["lower", "higher"] | None = None) -> Knee | None:
+        """The point of diminishing returns of a KPI, by the rule of :func:`find_knee`.
+
+        Found on the point estimates; common random numbers keep their differences smooth.
+        ``None`` when the knee lies beyond the swept range (raise the largest value).
+
+        Raises
+        ------
+        ValueError
+            With fewer than two simulated points.
+        """
+        estimates = self.kpi(kpi, stat)
+        means = [e.mean for e in estimates]
+        index = find_knee(self.values, means, threshold=threshold, better=better)
+        if index is None:
+            return None
+        gains = _gains(np.asarray(self.values, dtype=float), np.asarray(means), better)
+        gain = float(gains[index]) if index < gains.size else None
+        return Knee(self.values[index], index, estimates[index], gain, threshold, kpi, stat)
+
+    # --- output -----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary: every point's KPIs (mean with interval), cost and the knee."""
+        names = self.results[0].kpi_names
+        per_kpi = {name: self.kpi(name) for name in names}
+        staffing = self.staffing_cost_per_hour()
+        points = []
+        for i, (value, result) in enumerate(zip(self.values, self.results, strict=True)):
+            points.append({
+                "value": value,
+                "kpis": {name: per_kpi[name][i].to_dict() for name in names},
+                "utilization": {pool: result.resource(pool, "utilization").to_dict()
+                                for pool in result.model.resources},
+                "staffing_cost_per_hour": staffing[i],
+            })
+        knee = self.knee() if len(self.values) >= 2 else None
+        return {
+            "name": self.name,
+            "path": self.path,
+            "seed": self.seed,
+            "replications": self.results[0].replications,
+            "time_unit": self.time_unit,
+            "currency": self.model.currency,
+            "values": list(self.values),
+            "points": points,
+            "skipped": [s.to_dict() for s in self.skipped],
+            "knee": knee.to_dict() if knee else None,
+        }
+
+    def summary(self, kpi: str = "cycle_time", stat: str = "mean") -> str:
+        """A small table: the KPI with its interval, waiting, utilisation and staffing cost."""
+        unit = self.results[0].kpi(kpi).unit
+        pool = self.pool
+        currency = self.model.currency or "currency"
+        ests = self.kpi(kpi, stat)
+        waiting = self.kpi("waiting_time")
+        staffing = self.staffing_cost_per_hour()
+        knee = self.knee(kpi, stat) if len(self.values) >= 2 else None
+        head = f"{stat} {kpi}"
+        lines = [
+            f"{self.name}: sweep of {self.path}, {len(self.values)} points, "
+            f"{self.results[0].replications} replications each, seed {self.seed} "
+            "(common random numbers)",
+            "",
+            f"{'value':>10}{head:>16}{'95% CI':>24}{'mean wait':>12}"
+            + (f"{'util. ' + pool:>18}" if pool else "")
+            + f"{'staff/hour':>12}",
+        ]
+        for i, (value, result) in enumerate(zip(self.values, self.results, strict=True)):
+            e = ests[i]
+            lo, hi = e.ci
+            row = (f"{value:>10g}{e.mean:>16.4g}{f'[{lo:.4g}, {hi:.4g}]':>24}"
+                   f"{waiting[i].mean:>12.4g}")
+            if pool:
+                row += f"{result.resource(pool, 'utilization').mean:>18.1%}"
+            row += f"{staffing[i]:>12.6g}"
+            if knee is not None and i == knee.index:
+                row += "  ← knee"
+            lines.append(row)
+        lines += ["", f"({kpi} in {unit}; waiting in {self.time_unit}; staff cost in "
+                      f"{currency} per hour)"]
+        for s in self.skipped:
+            lines.append(f"skipped {self.path} = {s.value:g}: {s.reason}")
+        if len(self.values) >= 2:
+            lines.append(knee.describe(self.path) if knee else
+                         f"No knee within the swept range: the last step still improves the "
+                         f"{stat} {kpi.replace('_', ' ')} by {KNEE_THRESHOLD:.0%} per unit or "
+                         "more; extend the sweep.")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The summary table, as Jupyter shows the result."""
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
+
+def sweep(
+    model: Model,
+    path: str,
+    values: Sequence[float],
+    *,
+    name: str | None = None,
+    **simulate_kwargs: Any,
+) -> SweepResult:
+    """Simulate ``model`` at each of ``values`` of the parameter ``path``.
+
+    Every point runs with the same seed (common random numbers): replication ``r`` of one
+    point is paired with replication ``r`` of every other, so differences between
+    neighbouring points reflect the parameter, not the random numbers.
+
+    Parameters
+    ----------
+    model : Model
+        The base model.
+    path : str
+        A dotted path as in a scenario file, e.g. ``"resources.agents.capacity"`` or
+        ``"activities.triage.duration.mean"``.
+    values : sequence of numbers
+        The values to simulate; distinct. They are simulated and reported in increasing order.
+    name : str, optional
+        A title for the sweep's tables and plots (default: the model's name).
+    **simulate_kwargs
+        Passed to :func:`procsim.simulate` (``replications``, ``cases``, ``seed``, ``jobs``,
+        ``allow_unstable`` …). Without a seed (here or in the model), one is drawn once and
+        shared by every point.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ValueError
+        For no values, repeated values or values that are not finite numbers.
+    procsim.ModelError
+        When ``path`` does not exist in the model, or a value makes the model invalid
+        (e.g. a capacity of 0).
+    procsim.UnstableModelError
+        When every value is unstable (without ``allow_unstable=True``).
+
+    Examples
+    --------
+    >>> from procsim import parse_model
+    >>> from procsim.sweep import sweep
+    >>> desk = parse_model('''
+    ... procsim: 1
+    ... name: Desk
+    ... arrivals: {interarrival: {dist: exponential, mean: 1}}
+    ... resources: {clerks: {capacity: 3, cost_per_hour: 30}}
+    ... activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> s = sweep(desk, "resources.clerks.capacity", [2, 3, 4, 5, 6, 7],
+    ...           replications=3, cases=1000, warmup=100, seed=1)
+    >>> s.values, [p.value for p in s.skipped]     # 2 clerks cannot serve 2.4 clerks' work
+    ([3, 4, 5, 6, 7], [2])
+    >>> s.staffing_cost_per_hour()
+    [90.0, 120.0, 150.0, 180.0, 210.0]
+    >>> s.knee("cycle_time").value
+    5
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise ValueError(f"expected a sequence of numbers for {path}, got {values!r}")
+    if len(values) == 0:
+        raise ValueError(f"expected at least one value to sweep {path} over, got none")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            raise ValueError(f"expected finite numbers to sweep {path} over, got {v!r}")
+    if len(set(values)) != len(values):
+        repeated = sorted({v for v in values if list(values).count(v) > 1})
+        raise ValueError(f"expected distinct values, got {', '.join(map(str, repeated))} "
+                         "more than once")
+    # Build every point first: a wrong path fails before anything is simulated.
+    models = [(v, apply_changes(model, {path: v}, name=f"{model.name} ({path} = {v})"))
+              for v in sorted(values)]
+    seed = simulate_kwargs.pop("seed", None)
+    seed = seed if seed is not None else model.run.seed
+    if seed is None:
+        from procsim.rng import draw_seed
+
+        seed = draw_seed()
+    kept: list[float] = []
+    results: list[RunResult] = []
+    skipped: list[SkippedPoint] = []
+    errors: list[UnstableModelError] = []
+    for value, point in models:
+        try:
+            results.append(simulate(point, seed=seed, **simulate_kwargs))
+        except UnstableModelError as exc:
+            errors.append(exc)
+            skipped.append(SkippedPoint(value, _unstable_reason(point)))
+            continue
+        kept.append(value)
+    if not results:
+        raise UnstableModelError([i for e in errors for i in e.issues], model.file)
+    return SweepResult(path, kept, results, skipped, name or str(model.name))
+
+
+def _unstable_reason(model: Model) -> str:
+    from procsim.model.check import offered_load
+
+    parts = [f"'{pool}' would need {load.offered_load:.3g} busy servers on average, "
+             f"capacity {load.capacity} ({load.utilization:.0%} utilisation)"
+             for pool, load in offered_load(model).items() if load.utilization >= 1.0]
+    return "unstable: " + "; ".join(parts) + " — the queue would grow without bound"
