@@ -15,21 +15,24 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,pdf]'
 	touch $@ $(VENV)/.installed
 
 # The main job: validate and run every bundled example, then compare the service-desk
-# scenarios against their OKRs; JSON results go to out/.
+# scenarios against their OKRs; JSON results and the HTML reports go to out/.
 demo: $(VENV)/.installed
 	@mkdir -p out
 	$(BIN)/procsim validate models/*.yaml
 	@for m in models/*.yaml; do \
 	  echo; echo "== $$m"; \
-	  $(BIN)/procsim run $$m --json out/$$(basename $$m .yaml).json || exit $$?; \
+	  $(BIN)/procsim run $$m --json out/$$(basename $$m .yaml).json \
+	    --report out/$$(basename $$m .yaml).html || exit $$?; \
 	done
 	@echo; echo "== Will the service-desk improvements reach the OKRs?"
 	$(BIN)/procsim compare models/service_desk.yaml scenarios/service_desk_*.yaml \
-	  --okrs okrs/service_desk.yaml --json out/compare_service_desk.json
+	  --okrs okrs/service_desk.yaml --json out/compare_service_desk.json \
+	  --report out/service_desk_decision.html
+	@echo; echo "Open out/service_desk_decision.html in a browser: the report for decision-makers."
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

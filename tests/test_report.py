@@ -311,3 +311,27 @@ def test_report_renders_in_headless_chromium(comparison: ComparisonResult, tmp_p
     with Image.open(shot) as im:
         colours = im.convert("RGB").getcolors(maxcolors=1_000_000)
     assert colours is not None and len(colours) > 50  # text, badges and plots, not a blank page
+
+
+# --- docs/report.md -------------------------------------------------------------------------
+
+def test_report_doc_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    assert blocks, "docs/report.md has a Python example"
+    (tmp_path / "models").symlink_to(ROOT / "models")
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for code in blocks:
+        exec(compile(code, "docs/report.md", "exec"), {})
+    for name in ("overview.png", "map.png", "six_agents.html"):
+        assert (tmp_path / "out" / name).stat().st_size > 10_000
+
+
+def test_report_doc_names_every_display() -> None:
+    from procsim.report import plots
+
+    doc = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+    for name in plots.__all__:
+        if name.endswith("Display"):
+            assert f"`{name}.from_result(" in doc, name

@@ -19,15 +19,26 @@ Examples
 'minutes'
 """
 
+from procsim.compare import ComparisonResult, compare
 from procsim.errors import ModelError, ProcsimError, SimulationError, UnstableModelError
 from procsim.kpi import KpiSummary, RunResult
-from procsim.model import Model, build_graph, load_model, offered_load, parse_model
+from procsim.model import (
+    Model,
+    apply_changes,
+    build_graph,
+    load_model,
+    load_scenario,
+    offered_load,
+    parse_model,
+)
+from procsim.report.writer import write_report
 from procsim.simulate import simulate
 from procsim.stats import Estimate
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ComparisonResult",
     "Estimate",
     "KpiSummary",
     "Model",
@@ -37,9 +48,13 @@ __all__ = [
     "SimulationError",
     "UnstableModelError",
     "__version__",
+    "apply_changes",
     "build_graph",
+    "compare",
     "load_model",
+    "load_scenario",
     "offered_load",
     "parse_model",
     "simulate",
+    "write_report",
 ]

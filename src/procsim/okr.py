@@ -102,7 +102,8 @@ class KeyResultSpec:
     def format(self, value: float) -> str:
         """A value of this key result's statistic, in its unit."""
         if self.relative:
-            return f"{value:+.1%}"
+            # No "-0.0%": a change that rounds to zero is shown as +0.0%.
+            return f"{value:+.1%}" if round(value, 3) != 0 else "+0.0%"
         if self.kind == "share":
             return f"{value:.1%}"
         return f"{value:.4g}"

@@ -423,16 +423,19 @@ def _run_context(run: RunResult, title: str | None) -> ReportContext:
     return ReportContext(data, _figures(run, [(run.model.name, run)]))
 
 
-def _readable(amount: float, unit: str) -> str:
-    """A duration in the largest unit that keeps it at least 2: ``"16.1 days"``, ``"95 min"``."""
+def _readable(amount: float, unit: str, *, like: float | None = None) -> str:
+    """A duration in the largest unit that keeps ``like`` (default: ``amount``) at least 2:
+    ``"16.1 days"``, ``"95 min"``. Pass the largest of several values as ``like`` so that a
+    sentence uses one unit."""
     from procsim.units import to_hours
 
     hours = to_hours(amount, unit)
-    if abs(hours) >= 48:
+    scale = abs(to_hours(like if like is not None else amount, unit))
+    if scale >= 48:
         return f"{_fmt(hours / 24, 3)} days"
-    if abs(hours) >= 2:
+    if scale >= 2:
         return f"{_fmt(hours, 3)} h"
-    if abs(hours) * 60 >= 2:
+    if scale * 60 >= 2:
         return f"{_fmt(hours * 60, 3)} min"
     return f"{_fmt(hours * 3600, 3)} s"
 
@@ -442,9 +445,11 @@ def _headline(run: RunResult) -> list[str]:
     unit = _unit(run.time_unit)
     ct = run.kpi("cycle_time")
     lo, hi = ct.estimate.ci
-    out = [f"Cases take {_readable(ct.mean, run.time_unit)} on average (95 % CI "
-           f"{_readable(lo, run.time_unit)} to {_readable(hi, run.time_unit)}); 9 in 10 finish "
-           f"within {_readable(ct.percentiles['p90'], run.time_unit)}."]
+    p90 = ct.percentiles["p90"]
+    top = max(p90, hi)
+    out = [f"Cases take {_readable(ct.mean, run.time_unit, like=top)} on average (95 % CI "
+           f"{_readable(lo, run.time_unit, like=top)} to {_readable(hi, run.time_unit, like=top)});"
+           f" 9 in 10 finish within {_readable(p90, run.time_unit, like=top)}."]
     if run.model.resources:
         pool = max(run.model.resources, key=lambda p: run.resource(p, "utilization").mean)
         out.append(f"The busiest pool is {pool}, busy "
