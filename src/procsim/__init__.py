@@ -34,6 +34,7 @@ from procsim.model import (
 from procsim.report.writer import write_report
 from procsim.simulate import simulate
 from procsim.stats import Estimate
+from procsim.sweep import SweepResult, sweep
 
 __version__ = "0.1.0"
 
@@ -46,6 +47,7 @@ __all__ = [
     "ProcsimError",
     "RunResult",
     "SimulationError",
+    "SweepResult",
     "UnstableModelError",
     "__version__",
     "apply_changes",
@@ -56,5 +58,6 @@ __all__ = [
     "offered_load",
     "parse_model",
     "simulate",
+    "sweep",
     "write_report",
 ]
