@@ -19,7 +19,7 @@ Examples
 'minutes'
 """
 
-from procsim.compare import ComparisonResult, compare
+from procsim.compare import ComparisonResult
 from procsim.errors import ModelError, ProcsimError, SimulationError, UnstableModelError
 from procsim.kpi import KpiSummary, RunResult
 from procsim.model import (
@@ -34,7 +34,10 @@ from procsim.model import (
 from procsim.report.writer import write_report
 from procsim.simulate import simulate
 from procsim.stats import Estimate
-from procsim.sweep import SweepResult, sweep
+from procsim.sweep import SweepResult
+
+# ``compare`` and ``sweep`` stay in their modules (procsim.compare.compare,
+# procsim.sweep.sweep): a function exported here under a module's name would hide the module.
 
 __version__ = "0.1.0"
 
@@ -52,12 +55,10 @@ __all__ = [
     "__version__",
     "apply_changes",
     "build_graph",
-    "compare",
     "load_model",
     "load_scenario",
     "offered_load",
     "parse_model",
     "simulate",
-    "sweep",
     "write_report",
 ]
