@@ -179,11 +179,19 @@ class SweepDisplay:
         handles, labels = ax.get_legend_handles_labels()
         if self.cost is not None:
             cax = ax.twinx()
+            label = self.cost_label.split(" (")[0]
             if self.cost_low is not None and self.cost_high is not None:
-                cax.fill_between(x, self.cost_low, self.cost_high, color=COST_COLOR, alpha=0.15,
-                                 lw=0)
-            cax.plot(x, self.cost, color=COST_COLOR, marker="s", ms=4, lw=1.5, ls="--",
-                     label=self.cost_label.split(" (")[0])
+                # Error bars, not a second band: two overlapping bands read as one.
+                cax.errorbar(x, self.cost, yerr=[self.cost - self.cost_low,
+                                                 self.cost_high - self.cost],
+                             color=COST_COLOR, marker="s", ms=4, lw=1.5, ls="--", capsize=3,
+                             label=label)
+            else:
+                cax.plot(x, self.cost, color=COST_COLOR, marker="s", ms=4, lw=1.5, ls="--",
+                         label=label)
+            # From zero: a flat cost should look flat, not like noise magnified.
+            top = float(np.max(self.cost_high if self.cost_high is not None else self.cost))
+            cax.set_ylim(0.0, top * 1.08 if top > 0 else 1.0)
             cax.set_ylabel(self.cost_label, color=COST_COLOR)
             cax.tick_params(axis="y", colors=COST_COLOR)
             more_handles, more_labels = cax.get_legend_handles_labels()
