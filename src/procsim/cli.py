@@ -1,12 +1,17 @@
 """The ``procsim`` command: parse arguments, call the library, render. Nothing else lives here.
 
-Exit codes: 0 success; 2 bad input (model, file or arguments); 1 failed checks (reserved).
+Exit codes: 0 success; 2 bad input (model, file or arguments); 1 failed checks (reserved);
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +23,7 @@ from procsim.model import load_scenario, offered_load
 from procsim.model.schema import Model
 from procsim.units import parse_duration
 
-EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 app = typer.Typer(
     name="procsim",
@@ -94,13 +99,20 @@ def run(
         "--events", metavar="OUT.csv", help="Write the activity-instance log as CSV.")] = None,
     allow_unstable: Annotated[bool, typer.Option(
         help="Run even when a pool's offered load reaches its capacity.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no table and no "
+                                        "progress bar.")] = False,
+    executor: Annotated[str, typer.Option(
+        "--executor", metavar="local|dask", help="Where replications run: local worker "
+        "processes (--jobs), or an existing Dask cluster (--scheduler).")] = "local",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="tcp://HOST:8786", help="The Dask scheduler for --executor "
+        "dask (default: $PROCSIM_DASK_SCHEDULER).")] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", metavar="OUT.html|OUT.md|OUT.pdf", help="Write a report with plots: one "
         "self-contained HTML file, Markdown with PNGs beside it, or PDF (procsim[pdf]).")] = None,
 ) -> None:
     """Run a model and print its KPIs with 95 % confidence intervals."""
-    from procsim.output import write_events_csv, write_json
+    from procsim.output import write_json
     from procsim.simulate import simulate
 
     if cases is not None and duration is not None:
@@ -116,14 +128,25 @@ def run(
         _check_output(out)
     _check_report(report)
     seed_given = seed is not None or model.run.seed is not None
+    warmup_value = _parse_warmup(warmup, model.time_unit)
+    bar = _progress_bar(quiet)
     try:
-        result = simulate(
-            model, replications=replications, seed=seed, cases=cases, duration=duration_value,
-            warmup=_parse_warmup(warmup, model.time_unit), jobs=jobs,
-            allow_unstable=allow_unstable, keep_records=events_out is not None,
-        )
+        with _executor(executor, scheduler) as pool, bar:
+            def simulate_with(on_record: Callable[[Any], None] | None = None) -> Any:
+                return simulate(
+                    model, replications=replications, seed=seed, cases=cases,
+                    duration=duration_value, warmup=warmup_value, jobs=jobs,
+                    allow_unstable=allow_unstable, progress=bar, executor=pool,
+                    on_record=on_record)
+
+            result = (simulate_with() if events_out is None
+                      else _with_event_log(events_out, model, simulate_with))
     except ProcsimError as err:
         raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
+    except OSError as exc:
+        raise _fail(f"error: cannot write output: {exc}") from None
+    except KeyboardInterrupt:
+        raise _interrupted(bar) from None
     if not seed_given:
         typer.echo(f"seed: {result.seed} (drawn; pass --seed {result.seed} to repeat this run)",
                    err=True)
@@ -133,8 +156,7 @@ def run(
         if json_out is not None:
             write_json(result, json_out)
             typer.echo(f"wrote {json_out}", err=True)
-        if events_out is not None:
-            write_events_csv(result, events_out)
+        if events_out is not None:  # written while simulating
             typer.echo(f"wrote {events_out}", err=True)
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
@@ -169,6 +191,54 @@ def _write_report(result: Any, path: Path | None) -> None:
     typer.echo(f"wrote {path}", err=True)
 
 
+def _progress_bar(quiet: bool, total: int = 0) -> Any:
+    """Replications done, on stderr when it is a terminal (counting even when not shown)."""
+    from procsim.progress import ProgressBar
+
+    return ProgressBar(sys.stderr, total=total, enabled=False if quiet else None)
+
+
+@contextmanager
+def _executor(name: str, scheduler: str | None) -> Iterator[Executor | None]:
+    """Local worker processes (``None``: simulate's --jobs) or a Dask cluster."""
+    if name not in ("local", "dask"):
+        raise _fail(f"error: --executor: expected local or dask, got {name!r}")
+    if name == "local":
+        if scheduler is not None:
+            raise _fail("error: --scheduler needs --executor dask")
+        yield None
+        return
+    address = scheduler or os.environ.get("PROCSIM_DASK_SCHEDULER")
+    if not address:
+        raise _fail("error: --executor dask needs --scheduler tcp://HOST:8786 or "
+                    "PROCSIM_DASK_SCHEDULER")
+    from procsim.simulate import dask_executor
+
+    with dask_executor(address) as pool:
+        yield pool
+
+
+def _with_event_log(path: Path, model: Model, simulate_with: Callable[..., Any]) -> Any:
+    """Simulate while writing the event log, one replication at a time, to a temporary file
+    that is renamed to ``path`` at the end (and removed on an error or Ctrl-C)."""
+    from procsim.engine import compile_model
+    from procsim.output import EventLog, atomic_write
+
+    results = []
+
+    def write(fh: Any) -> None:
+        results.append(simulate_with(EventLog(fh, compile_model(model)).write))
+
+    atomic_write(path, write)
+    return results[0]
+
+
+def _interrupted(bar: Any) -> typer.Exit:
+    typer.echo(f"interrupted after {bar.done} of {bar.total} replications; no output files "
+               "were written", err=True)
+    return typer.Exit(EXIT_INTERRUPTED)
+
+
 @app.command()
 def compare(
     baseline_file: Annotated[Path, typer.Argument(metavar="BASELINE.yaml",
@@ -198,6 +268,14 @@ def compare(
     fail_on_miss: Annotated[bool, typer.Option(
         help="Exit 1 when any key result is not met.")] = False,
     allow_unstable: Annotated[bool, typer.Option()] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary and no "
+                                        "progress bar.")] = False,
+    executor: Annotated[str, typer.Option(
+        "--executor", metavar="local|dask", help="Where replications run: local worker "
+        "processes (--jobs), or an existing Dask cluster (--scheduler).")] = "local",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="tcp://HOST:8786", help="The Dask scheduler for --executor "
+        "dask (default: $PROCSIM_DASK_SCHEDULER).")] = None,
 ) -> None:
     """Compare scenarios with a baseline on common random numbers and judge the key results."""
     from procsim.compare import compare as run_compare
@@ -231,14 +309,23 @@ def compare(
     if len(set(names)) != len(names):
         raise _fail("error: the baseline and scenarios need distinct names, got "
                     + ", ".join(repr(n) for n in names))
+    from procsim.simulate import running
+
+    warmup_value = _parse_warmup(warmup, baseline.time_unit)
+    first_round = reps if isinstance(reps, int) else min(baseline.run.replications,
+                                                         max_replications)
+    bar = _progress_bar(quiet, total=(1 + len(scenarios)) * first_round)
     try:
-        result = run_compare(baseline, scenarios, replications=reps, precision=relative,
-                             max_replications=max_replications, seed=seed,
-                             cases=cases, warmup=_parse_warmup(warmup, baseline.time_unit),
-                             jobs=jobs, allow_unstable=allow_unstable)
+        with _executor(executor, scheduler) as pool, bar, running(executor=pool, progress=bar):
+            result = run_compare(baseline, scenarios, replications=reps, precision=relative,
+                                 max_replications=max_replications, seed=seed, cases=cases,
+                                 warmup=warmup_value, jobs=jobs, allow_unstable=allow_unstable)
     except ProcsimError as err:
         raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
-    typer.echo(result.summary())
+    except KeyboardInterrupt:
+        raise _interrupted(bar) from None
+    if not quiet:
+        typer.echo(result.summary())
     if json_out is not None:
         data = result.to_dict()
         try:

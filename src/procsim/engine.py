@@ -530,11 +530,12 @@ class _Replication:
         n_pools = len(plan.pools)
         busy_area = np.empty((n, n_pools))
         queue_area = np.empty((n, n_pools))
-        pool = np.asarray(plan.activity_pool, dtype=np.intp)[instance_activity]
+        pool = np.asarray(plan.activity_pool, dtype=np.int16)[instance_activity]
         for r in range(n_pools):
             mask = pool == r
             busy_area[:, r], queue_area[:, r] = _pool_integrals(
                 arrival, instance_enabled[mask], instance_start[mask], instance_end[mask])
+            del mask
         attributes = {}
         for k, name in enumerate(plan.attributes):
             values = self.case_attributes[k]
@@ -562,50 +563,27 @@ def _pool_integrals(arrival: np.ndarray, enabled: np.ndarray, start: np.ndarray,
                     end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Time integrals of one pool's busy servers and queue length at each arrival.
 
-    ``enabled``, ``start`` and ``end`` are the times of the pool's activity instances. An
-    engine that keeps the integrals up to date ticks the pool at every arrival, request
-    (``enabled``) and end of service, adding ``count × (t − t_previous)`` each time; every
-    change of the counts happens at one of those ticks (a queued instance starts when
-    another one ends). This sums the same products in the same order (``np.cumsum`` adds
-    sequentially), so the result is bit for bit what that engine would give.
+    ``enabled``, ``start`` (sorted) and ``end`` are the times of the pool's activity
+    instances; ``enabled`` and ``end`` are sorted in place. An engine that keeps the
+    integrals up to date ticks the pool at every arrival, request (``enabled``) and end of
+    service, and adds ``count × (t − t_previous)`` at each tick; every change of the counts
+    happens at one of those ticks (a queued instance starts when another one ends). This
+    adds the same products in the same order, so the result is bit for bit what that
+    engine would give.
     """
-    m = len(enabled)
-    zero, one = np.zeros(m, dtype=np.int8), np.ones(m, dtype=np.int8)
-    busy, queue = _integrals_at(
-        arrival, np.concatenate((enabled, start, end)),
-        np.concatenate((zero, one, -one)), np.concatenate((one, -one, zero)))
-    return busy, queue
+    enabled.sort()  # in place: the callers pass copies
+    end.sort()
+    ticks = np.concatenate((arrival, enabled, end))
+    ticks.sort(kind="stable")  # three sorted runs: timsort merges them
 
+    def counts(previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        started = np.searchsorted(start, previous, side="right")
+        busy = started - np.searchsorted(end, previous, side="right")
+        queued = np.searchsorted(enabled, previous, side="right") - started
+        return busy, queued
 
-def _integrals_at(arrival: np.ndarray, times: np.ndarray,
-                  *steps: np.ndarray) -> list[np.ndarray]:
-    """Integrals over time of counters that step by ``steps[i]`` at ``times``, at each arrival.
-
-    Arrivals are ticks too (steps of 0). Between two ticks a counter holds the value it has
-    after every step at the earlier tick; the integral adds ``count × (t − t_previous)`` at
-    each tick, in time order, from the clock's start at 0. A stable sort keeps ties in a
-    fixed order; the product of a tie is 0, so the order within a tie does not change a bit.
-    """
-    n = len(arrival)
-    ticks = np.concatenate((arrival, times))
-    order = np.argsort(ticks, kind="stable")
-    ticks = ticks[order]
-    dt = np.empty_like(ticks)
-    if len(ticks):
-        dt[0] = ticks[0]
-        np.subtract(ticks[1:], ticks[:-1], out=dt[1:])
-    position = np.empty(len(order), dtype=np.intp)
-    position[order] = np.arange(len(order))
-    at = position[:n]
-    out = []
-    for step in steps:
-        count = np.empty(len(ticks), dtype=np.int64)
-        if len(ticks):
-            count[0] = 0
-            np.cumsum(np.concatenate((np.zeros(n, dtype=np.int8), step))[order][:-1],
-                      out=count[1:])
-        out.append(np.cumsum(count * dt)[at])
-    return out
+    busy, queued = _integrals_at(ticks, arrival, counts)
+    return busy, queued
 
 
 def _wip_integral(arrival: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -613,11 +591,62 @@ def _wip_integral(arrival: np.ndarray, end: np.ndarray) -> np.ndarray:
 
     The engine's ticks are the arrivals and the ends of cases.
     """
-    n = len(arrival)
-    (wip,) = _integrals_at(arrival, np.concatenate((arrival, end)),
-                           np.concatenate((np.ones(n, dtype=np.int8),
-                                           -np.ones(n, dtype=np.int8))))
+    end = np.sort(end)
+    ticks = np.concatenate((arrival, end))
+    ticks.sort(kind="stable")
+
+    def counts(previous: np.ndarray) -> tuple[np.ndarray]:
+        return (np.searchsorted(arrival, previous, side="right")
+                - np.searchsorted(end, previous, side="right"),)
+
+    (wip,) = _integrals_at(ticks, arrival, counts)
     return wip
+
+
+#: Ticks handled at once when rebuilding time integrals: bounds the temporary memory.
+_CHUNK = 1 << 16
+
+
+def _integrals_at(ticks: np.ndarray, arrival: np.ndarray,
+                  counts: Callable[[np.ndarray], tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """Integrals over time of counters, at each arrival, added up tick by tick.
+
+    ``ticks`` are sorted and include every arrival. Between two ticks each counter holds
+    ``counts(previous tick)`` (its value after every change at that tick); the integral
+    adds ``count × (t − t_previous)`` at each tick, in time order, from the clock's start
+    at 0, and is read at the last tick at or before each arrival. Sums run in chunks, each
+    starting from the previous chunk's total, so they add in exactly the order of one pass.
+    """
+    n = len(arrival)
+    at = np.searchsorted(ticks, arrival, side="right") - 1
+    out: list[np.ndarray] = []
+    totals: list[float] = []
+    last = 0.0
+    first_arrival = 0
+    for lo in range(0, len(ticks), _CHUNK):
+        t = ticks[lo:lo + _CHUNK]
+        previous = np.empty_like(t)
+        previous[0] = last
+        previous[1:] = t[:-1]
+        dt = t - previous
+        last = float(t[-1])
+        last_arrival = int(np.searchsorted(at, lo + len(t), side="left"))
+        where = at[first_arrival:last_arrival] - lo
+        for k, count in enumerate(counts(previous)):
+            if len(out) <= k:
+                out.append(np.empty(n))
+                totals.append(0.0)
+            area = np.empty(len(t) + 1)
+            area[0] = totals[k]
+            np.multiply(count, dt, out=area[1:])
+            np.cumsum(area, out=area)
+            totals[k] = float(area[-1])
+            out[k][first_arrival:last_arrival] = area[1:][where]
+        first_arrival = last_arrival
+    if not out:  # no ticks: no arrivals
+        probe = counts(np.zeros(0))
+        out = [np.zeros(n) for _ in probe]
+    return out
 
 
 def run_replication(

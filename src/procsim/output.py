@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from procsim.engine import compile_model
+from procsim.engine import Plan, ReplicationRecord, compile_model
 from procsim.kpi import RunResult
 
 __all__ = ["atomic_write", "atomic_write_bytes", "write_events_csv", "write_json"]
@@ -75,34 +75,81 @@ def write_events_csv(result: RunResult, path: str | os.PathLike[str]) -> Path:
     Columns: ``replication, case_id, activity, resource, enabled, start, end``, then one column
     per case attribute. Times are in the model's time unit from the start of the replication.
     ``case_id`` is ``<replication>-<case number>`` so that it is unique across replications.
-    Requires a result from ``simulate(..., keep_records=True)``.
+    Requires a result from ``simulate(..., keep_records=True)``; to write the log while
+    simulating, without keeping the records, pass :meth:`EventLog.write` as ``on_record``.
     """
     if result.records is None:
         raise ValueError("the result holds no records; simulate with keep_records=True")
-    plan = compile_model(result.model)
-    resources = [plan.pools[p] if p >= 0 else "" for p in plan.activity_pool]
-    attributes = list(plan.attributes)
+    records = result.records
 
     def write(fh: IO[str]) -> None:
-        out = csv.writer(fh)
-        out.writerow(["replication", "case_id", "activity", "resource", "enabled", "start", "end",
-                      *attributes])
-        for record in result.records or []:
-            r = record.replication
-            order = np.lexsort((record.instance_start, record.instance_case))
-            case_attrs = [record.attributes[a] for a in attributes]
-            for i in order.tolist():
-                case = int(record.instance_case[i])
-                a = int(record.instance_activity[i])
-                out.writerow([
-                    r, f"{r}-{case}", plan.activities[a], resources[a],
-                    repr(float(record.instance_enabled[i])),
-                    repr(float(record.instance_start[i])),
-                    repr(float(record.instance_end[i])),
-                    *(_cell(values[case]) for values in case_attrs),
-                ])
+        log = EventLog(fh, compile_model(result.model))
+        for record in records:
+            log.write(record)
 
     return atomic_write(path, write)
+
+
+class EventLog:
+    """The activity-instance log of :func:`write_events_csv`, written one replication at a time.
+
+    The header is written at once; :meth:`write` adds a replication's rows in chunks, so
+    that memory does not grow with the size of the log.
+
+    Examples
+    --------
+    >>> import io, procsim
+    >>> from procsim.engine import Plan, ReplicationRecord, compile_model
+    >>> m = procsim.parse_model('''
+    ... procsim: 1
+    ... name: One desk
+    ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+    ... resources: {clerk: {capacity: 1}}
+    ... activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 4}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> fh = io.StringIO()
+    >>> log = EventLog(fh, compile_model(m))
+    >>> _ = procsim.simulate(m, replications=2, cases=3, seed=1, warmup=0, on_record=log.write)
+    >>> fh.getvalue().splitlines()[0]
+    'replication,case_id,activity,resource,enabled,start,end'
+    >>> len(fh.getvalue().splitlines())
+    7
+    """
+
+    #: rows formatted at once
+    CHUNK = 65_536
+
+    def __init__(self, fh: IO[str], plan: Plan) -> None:
+        self._out = csv.writer(fh)
+        self._activities = plan.activities
+        self._resources = [plan.pools[p] if p >= 0 else "" for p in plan.activity_pool]
+        self._attributes = list(plan.attributes)
+        self._out.writerow(["replication", "case_id", "activity", "resource", "enabled",
+                            "start", "end", *self._attributes])
+
+    def write(self, record: ReplicationRecord) -> None:
+        """Append the rows of one replication, sorted by case and then by start."""
+        r = record.replication
+        order = np.lexsort((record.instance_start, record.instance_case))
+        case_attrs = [record.attributes[a] for a in self._attributes]
+        activities, resources = self._activities, self._resources
+        for lo in range(0, len(order), self.CHUNK):
+            rows = order[lo:lo + self.CHUNK]
+            cases = record.instance_case[rows].tolist()
+            kinds = record.instance_activity[rows].tolist()
+            columns = [
+                [r] * len(rows),
+                [f"{r}-{case}" for case in cases],
+                [activities[a] for a in kinds],
+                [resources[a] for a in kinds],
+                # repr: the shortest text that reads back as the same float
+                list(map(repr, record.instance_enabled[rows].tolist())),
+                list(map(repr, record.instance_start[rows].tolist())),
+                list(map(repr, record.instance_end[rows].tolist())),
+                *([_cell(values[case]) for case in cases] for values in case_attrs),
+            ]
+            self._out.writerows(zip(*columns, strict=True))
 
 
 def _cell(value: Any) -> str:
