@@ -36,6 +36,12 @@ def comparison() -> ComparisonResult:
     return compare(base, scenarios, replications=3, cases=1500, warmup=200, seed=5)
 
 
+@pytest.fixture(scope="module")
+def small_run() -> RunResult:
+    return simulate(load_model(ROOT / "models/service_desk.yaml"), replications=2, cases=600,
+                    warmup=50, seed=2)
+
+
 class _Page(HTMLParser):
     """Collects what the structural checks need from an HTML page."""
 
@@ -152,6 +158,7 @@ def test_markdown_report_with_pngs(comparison: ComparisonResult, tmp_path: Path)
         assert len(widths) == 1, block
 
 
+@pytest.mark.slow
 def test_pdf_report(comparison: ComparisonResult, tmp_path: Path) -> None:
     pytest.importorskip("weasyprint")
     out = write_report(comparison, tmp_path / "decision.pdf")
@@ -183,7 +190,7 @@ def test_unknown_format(comparison: ComparisonResult, tmp_path: Path) -> None:
         write_report(comparison, tmp_path / "report.docx")
 
 
-def test_report_never_half_written(comparison: ComparisonResult, tmp_path: Path,
+def test_report_never_half_written(small_run: RunResult, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "report.html"
     target.write_text("the previous report", encoding="utf-8")
@@ -193,15 +200,15 @@ def test_report_never_half_written(comparison: ComparisonResult, tmp_path: Path,
 
     monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(OSError, match="disk full"):
-        write_report(comparison, target)
+        write_report(small_run, target)
     assert target.read_text(encoding="utf-8") == "the previous report"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
 
 
-def test_new_report_is_readable_by_others(comparison: ComparisonResult, tmp_path: Path) -> None:
+def test_new_report_is_readable_by_others(small_run: RunResult, tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        out = write_report(comparison, tmp_path / "r.md")
+        out = write_report(small_run, tmp_path / "r.md")
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
@@ -275,6 +282,7 @@ def _chromium() -> str | None:
     return None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (.ci/run installs it)")
 def test_report_renders_in_headless_chromium(comparison: ComparisonResult, tmp_path: Path) -> None:
     """Every embedded plot decodes and the page lays out, in a real browser, offline."""
