@@ -455,9 +455,9 @@ def _headline(run: RunResult) -> list[str]:
         out.append(f"The busiest pool is {pool}, busy "
                    f"{run.resource(pool, 'utilization').mean:.0%} of the time with "
                    f"{run.model.resources[pool].capacity} staff.")
-        top = run.bottlenecks(1)
-        if top and top[0].wait_per_case.mean > 0:
-            b = top[0]
+        ranked = run.bottlenecks(1)
+        if ranked and ranked[0].wait_per_case.mean > 0:
+            b = ranked[0]
             out.append(f"Most waiting happens before {b.activity} ({b.share_of_waiting:.0%} of "
                        f"all waiting, {_fmt(b.wait_per_case.mean, 3)} {unit} per case).")
     return out
