@@ -110,6 +110,18 @@ def test_points_share_their_random_numbers(mmc: procsim.Model) -> None:
     assert np.all(np.diff(waits, axis=0) < 0)
 
 
+def test_numpy_values_become_plain_numbers(mmc: procsim.Model) -> None:
+    result = sweep(mmc, "resources.servers.capacity", np.array([4, 3]), replications=2,
+                   cases=200, warmup=0, seed=1)
+    assert result.values == [3, 4] and all(type(v) is int for v in result.values)
+    json.dumps(result.to_dict(), allow_nan=False)
+    durations = sweep(mmc, "activities.serve.duration.mean", [np.float64(1.5), 2.0],
+                      replications=2, cases=200, warmup=0, seed=1)
+    assert durations.values == [1.5, 2.0] and type(durations.values[0]) is float
+    assert durations.results[0].model.activities["serve"].duration.mean == 1.5
+    assert durations.pool is None
+
+
 def test_without_a_seed_one_is_drawn_and_shared() -> None:
     model = procsim.parse_model(MMC)  # no run.seed
     result = sweep(model, "resources.servers.capacity", [3, 4], replications=2, cases=200,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -342,7 +342,7 @@ class SweepResult:
 def sweep(
     model: Model,
     path: str,
-    values: Sequence[float],
+    values: Iterable[float],
     *,
     name: str | None = None,
     **simulate_kwargs: Any,
@@ -360,8 +360,9 @@ def sweep(
     path : str
         A dotted path as in a scenario file, e.g. ``"resources.agents.capacity"`` or
         ``"activities.triage.duration.mean"``.
-    values : sequence of numbers
-        The values to simulate; distinct. They are simulated and reported in increasing order.
+    values : iterable of numbers
+        The values to simulate (a list, a ``range``, a numpy array …), distinct; they are
+        simulated and reported in increasing order.
     name : str, optional
         A title for the sweep's tables and plots (default: the model's name).
     **simulate_kwargs
@@ -404,20 +405,23 @@ def sweep(
     >>> s.knee("cycle_time").value
     5
     """
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
         raise ValueError(f"expected a sequence of numbers for {path}, got {values!r}")
-    if len(values) == 0:
+    given = list(values)
+    if len(given) == 0:
         raise ValueError(f"expected at least one value to sweep {path} over, got none")
-    for v in values:
+    for v in given:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
             raise ValueError(f"expected finite numbers to sweep {path} over, got {v!r}")
-    if len(set(values)) != len(values):
-        repeated = sorted({v for v in values if list(values).count(v) > 1})
+    if len(set(given)) != len(given):
+        repeated = sorted({v for v in given if given.count(v) > 1})
         raise ValueError(f"expected distinct values, got {', '.join(map(str, repeated))} "
                          "more than once")
+    # Plain Python numbers (not numpy's): they go into the model's YAML data and into JSON.
+    plain = sorted(int(v) if isinstance(v, numbers.Integral) else float(v) for v in given)
     # Build every point first: a wrong path fails before anything is simulated.
     models = [(v, apply_changes(model, {path: v}, name=f"{model.name} ({path} = {v})"))
-              for v in sorted(values)]
+              for v in plain]
     seed = simulate_kwargs.pop("seed", None)
     seed = seed if seed is not None else model.run.seed
     if seed is None:
