@@ -302,8 +302,11 @@ class _Replication:
         capacity = plan.capacity
         join_inputs = plan.join_inputs
         join_count: dict[tuple[int, int], int] = {}
-        routes = tuple((form, base, data) for (form, data), base
-                       in zip(plan.routes, plan.edge_base, strict=True))
+        # (form, first edge, data) per node; a choice's data also carries its random source.
+        routes: tuple[tuple[int, int, Any], ...] = tuple(
+            (form, base, (*data, *source) if source is not None else data)
+            for (form, data), base, source
+            in zip(plan.routes, plan.edge_base, route_sources, strict=True))
         flow = self.flow
         busy = [0] * len(plan.pools)
         queues: list[deque[tuple[int, int, float]]] = [deque() for _ in plan.pools]
@@ -351,14 +354,14 @@ class _Replication:
                     flow[base] += 1
                     target = data
                 elif form == CHOICE:
-                    pop, refill = route_sources[node]  # type: ignore[misc]
+                    cumulative, targets, pop, refill = data
                     try:
                         u = pop()
                     except IndexError:
                         u = refill()
-                    i = bisect_right(data[0], u)
+                    i = bisect_right(cumulative, u)
                     flow[base + i] += 1
-                    target = data[1][i]
+                    target = targets[i]
                 elif form == PARALLEL:
                     for i, branch in enumerate(data):
                         flow[base + i] += 1
@@ -493,7 +496,7 @@ class _Replication:
                 gap = inter_refill()
             if case + 1 < cases_limit if by_cases else now + gap < duration:  # type: ignore[operator]
                 event.callbacks = arrival_callbacks
-                schedule(event, normal, gap)
+                heappush(calendar, (now + gap, normal, next(event_ids), event))
             advance(case, 0, now)
 
         # One shared callback list per kind of event (SimPy only iterates over it).
