@@ -8,6 +8,8 @@ from procsim.report.plots import (
     QueueDisplay,
     UtilizationDisplay,
 )
+from procsim.report.sweep import SweepDisplay
+from procsim.report.writer import write_report
 
 __all__ = [
     "PALETTE",
@@ -15,5 +17,7 @@ __all__ = [
     "DistributionDisplay",
     "ProcessMapDisplay",
     "QueueDisplay",
+    "SweepDisplay",
     "UtilizationDisplay",
+    "write_report",
 ]

@@ -510,7 +510,7 @@ def render_html(context: ReportContext) -> str:
 def scorecard_html(result: ComparisonResult) -> str:
     """The OKR scorecard and recommendation as an HTML fragment (for notebooks)."""
     data = {"scorecard": _scorecard(result) if result.key_results else None,
-            "recommendation": result.recommendation()}
+            "recommendation": result.recommendation(), "standalone": True}
     return str(_environment().get_template("scorecard.html.j2").render(**data))
 
 
