@@ -47,6 +47,22 @@ def test_quick_benchmark_runs_and_prints_the_table() -> None:
     assert "peak RSS MiB" in done.stdout
 
 
+def test_run_py_measures_everything_and_compares_with_the_heapq_loop() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--quick", "--sizes", "1000",
+         "--model-cases", "1000", "--cli-cases", "1000", "--scale-cases", "1000"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "| `python -m procsim run bench/support_tickets.yaml --cases 1000 " in out
+    assert "wall ÷ heapq loop" in out and "peak RSS MiB" in out
+    assert "| procsim simulate, 1,000 | 1,000 |" in out
+    for model in ("loan_application", "order_to_cash", "service_desk"):
+        assert f"| models/{model}.yaml | 1,000 |" in out
+    assert "| 2 local worker processes (`--jobs 2`) |" in out
+
+
 def test_heapq_loop_docstring_examples_run(heapq_loop: ModuleType) -> None:
     result = doctest.testmod(heapq_loop, raise_on_error=False)
     assert result.attempted > 0
