@@ -22,6 +22,7 @@ from procsim.dists import (
     Exponential,
     Fixed,
     Gamma,
+    Histogram,
     LogNormal,
     Normal,
     Triangular,
@@ -42,6 +43,7 @@ TAGS = {
     "erlang",
     "weibull",
     "empirical",
+    "histogram",
 }
 
 
@@ -119,6 +121,13 @@ def _cases() -> list[Case]:
             float(((ev - e_mean) ** 2) @ ew),
         ),
         Case(Empirical(values=[0, 4]), 2.0, 4.0),
+        # Uniform within bins: mean Σ p (a+b)/2, E[X²] = Σ p (a²+ab+b²)/3, CDF piecewise linear.
+        Case(Histogram(edges=[0, 5, 10, 30], probabilities=[0.5, 0.3, 0.2]), 7.5,
+             0.5 * 25 / 3 + 0.3 * 175 / 3 + 0.2 * 1300 / 3 - 7.5**2,
+             lambda x: np.interp(x, [0, 5, 10, 30], [0, 0.5, 0.8, 1.0])),
+        Case(Histogram(edges=[2, 4, 6, 8], probabilities=[3, 0, 1]), 0.75 * 3 + 0.25 * 7,
+             0.75 * (4 + 8 + 16) / 3 + 0.25 * (36 + 48 + 64) / 3 - 4.0**2,
+             lambda x: np.interp(x, [2, 4, 6, 8], [0, 0.75, 0.75, 1.0])),
     ]
 
 

@@ -149,7 +149,8 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
         activities[name] = {
             "count": float(count),
             "visits_per_case": count / n_measured,
-            "share_of_cases": len(np.unique(case[mask])) / n_measured,
+            "share_of_cases": np.count_nonzero(np.bincount(case[mask], minlength=n))
+            / n_measured,
             "waiting_time": float(wait[mask].mean()) if count else np.nan,
             "processing_time": float(proc[mask].mean()) if count else np.nan,
         }
