@@ -284,7 +284,8 @@ def test_unknown_field_without_close_match_lists_the_fields(tmp_path: Path) -> N
     text = edit(BASE, "capacity: 2", "capacity: 2, colour: red")
     issue = only(tmp_path, text)
     assert (issue.line, issue.column) == where(text, "colour")
-    assert issue.message == ("unknown field 'colour'; expected one of capacity, cost_per_hour, "
+    assert issue.message == ("unknown field 'colour'; expected one of capacity, members, "
+                             "cost_per_hour, calendar, preempt, "
                              "description")
 
 

@@ -68,8 +68,28 @@ class Plan:
     edge_base: tuple[int, ...] = ()
 
 
+def _unsupported(model: Model) -> list[str]:
+    """Parts of the model format this engine does not simulate yet."""
+    out = []
+    if model.arrivals.rate is not None or model.arrivals.calendar is not None:
+        out.append("arrivals.rate / arrivals.calendar")
+    for name, spec in model.resources.items():
+        if spec.calendar is not None or spec.members is not None:
+            out.append(f"resources.{name}: calendar / members")
+    if model.priority is not None:
+        out.append("priority")
+    for name, activity in model.activities.items():
+        if activity.batch is not None or activity.durations:
+            out.append(f"activities.{name}: batch / durations")
+    return out
+
+
 def compile_model(model: Model) -> Plan:
     """Compile a checked model into a :class:`Plan` for :func:`run_replication`."""
+    unsupported = _unsupported(model)
+    if unsupported:
+        raise SimulationError("this version of the engine cannot simulate yet: "
+                              + "; ".join(unsupported))
     g = build_graph(model)
     activities = tuple(model.activities)
     gateways = tuple(model.gateways)
@@ -268,6 +288,7 @@ class _Replication:
         normal = simpy.events.NORMAL
         nan = math.nan
 
+        assert model.arrivals.interarrival is not None  # compile_model refuses the rest
         inter_pop, inter_refill = model.arrivals.interarrival._buffered(
             streams.generator("arrivals"), _BLOCK)
         duration_sources = [
@@ -676,8 +697,7 @@ def run_replication(
         Bound on activity instances (default 1000 per expected case) so no run can hang.
     """
     if max_instances is None:
-        expected = cases if cases is not None else (duration or 0) / (
-            plan.model.arrivals.interarrival.mean)
+        expected = cases if cases is not None else (duration or 0) * plan.model.arrival_rate
         max_instances = int(1000 * max(expected, 1))
     state = _Replication(plan, RandomStreams(seed, replication), cases, duration, max_instances)
     state.run()

@@ -41,6 +41,7 @@ def check_model(model: Model) -> list[Issue]:
         issues.append(Issue(_dotted(path), message, model.file, line, col))
 
     _check_names(model, report)
+    _check_resources(model, report)
     _check_flow_entries(model, report)
     _check_conditions(model, report)
     _check_kpis(model, report)
@@ -131,6 +132,93 @@ def _check_names(model: Model, report: Any) -> None:
             )
 
 
+def _check_resources(model: Model, report: Any) -> None:
+    """Calendars, people, pools' members, per-person durations, batches and priorities."""
+    calendars = list(model.calendars)
+
+    def calendar_ref(name: str | None, *path: Any) -> None:
+        if name is None:
+            return
+        if name not in model.calendars:
+            report(f"unknown calendar '{name}'" + close_match_hint(name, calendars)
+                   + (f"; declared: {', '.join(calendars)}" if calendars
+                      else "; no calendars are declared (add calendars: at the top level)"),
+                   *path)
+        elif model.start is None:
+            report(f"calendar '{name}' needs the model's start date-time, e.g. "
+                   "'start: 2026-01-05T08:00' at the top level (simulated time 0)", *path)
+
+    calendar_ref(model.arrivals.calendar, "arrivals", "calendar")
+    calendar_ref(model.working_calendar, "working_calendar")
+    if model.arrivals.rate is not None and model.start is None:
+        report("a rate profile needs the model's start date-time, e.g. "
+               "'start: 2026-01-05T08:00' at the top level (simulated time 0)", "arrivals", "rate")
+    if model.start is not None:
+        from procsim.calendars import CalendarError
+
+        for name in model.calendars:
+            try:
+                model.calendar(name)
+            except (CalendarError, ValueError) as exc:
+                report(str(exc), "calendars", name)
+    members_of: dict[str, list[str]] = {}
+    for pool, spec in model.resources.items():
+        calendar_ref(spec.calendar, "resources", pool, "calendar")
+        for k, person in enumerate(spec.members or ()):
+            if person not in model.people:
+                report(f"unknown person '{person}'" + close_match_hint(person, list(model.people))
+                       + (f"; declared under people: {', '.join(model.people)}" if model.people
+                          else "; declare them under people: at the top level"),
+                       "resources", pool, "members", k)
+            members_of.setdefault(person, []).append(pool)
+        if spec.members is not None and len(set(spec.members)) != len(spec.members):
+            report("expected each member once, got duplicates", "resources", pool, "members")
+    for person, person_spec in model.people.items():
+        calendar_ref(person_spec.calendar, "people", person, "calendar")
+        if person not in members_of:
+            report(f"'{person}' is a member of no pool; add them to a pool's members",
+                   "people", person)
+    for name, activity in model.activities.items():
+        if activity.durations:
+            pool_spec = model.resources.get(activity.resource or "")
+            members = list(pool_spec.members or ()) if pool_spec is not None else []
+            if not members:
+                report("durations by person need a resource pool with members", "activities",
+                       name, "durations")
+            for person in activity.durations:
+                if members and person not in members:
+                    report(f"'{person}' is not a member of pool '{activity.resource}'"
+                           + close_match_hint(person, members)
+                           + f"; members: {', '.join(members)}",
+                           "activities", name, "durations", person)
+    if model.priority is not None:
+        attr = model.priority.attribute
+        attribute = model.attributes.get(attr)
+        order = model.priority.order
+        if attribute is None:
+            report(f"unknown attribute '{attr}'" + close_match_hint(attr, list(model.attributes))
+                   + (f"; declared: {', '.join(model.attributes)}" if model.attributes
+                      else "; declare case attributes under attributes:"),
+                   "priority", "attribute")
+        elif isinstance(attribute, dict):
+            values = list(attribute)
+            if order is None:
+                report(f"expected order: the values of '{attr}' from highest priority to lowest, "
+                       f"e.g. order: [{', '.join(values)}]", "priority")
+            else:
+                missing = [v for v in values if v not in order]
+                unknown = [v for v in order if v not in values]
+                for v in unknown:
+                    report(f"'{v}' is not a value of '{attr}'" + close_match_hint(v, values)
+                           + f"; its values: {', '.join(values)}", "priority", "order")
+                if missing:
+                    report(f"expected every value of '{attr}' in order, missing: "
+                           f"{', '.join(missing)}", "priority", "order")
+        elif order is not None:
+            report(f"'{attr}' is numeric: its value is the rank itself (lower first); remove "
+                   "order", "priority", "order")
+
+
 #: Largest mean duration accepted, in time units: far beyond any process, and small enough that
 #: the simulation clock (a float) still resolves the durations added to it.
 MAX_MEAN_DURATION = 1e9
@@ -143,9 +231,12 @@ MAX_COST = 1e12
 def _check_numbers(model: Model, report: Any) -> None:
     """Parameters the schema accepts but the arithmetic cannot use (overflow, zero rate)."""
     dists: list[tuple[Any, tuple[Any, ...], bool]] = [
-        (model.arrivals.interarrival, ("arrivals", "interarrival"), True)]
+        (model.arrivals.interarrival, ("arrivals", "interarrival"), True)
+    ] if model.arrivals.interarrival is not None else []
     dists += [(a.duration, ("activities", n, "duration"), True)
               for n, a in model.activities.items()]
+    dists += [(d, ("activities", n, "durations", p), True)
+              for n, a in model.activities.items() for p, d in (a.durations or {}).items()]
     dists += [(spec, ("attributes", n), False) for n, spec in model.attributes.items()
               if not isinstance(spec, dict)]
     for dist, path, is_duration in dists:
@@ -164,7 +255,7 @@ def _check_numbers(model: Model, report: Any) -> None:
         elif is_duration and mean > MAX_MEAN_DURATION:
             report(f"expected a mean duration below {MAX_MEAN_DURATION:g} {model.time_unit}, got "
                    f"{mean:g}", *path)
-    if model.arrivals.interarrival.mean <= 0:
+    if model.arrivals.interarrival is not None and model.arrivals.interarrival.mean <= 0:
         report("expected a mean inter-arrival time > 0, got 0 (every case would arrive at "
                "once, and a run by duration would never end)", "arrivals", "interarrival")
     costs = [(a.cost, ("activities", n, "cost")) for n, a in model.activities.items()]
@@ -525,6 +616,8 @@ class PoolLoad:
     capacity: int
     arrival_rate: float
     work_per_case: float
+    #: long-run mean servers on shift (= capacity without calendars)
+    available: float | None = None
 
     @property
     def offered_load(self) -> float:
@@ -533,7 +626,9 @@ class PoolLoad:
 
     @property
     def utilization(self) -> float:
-        return self.offered_load / self.capacity
+        """Offered load over the servers available on shift (over capacity without calendars)."""
+        available = self.capacity if self.available is None else self.available
+        return self.offered_load / available if available > 0 else float("inf")
 
 
 def offered_load(model: Model) -> dict[str, PoolLoad]:
@@ -554,13 +649,17 @@ def offered_load(model: Model) -> dict[str, PoolLoad]:
     0.8
     """
     visits = expected_visits(model)
-    rate = 1.0 / model.arrivals.interarrival.mean
+    rate = model.arrival_rate
     work = dict.fromkeys(model.resources, 0.0)
     for name, activity in model.activities.items():
         if activity.resource is not None:
-            work[activity.resource] += visits[name] * activity.duration.mean
+            # A batch of `size` cases takes one duration: the work per case is a share of it
+            # (at full batches; a batch closed by its time-out carries fewer cases).
+            per_case = activity.duration.mean / (activity.batch.size if activity.batch else 1)
+            work[activity.resource] += visits[name] * per_case
     return {
-        r: PoolLoad(r, spec.capacity, rate, work[r]) for r, spec in model.resources.items()
+        r: PoolLoad(r, spec.capacity, rate, work[r], model.available_servers(r))
+        for r, spec in model.resources.items()
     }
 
 
@@ -578,7 +677,10 @@ def check_stability(model: Model) -> dict[str, PoolLoad]:
             issues.append(Issue(
                 f"resources.{name}.capacity",
                 f"pool '{name}' is unstable: expected an offered load below its capacity "
-                f"{load.capacity}, got {load.offered_load:.3g} busy servers (arrival rate "
+                f"{load.capacity}"
+                + (f" ({load.available:.3g} servers on shift on average)"
+                   if load.available is not None and load.available != load.capacity else "")
+                + f", got {load.offered_load:.3g} busy servers (arrival rate "
                 f"{load.arrival_rate:.4g}/{model.time_unit[:-1]} × {load.work_per_case:.4g} "
                 f"{model.time_unit} of work per case), a utilisation of "
                 f"{_percent(load.utilization)}: the queue would grow without bound; add "

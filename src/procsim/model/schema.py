@@ -21,14 +21,19 @@ from pydantic import (
     model_validator,
 )
 
+from procsim.arrivals import RateProfile
+from procsim.calendars import CalendarSpec, StartDateTime
 from procsim.dists import BaseDistribution, Distribution, Duration
 
 __all__ = [
     "Activity",
     "Arrivals",
+    "Batch",
     "Branch",
     "Gateway",
     "Model",
+    "Person",
+    "Priority",
     "Resource",
     "RunSettings",
     "ShareKpi",
@@ -132,19 +137,82 @@ class RunSettings(_Spec):
 
 
 class Arrivals(_Spec):
-    """How cases arrive: a renewal process with the given inter-arrival time."""
+    """How cases arrive: a renewal process (``interarrival``) or a rate profile by hour of day
+    and day of week (``rate``, a non-homogeneous Poisson process); either may be restricted
+    to the open hours of an arrival ``calendar``."""
 
-    interarrival: Distribution
+    interarrival: Distribution | None = Field(
+        default=None, description="Time between arrivals (a renewal process).")
+    rate: RateProfile | None = Field(
+        default=None, description="Arrivals per hour (or per: minute/day) by hour of day and day "
+        "of week: a non-homogeneous Poisson process, generated exactly.")
+    calendar: Name | None = Field(
+        default=None, description="Cases arrive only while this calendar is open (with "
+        "interarrival: the inter-arrival clock runs only on open hours).")
+
+    @model_validator(mode="after")
+    def _one_process(self) -> Arrivals:
+        if (self.interarrival is None) == (self.rate is None):
+            raise ValueError("expected exactly one of interarrival or rate, got "
+                             + ("both" if self.interarrival is not None else "neither"))
+        return self
 
 
 class Resource(_Spec):
-    """A pool of interchangeable resources served first come, first served."""
+    """A pool of resources: ``capacity`` interchangeable servers, or named ``members``.
 
-    capacity: Annotated[int, Field(ge=1)] = Field(description="Number of identical servers.")
+    Work is taken from one queue per pool, in order of priority, then first come, first
+    served. With a ``calendar``, work is started only on shift; work running at the end of
+    a shift continues to its end unless ``preempt`` is true, in which case it pauses until
+    the next shift.
+    """
+
+    capacity: Annotated[int, Field(ge=1)] = Field(
+        description="Number of servers (with members: the number of members).")
+    members: tuple[Name, ...] | None = Field(
+        default=None, description="Named people of `people:` who work in this pool (one person "
+        "may belong to several pools); they replace anonymous capacity.")
     cost_per_hour: Annotated[float, Field(ge=0)] = Field(
-        default=0.0, description="Cost of one busy server per hour, in the model's currency."
-    )
+        default=0.0, description="Cost of one server per hour, in the model's currency (a "
+        "member's own cost_per_hour takes precedence).")
+    calendar: Name | None = Field(default=None, description="The pool's shifts (a calendar).")
+    preempt: bool = Field(
+        default=False, description="Pause work in progress at the end of a shift and resume it "
+        "at the next (default: finish it).")
     description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _capacity_from_members(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("members"), list | tuple):
+            members = data["members"]
+            if "capacity" not in data:
+                return {**data, "capacity": len(members)}
+            if data["capacity"] != len(members):
+                raise ValueError(f"expected capacity equal to the number of members "
+                                 f"({len(members)}) or no capacity, got {data['capacity']!r}")
+        return data
+
+
+class Person(_Spec):
+    """A named resource: their own calendar, cost and speed."""
+
+    calendar: Name | None = Field(default=None, description="Their shifts (default: the "
+                                  "calendar of the pool whose work they take).")
+    cost_per_hour: Annotated[float, Field(ge=0)] | None = Field(
+        default=None, description="Their cost per hour (default: the pool's).")
+    speed: Annotated[float, Field(gt=0)] = Field(
+        default=1.0, description="Relative speed: durations are divided by it (1.25 = 25 % "
+        "faster).")
+    description: str = ""
+
+
+class Batch(_Spec):
+    """Process cases together: wait until ``size`` cases are waiting, or ``timeout`` after the
+    first one started waiting, then do one instance of the work for all of them."""
+
+    size: Annotated[int, Field(ge=2)]
+    timeout: Annotated[Duration, Field(gt=0)] | None = None
 
 
 class Activity(_Spec):
@@ -152,10 +220,24 @@ class Activity(_Spec):
 
     resource: Name | None = None
     duration: Distribution
+    durations: dict[Name, Distribution] | None = Field(
+        default=None, description="Durations that depend on who does the work: person name → "
+        "distribution (others use duration, divided by their speed).")
+    batch: Batch | None = None
     cost: Annotated[float, Field(ge=0)] = Field(
         default=0.0, description="Fixed cost per execution, in the model's currency."
     )
     description: str = ""
+
+
+class Priority(_Spec):
+    """Queue priority of a case, from a case attribute; non-preemptive (work in progress is
+    never interrupted). Lower ranks are served first; equal ranks first come, first served."""
+
+    attribute: Name
+    order: tuple[str, ...] | None = Field(
+        default=None, description="For a categorical attribute: its values, highest priority "
+        "first. Without it, a numeric attribute is the rank itself (lower first).")
 
 
 class Gateway(_Spec):
@@ -356,12 +438,24 @@ class Model(_Spec):
         default="minutes", description="Unit of every bare number that is a duration."
     )
     currency: str = Field(default="", description="Currency of costs, for display only.")
+    start: StartDateTime | None = Field(
+        default=None, description="Date and time at simulated time 0 (local time, no "
+        "daylight-saving shifts); needed by calendars and rate profiles.")
     run: RunSettings = Field(default_factory=RunSettings)
+    calendars: dict[Name, CalendarSpec] = Field(
+        default_factory=dict, description="Weekly open hours with holidays, by name.")
     arrivals: Arrivals
     attributes: dict[Name, AttributeSpec] = Field(
         default_factory=dict, description="Case attributes drawn at arrival."
     )
     resources: dict[Name, Resource] = Field(default_factory=dict)
+    people: dict[Name, Person] = Field(
+        default_factory=dict, description="Named resources, members of one or more pools.")
+    priority: Priority | None = Field(
+        default=None, description="Queue priority of cases (default: first come, first served).")
+    working_calendar: Name | None = Field(
+        default=None, description="The calendar in which working time is measured (default: the "
+        "arrival calendar, if any).")
     activities: Annotated[dict[Name, Activity], Field(min_length=1)]
     gateways: dict[Name, Gateway] = Field(default_factory=dict)
     flow: dict[Name, FlowTargets]
@@ -380,6 +474,7 @@ class Model(_Spec):
     _source_data: Any = PrivateAttr(default=None)
     # Set by procsim.model.scenario.with_okrs: the separate file of KPI targets and OKRs.
     _okrs_file: str | None = PrivateAttr(default=None)
+    _calendars: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @field_validator("attributes")
     @classmethod
@@ -408,6 +503,55 @@ class Model(_Spec):
     def base_file(self) -> str | None:
         """For a scenario, the base model file; ``None`` for a plain model."""
         return self._base_file
+
+    def calendar(self, name: str) -> Any:
+        """The compiled :class:`procsim.calendars.Calendar` of ``calendars[name]`` (cached).
+
+        Raises ``KeyError`` for an unknown name, ``ValueError`` when the model has no ``start``.
+        """
+        if name not in self._calendars:
+            from procsim.calendars import Calendar
+
+            if self.start is None:
+                raise ValueError("calendars need the model's start date-time")
+            self._calendars[name] = Calendar(self.calendars[name], start=self.start,
+                                             time_unit=self.time_unit, name=name)
+        return self._calendars[name]
+
+    def arrival_process(self) -> Any:
+        """The arrival process: :class:`procsim.arrivals.PoissonArrivals` for a rate profile,
+        else :class:`procsim.arrivals.RenewalArrivals`; either on the arrival calendar."""
+        from procsim.arrivals import PoissonArrivals, RenewalArrivals
+
+        a = self.arrivals
+        calendar = self.calendar(a.calendar) if a.calendar else None
+        if a.rate is not None:
+            if self.start is None:
+                raise ValueError("a rate profile needs the model's start date-time")
+            return PoissonArrivals(a.rate, start=self.start, time_unit=self.time_unit,
+                                   calendar=calendar)
+        assert a.interarrival is not None
+        return RenewalArrivals(a.interarrival, calendar=calendar)
+
+    @property
+    def arrival_rate(self) -> float:
+        """Long-run arrivals per time unit (holidays ignored)."""
+        if self.arrivals.interarrival is not None and self.arrivals.calendar is None:
+            mean = self.arrivals.interarrival.mean
+            return 1.0 / mean if mean > 0 else float("inf")
+        return float(self.arrival_process().mean_rate)
+
+    def available_servers(self, pool: str) -> float:
+        """Long-run mean number of servers of ``pool`` on shift (capacity × open share)."""
+        spec = self.resources[pool]
+        if spec.members:
+            total = 0.0
+            for person in spec.members:
+                name = self.people[person].calendar or spec.calendar
+                total += self.calendar(name).open_fraction() if name else 1.0
+            return total
+        return spec.capacity * (self.calendar(spec.calendar).open_fraction()
+                                if spec.calendar else 1.0)
 
     @property
     def okrs_file(self) -> str | None:
