@@ -31,7 +31,7 @@ from procsim.model.graph import build_graph, flow_kind, parse_condition
 from procsim.model.schema import Model
 from procsim.rng import RandomStreams
 
-__all__ = ["Plan", "ReplicationRecord", "compile_model", "run_replication"]
+__all__ = ["Plan", "ReplicationRecord", "compile_model", "realistic_features", "run_replication"]
 
 # Node kinds.
 START, END, ACTIVITY, GATEWAY, JOIN = range(5)
@@ -66,10 +66,14 @@ class Plan:
     edges: tuple[tuple[str, str], ...] = ()
     #: node index -> index in ``edges`` of its first outgoing flow (in ``routes`` order)
     edge_base: tuple[int, ...] = ()
+    #: the model uses calendars, rate profiles, priorities, people or batches
+    realistic: bool = False
+    #: run on the general engine (:mod:`procsim.engine_rich`): always when ``realistic``
+    general: bool = False
 
 
-def _unsupported(model: Model) -> list[str]:
-    """Parts of the model format this engine does not simulate yet."""
+def realistic_features(model: Model) -> list[str]:
+    """The parts of a model that only the general engine simulates (empty: the fast path)."""
     out = []
     if model.arrivals.rate is not None or model.arrivals.calendar is not None:
         out.append("arrivals.rate / arrivals.calendar")
@@ -84,12 +88,15 @@ def _unsupported(model: Model) -> list[str]:
     return out
 
 
-def compile_model(model: Model) -> Plan:
-    """Compile a checked model into a :class:`Plan` for :func:`run_replication`."""
-    unsupported = _unsupported(model)
-    if unsupported:
-        raise SimulationError("this version of the engine cannot simulate yet: "
-                              + "; ".join(unsupported))
+def compile_model(model: Model, *, general: bool = False) -> Plan:
+    """Compile a checked model into a :class:`Plan` for :func:`run_replication`.
+
+    Models with calendars, rate profiles, priorities, named people or batches run on the
+    general engine (:mod:`procsim.engine_rich`), the others on the fast path here.
+    ``general=True`` forces the general engine (it gives the fast path's records bit for
+    bit; a cross-check for tests).
+    """
+    realistic = bool(realistic_features(model))
     g = build_graph(model)
     activities = tuple(model.activities)
     gateways = tuple(model.gateways)
@@ -162,6 +169,8 @@ def compile_model(model: Model) -> Plan:
         attributes=tuple(model.attributes),
         edges=tuple(edges),
         edge_base=tuple(edge_base),
+        realistic=realistic,
+        general=general or realistic,
     )
 
 
@@ -194,6 +203,19 @@ class ReplicationRecord:
     attributes: dict[str, np.ndarray] = field(default_factory=dict)
     #: tokens that passed along each of ``Plan.edges`` (all cases, warm-up included)
     flow: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # The general engine only (``None`` on the fast path):
+    #: per instance: the person who did it (index in ``model.people``), -1 for anonymous
+    #: servers and delays
+    instance_server: np.ndarray | None = None
+    #: per instance: the work it took (its duration draw; a batch's shared by its cases)
+    instance_work: np.ndarray | None = None
+    #: busy segments of servers: pool, server (index in the general engine's server table),
+    #: start, end, and whether the server was on shift (see :mod:`procsim.engine_rich`)
+    busy_pool: np.ndarray | None = None
+    busy_server: np.ndarray | None = None
+    busy_start: np.ndarray | None = None
+    busy_end: np.ndarray | None = None
+    busy_on_shift: np.ndarray | None = None
 
     @property
     def cases(self) -> int:
@@ -288,7 +310,7 @@ class _Replication:
         normal = simpy.events.NORMAL
         nan = math.nan
 
-        assert model.arrivals.interarrival is not None  # compile_model refuses the rest
+        assert model.arrivals.interarrival is not None  # rate profiles: the general engine
         inter_pop, inter_refill = model.arrivals.interarrival._buffered(
             streams.generator("arrivals"), _BLOCK)
         duration_sources = [
@@ -699,6 +721,11 @@ def run_replication(
     if max_instances is None:
         expected = cases if cases is not None else (duration or 0) * plan.model.arrival_rate
         max_instances = int(1000 * max(expected, 1))
+    if plan.general:
+        from procsim.engine_rich import run_general
+
+        return run_general(plan, RandomStreams(seed, replication), cases, duration,
+                           max_instances, replication)
     state = _Replication(plan, RandomStreams(seed, replication), cases, duration, max_instances)
     state.run()
     return state.record(replication)

@@ -63,6 +63,8 @@ class ReplicationKpis:
     flows: dict[tuple[str, str], float] = field(default_factory=dict)
     #: mean queue length per pool in consecutive windows of simulated time (see ``queue_series``)
     queue: QueueSeries | None = None
+    #: per named person (``people:``): utilisation against their on-shift time and total time
+    people: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,13 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
     pool = np.array(plan.activity_pool, dtype=np.intp)[act]  # -1 → the appended zero rate
     wait = record.instance_start - record.instance_enabled
     proc = record.instance_end - record.instance_start
-    cost = fixed_cost[act] + proc * pool_rate[pool]
+    staff = _Staff(plan, record) if plan.realistic else None
+    if staff is not None:
+        # The work done (a batch's shared by its cases; pauses off shift excluded) at the
+        # rate of whoever did it.
+        cost = fixed_cost[act] + staff.instance_cost(pool, hours_per_unit)
+    else:
+        cost = fixed_cost[act] + proc * pool_rate[pool]
 
     case = record.instance_case
     measured = slice(warmup, n)
@@ -128,6 +136,7 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
         "delay_time": np.bincount(case, weights=np.where(staffed, 0.0, proc),
                                   minlength=n)[measured],
         "cost_per_case": np.bincount(case, weights=cost, minlength=n)[measured],
+        "working_cycle_time": _working_cycle_time(model, record, warmup, cycle),
     }
 
     t0, t1 = record.arrival[warmup], record.arrival[n - 1]
@@ -156,17 +165,147 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
         }
 
     resources: dict[str, dict[str, float]] = {}
+    idle_cost = 0.0   # in currency, over the window
     for r, name in enumerate(plan.pools):
         busy = record.busy_area[n - 1, r] - record.busy_area[warmup, r]
         queued = record.queue_area[n - 1, r] - record.queue_area[warmup, r]
+        total = busy / (plan.capacity[r] * window) if window > 0 else np.nan
         resources[name] = {
-            "utilization": busy / (plan.capacity[r] * window) if window > 0 else np.nan,
+            "utilization": total,
             "queue_length": queued / window if window > 0 else np.nan,
             "busy_servers": busy / window if window > 0 else np.nan,
+            "utilization_of_total_time": total,
         }
+        if staff is None or not staff.has_calendar[r]:
+            # Every server on shift all the time: idle = capacity × window − busy.
+            if staff is None or not plan.model.resources[name].members:
+                idle_cost += pool_rate[r] * (plan.capacity[r] * window - busy)
+        elif window > 0:
+            available = staff.pool_available(r, t0, t1)
+            resources[name]["utilization"] = (staff.pool_on_shift_busy(r, t0, t1) / available
+                                              if available > 0 else np.nan)
+    people: dict[str, dict[str, float]] = {}
+    if staff is not None:
+        people = staff.people(t0, t1)
+        idle_cost += staff.members_idle_cost(t0, t1, hours_per_unit)
+    window_hours = window * hours_per_unit
+    values["idle_cost_per_hour"] = idle_cost / window_hours if window > 0 else np.nan
+    values["cost_per_case_with_idle"] = float(cases["cost_per_case"].mean()) + (
+        idle_cost / n_measured)
     flows = {edge: float(count) / n for edge, count in zip(plan.edges, record.flow, strict=True)}
     return ReplicationKpis(warmup, cases, values, activities, resources, flows,
-                           queue_series(record, warmup))
+                           queue_series(record, warmup), people)
+
+
+def working_calendar(model: Any) -> Any:
+    """The calendar working time is measured in: ``working_calendar``, else the arrival
+    calendar; ``None`` when there is neither."""
+    name = model.working_calendar or model.arrivals.calendar
+    return model.calendar(name) if name else None
+
+
+def _working_cycle_time(model: Any, record: ReplicationRecord, warmup: int,
+                        cycle: np.ndarray) -> np.ndarray:
+    calendar = working_calendar(model)
+    if calendar is None:
+        return cycle
+    working_time = calendar.working_time
+    return np.array([working_time(a, e) for a, e in
+                     zip(record.arrival[warmup:].tolist(), record.end[warmup:].tolist(),
+                         strict=True)])
+
+
+class _Staff:
+    """The servers of the general engine and their busy segments, for on-shift KPIs.
+
+    A pool's *available* time is the sum over its servers of their on-shift time (for that
+    pool); its *on-shift busy* time the part of its busy segments during which the server
+    was on shift. A person's own available time follows their own calendar, else that of
+    their first pool (in the order of ``resources``); their cost per hour likewise.
+    """
+
+    def __init__(self, plan: Plan, record: ReplicationRecord) -> None:
+        from procsim.engine_rich import build_servers
+
+        self.plan, self.record = plan, record
+        self.servers, self.pool_servers = build_servers(plan)
+        self.has_calendar = [any(s.calendar[r] is not None for s in servers)
+                             for r, servers in enumerate(self.pool_servers)]
+        assert record.busy_pool is not None and record.busy_server is not None
+        assert record.busy_start is not None and record.busy_end is not None
+        assert record.busy_on_shift is not None
+        self.seg_pool, self.seg_server = record.busy_pool, record.busy_server
+        self.seg_start, self.seg_end = record.busy_start, record.busy_end
+        self.seg_on = record.busy_on_shift
+
+    def instance_cost(self, pool: np.ndarray, hours_per_unit: float) -> np.ndarray:
+        record, plan = self.record, self.plan
+        assert record.instance_server is not None and record.instance_work is not None
+        rate = np.zeros(len(pool))
+        person = record.instance_server
+        for r, servers in enumerate(self.pool_servers):
+            rate[(pool == r) & (person < 0)] = plan.cost_per_hour[r] * hours_per_unit
+            for server in servers:
+                if server.person >= 0:
+                    rate[(pool == r) & (person == server.person)] = (server.cost[r]
+                                                                      * hours_per_unit)
+        return record.instance_work * rate
+
+    def _clipped(self, mask: np.ndarray, t0: float, t1: float) -> float:
+        start = np.clip(self.seg_start[mask], t0, t1)
+        end = np.clip(self.seg_end[mask], t0, t1)
+        return float(np.sum(end - start))
+
+    def pool_on_shift_busy(self, r: int, t0: float, t1: float) -> float:
+        return self._clipped((self.seg_pool == r) & self.seg_on, t0, t1)
+
+    def pool_available(self, r: int, t0: float, t1: float) -> float:
+        return sum(_on_shift(s.calendar[r], t0, t1) for s in self.pool_servers[r])
+
+    @staticmethod
+    def _own(server: Any) -> tuple[Any, float]:
+        first = server.pools[0]
+        return server.calendar[first], server.cost[first]
+
+    def people(self, t0: float, t1: float) -> dict[str, dict[str, float]]:
+        names = list(self.plan.model.people)
+        out: dict[str, dict[str, float]] = {}
+        window = t1 - t0
+        for server in self.servers:
+            if server.person < 0:
+                continue
+            calendar, _ = self._own(server)
+            mine = self.seg_server == server.index
+            available = _on_shift(calendar, t0, t1)
+            on = self._clipped(mine & self.seg_on, t0, t1)
+            out[names[server.person]] = {
+                "utilization": on / available if available > 0 else np.nan,
+                "utilization_of_total_time": (self._clipped(mine, t0, t1) / window
+                                              if window > 0 else np.nan),
+                "available_share": available / window if window > 0 else np.nan,
+            }
+        return out
+
+    def members_idle_cost(self, t0: float, t1: float, hours_per_unit: float) -> float:
+        """Idle cost of every server of pools with a calendar or members (currency)."""
+        total = 0.0
+        model = self.plan.model
+        for server in self.servers:
+            if server.person < 0:
+                (r,) = server.pools
+                if not self.has_calendar[r] and not model.resources[self.plan.pools[r]].members:
+                    continue  # counted by the pool, from its busy-server integral
+            calendar, cost = self._own(server)
+            if cost == 0:
+                continue
+            mine = (self.seg_server == server.index) & self.seg_on
+            idle = _on_shift(calendar, t0, t1) - self._clipped(mine, t0, t1)
+            total += cost * hours_per_unit * max(idle, 0.0)
+        return total
+
+
+def _on_shift(calendar: Any, t0: float, t1: float) -> float:
+    return t1 - t0 if calendar is None else float(calendar.working_time(t0, t1))
 
 
 @dataclass(frozen=True)
@@ -288,7 +427,9 @@ class RunResult:
                                       for q in PERCENTILES},
             )
         if name in SYSTEM_KPIS:
-            unit = "cases/hour" if name == "throughput_per_hour" else "cases"
+            unit = {"throughput_per_hour": "cases/hour", "wip": "cases",
+                    "idle_cost_per_hour": f"{self._unit('money')}/hour"}.get(
+                name, self._unit("money"))
             return KpiSummary(name, unit, estimate([r.values[name] for r in self.per_replication]))
         custom = getattr(self.model, "kpis", {}) or {}
         if name in custom:
@@ -342,8 +483,27 @@ class RunResult:
 
     @property
     def kpi_names(self) -> list[str]:
+        """The KPIs reported: the standard ones that apply to the model, then custom ones.
+
+        ``working_cycle_time`` applies with a working (or arrival) calendar; the cost of idle
+        time to models with calendars, rate profiles, priorities, people or batches whose
+        staff has a cost. Every standard KPI can be asked for by name (:meth:`kpi`).
+        """
         custom = list(getattr(self.model, "kpis", {}) or {})
-        return [*CASE_KPIS, *SYSTEM_KPIS, *custom]
+        return [*self._standard_kpis(), *custom]
+
+    def _standard_kpis(self) -> list[str]:
+        from procsim.engine import realistic_features
+
+        names = [*CASE_KPIS, *SYSTEM_KPIS]
+        if working_calendar(self.model) is None:
+            names.remove("working_cycle_time")
+        paid = any(spec.cost_per_hour > 0 for spec in self.model.resources.values()) or any(
+            (p.cost_per_hour or 0) > 0 for p in getattr(self.model, "people", {}).values())
+        if not (paid and realistic_features(self.model)):
+            names.remove("idle_cost_per_hour")
+            names.remove("cost_per_case_with_idle")
+        return names
 
     def bottlenecks(self, top: int | None = None) -> list[Bottleneck]:
         """Activities ranked by the waiting time they add to the average case.
@@ -386,7 +546,20 @@ class RunResult:
         return estimate([r.activities[name][metric] for r in self.per_replication])
 
     def resource(self, name: str, metric: str) -> Estimate:
+        """``utilization`` (busy time over on-shift time), ``utilization_of_total_time``
+        (over capacity × time), ``queue_length`` or ``busy_servers`` of a pool."""
         return estimate([r.resources[name][metric] for r in self.per_replication])
+
+    def person(self, name: str, metric: str) -> Estimate:
+        """``utilization`` (over their on-shift time), ``utilization_of_total_time`` or
+        ``available_share`` (on-shift share of the time) of a named person."""
+        return estimate([r.people[name][metric] for r in self.per_replication])
+
+    @property
+    def _shifts(self) -> bool:
+        """Whether any pool or person follows a calendar (utilisation then has two meanings)."""
+        return any(spec.calendar for spec in self.model.resources.values()) or any(
+            p.calendar for p in getattr(self.model, "people", {}).values())
 
     # --- output -----------------------------------------------------------------------------
 
@@ -408,13 +581,22 @@ class RunResult:
             activities[name] = entry
         resources = {}
         for name in self.model.resources:
+            metrics = ["utilization", "queue_length", "busy_servers"]
+            if self._shifts:
+                metrics.insert(1, "utilization_of_total_time")
             resources[name] = {
                 metric: {"mean": _num(est.mean), "ci95": [_num(v) for v in est.ci]}
-                for metric in ("utilization", "queue_length", "busy_servers")
+                for metric in metrics
                 for est in [self.resource(name, metric)]
             }
             resources[name]["capacity"] = self.model.resources[name].capacity
-        return {
+        people = {
+            name: {metric: {"mean": _num(est.mean), "ci95": [_num(v) for v in est.ci]}
+                   for metric in ("utilization", "utilization_of_total_time", "available_share")
+                   for est in [self.person(name, metric)]}
+            for name in getattr(self.model, "people", {})
+        }
+        out = {
             "procsim_version": __version__,
             "model": self.model.name,
             "model_file": self.model.file,
@@ -429,6 +611,9 @@ class RunResult:
             "activities": activities,
             "resources": resources,
         }
+        if people:
+            out["people"] = people
+        return out
 
     def _repr_html_(self) -> str:
         """The summary table, as Jupyter shows the result."""
@@ -461,15 +646,30 @@ class RunResult:
             p = self.activity(name, "processing_time").mean
             res = self.model.activities[name].resource or "(delay)"
             lines.append(f"{name:<22}{visits:>12.3g}{w:>12.4g}{p:>12.4g}{res:>14}")
+        shifts = self._shifts
         if self.model.resources:
             lines += ["", f"{'pool':<22}{'capacity':>9}{'utilisation':>14}{'95% CI':>20}"
-                          f"{'mean queue':>12}"]
+                          f"{'mean queue':>12}" + (f"{'of total time':>15}" if shifts else "")]
             for name, spec in self.model.resources.items():
                 u = self.resource(name, "utilization")
                 q = self.resource(name, "queue_length").mean
                 lo, hi = u.ci
+                total = (f"{self.resource(name, 'utilization_of_total_time').mean:>15.1%}"
+                         if shifts else "")
                 lines.append(f"{name:<22}{spec.capacity:>9}{u.mean:>14.1%}"
-                             f"{f'[{lo:.1%}, {hi:.1%}]':>20}{q:>12.3g}")
+                             f"{f'[{lo:.1%}, {hi:.1%}]':>20}{q:>12.3g}{total}")
+            if shifts:
+                lines.append("(utilisation: busy time over on-shift time; of total time: over "
+                             "capacity × time)")
+        if getattr(self.model, "people", None):
+            lines += ["", f"{'person':<22}{'utilisation':>14}{'95% CI':>20}"
+                          f"{'of total time':>15}{'on shift':>10}"]
+            for name in self.model.people:
+                u = self.person(name, "utilization")
+                lo, hi = u.ci
+                lines.append(f"{name:<22}{u.mean:>14.1%}{f'[{lo:.1%}, {hi:.1%}]':>20}"
+                             f"{self.person(name, 'utilization_of_total_time').mean:>15.1%}"
+                             f"{self.person(name, 'available_share').mean:>10.1%}")
         ct = self.kpi("cycle_time")
         lines += ["", f"Mean cycle time {format_duration(ct.mean, unit)} "
                       f"± {format_duration(ct.estimate.half_width, unit)} (95% CI half-width)."]

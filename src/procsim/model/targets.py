@@ -16,9 +16,10 @@ __all__ = ["CASE_KPIS", "SYSTEM_KPIS", "Threshold", "kpi_kind", "parse_stat", "p
 
 #: Per-case KPIs and what their values are.
 CASE_KPIS = {"cycle_time": "time", "waiting_time": "time", "processing_time": "time",
-             "delay_time": "time", "cost_per_case": "money"}
+             "delay_time": "time", "cost_per_case": "money", "working_cycle_time": "time"}
 #: System KPIs (one value per replication).
-SYSTEM_KPIS = {"throughput_per_hour": "rate", "wip": "count"}
+SYSTEM_KPIS = {"throughput_per_hour": "rate", "wip": "count", "idle_cost_per_hour": "money",
+               "cost_per_case_with_idle": "money"}
 
 _THRESHOLD_RE = re.compile(r"^\s*(<=|>=|<|>)\s*(.+?)\s*$")
 _STAT_RE = re.compile(r"^p(\d+(?:\.\d+)?)$")
