@@ -8,6 +8,15 @@ three are summed over branches and may exceed the cycle time. Per activity: inst
 per case, share of cases, waiting and processing time. Per pool: utilisation and mean
 queue length. System: throughput and work in progress (WIP).
 
+With calendars (see :mod:`procsim.engine_rich`): a pool's ``utilization`` is its busy time
+on shift over its servers' on-shift time (with members: the sum of their on-shift time),
+``utilization_of_total_time`` its busy time over capacity × time (the two are equal without
+calendars); people get both too. ``working_cycle_time`` counts a case's time in the system
+only while the working calendar (``working_calendar``, else the arrival calendar) is open.
+``idle_cost_per_hour`` is the cost of servers on shift but not busy (a server without a
+calendar is on shift all the time), per hour of the window; ``cost_per_case_with_idle``
+adds the idle cost of the window, shared by the measured cases, to the mean cost per case.
+
 Time-averages (utilisation, queue length, WIP, throughput) are taken over the
 *measurement window* of each replication: from the arrival of the first measured case
 to the last arrival. After the last arrival the system only drains, which is not the
@@ -625,19 +634,21 @@ class RunResult:
         """A readable table of the KPIs, activities and pools."""
         unit = self.time_unit
         measured = sum(r.cases["cycle_time"].size for r in self.per_replication)
+        width = max(22, *(len(name) + 1 for name in self.kpi_names))
         lines = [
             f"{self.model.name}: {self.replications} replications, seed {self.seed}, "
             f"{measured:,} measured cases (warm-up {_warmup_text(self.warmup)})",
             "",
-            f"{'KPI':<22}{'mean':>12}{'95% CI':>26}{'p50':>11}{'p90':>11}{'p95':>11}  unit",
+            f"{'KPI':<{width}}{'mean':>12}{'95% CI':>26}{'p50':>11}{'p90':>11}{'p95':>11}"
+            "  unit",
         ]
         for name in self.kpi_names:
             k = self.kpi(name)
             lo, hi = k.estimate.ci
             pct = [k.percentiles.get(f"p{q}") for q in PERCENTILES]
             pct_text = "".join(f"{v:>11.4g}" if v is not None else f"{'':>11}" for v in pct)
-            lines.append(f"{name:<22}{k.mean:>12.4g}{f'[{lo:.4g}, {hi:.4g}]':>26}{pct_text}"
-                         f"  {k.unit}")
+            lines.append(f"{name:<{width}}{k.mean:>12.4g}{f'[{lo:.4g}, {hi:.4g}]':>26}"
+                         f"{pct_text}  {k.unit}")
         lines += ["", f"{'activity':<22}{'visits/case':>12}{'wait':>12}{'duration':>12}"
                       f"{'resource':>14}   (times in {unit})"]
         for name in self.model.activities:
