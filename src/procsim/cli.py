@@ -97,6 +97,9 @@ def run(
         "--json", metavar="OUT.json", help="Write the results as JSON.")] = None,
     events_out: Annotated[Path | None, typer.Option(
         "--events", metavar="OUT.csv", help="Write the activity-instance log as CSV.")] = None,
+    xes_out: Annotated[Path | None, typer.Option(
+        "--xes", metavar="OUT.xes", help="Write the event log as XES (IEEE 1849), for "
+        "process-mining tools.")] = None,
     allow_unstable: Annotated[bool, typer.Option(
         help="Run even when a pool's offered load reaches its capacity.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no table and no "
@@ -124,9 +127,11 @@ def run(
             duration_value = parse_duration(duration, model.time_unit)
         except ValueError as exc:
             raise _fail(f"error: --duration: {exc}") from None
-    for out in (json_out, events_out, report):
+    for out in (json_out, events_out, xes_out, report):
         _check_output(out)
     _check_report(report)
+    if events_out is not None and xes_out is not None and events_out.resolve() == xes_out.resolve():
+        raise _fail(f"error: --events and --xes need different files, got {events_out} twice")
     seed_given = seed is not None or model.run.seed is not None
     warmup_value = _parse_warmup(warmup, model.time_unit)
     bar = _progress_bar(quiet)
@@ -139,8 +144,8 @@ def run(
                     allow_unstable=allow_unstable, progress=bar, executor=pool,
                     on_record=on_record)
 
-            result = (simulate_with() if events_out is None
-                      else _with_event_log(events_out, model, simulate_with))
+            result = (simulate_with() if events_out is None and xes_out is None
+                      else _with_event_log(events_out, xes_out, model, simulate_with))
     except ProcsimError as err:
         raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
     except OSError as exc:
@@ -156,8 +161,9 @@ def run(
         if json_out is not None:
             write_json(result, json_out)
             typer.echo(f"wrote {json_out}", err=True)
-        if events_out is not None:  # written while simulating
-            typer.echo(f"wrote {events_out}", err=True)
+        for logged in (events_out, xes_out):  # written while simulating
+            if logged is not None:
+                typer.echo(f"wrote {logged}", err=True)
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
     _write_report(result, report)
@@ -218,19 +224,32 @@ def _executor(name: str, scheduler: str | None) -> Iterator[Executor | None]:
         yield pool
 
 
-def _with_event_log(path: Path, model: Model, simulate_with: Callable[..., Any]) -> Any:
-    """Simulate while writing the event log, one replication at a time, to a temporary file
-    that is renamed to ``path`` at the end (and removed on an error or Ctrl-C)."""
+def _with_event_log(events: Path | None, xes: Path | None, model: Model,
+                    simulate_with: Callable[..., Any]) -> Any:
+    """Simulate while writing the event logs (CSV, XES or both), one replication at a time, to
+    temporary files that are renamed into place at the end (and removed on an error or Ctrl-C)."""
+    from contextlib import ExitStack
+
     from procsim.engine import compile_model
-    from procsim.output import EventLog, atomic_write
+    from procsim.output import EventLog, XesLog, atomic_open
 
-    results = []
+    plan = compile_model(model)
+    with ExitStack() as files:
+        writers: list[Callable[[Any], None]] = []
+        if events is not None:
+            writers.append(EventLog(files.enter_context(atomic_open(events)), plan).write)
+        xes_log = XesLog(files.enter_context(atomic_open(xes)), plan) if xes is not None else None
+        if xes_log is not None:
+            writers.append(xes_log.write)
 
-    def write(fh: Any) -> None:
-        results.append(simulate_with(EventLog(fh, compile_model(model)).write))
+        def write(record: Any) -> None:
+            for writer in writers:
+                writer(record)
 
-    atomic_write(path, write)
-    return results[0]
+        result = simulate_with(write)
+        if xes_log is not None:
+            xes_log.close()
+    return result
 
 
 def _interrupted(bar: Any) -> typer.Exit:
@@ -410,6 +429,28 @@ def schema() -> None:
     data = {"$schema": "https://json-schema.org/draft/2020-12/schema", **data,
             "title": "procsim model"}
     typer.echo(json.dumps(data, indent=2))
+
+
+@app.command()
+def export(
+    model_file: Annotated[Path, typer.Argument(
+        metavar="MODEL.yaml", help="The process model, or a scenario (a base model + changes).")],
+    bpmn_out: Annotated[Path | None, typer.Option(
+        "--bpmn", metavar="OUT.bpmn", help="Write the control flow as BPMN 2.0 XML with a "
+        "diagram, for BPMN editors (bpmn.io, Camunda Modeler).")] = None,
+) -> None:
+    """Write a model in another format: its control flow as BPMN 2.0 (--bpmn)."""
+    from procsim.interop.bpmn_export import write_bpmn
+
+    if bpmn_out is None:
+        raise _fail("error: nothing to export; give --bpmn OUT.bpmn")
+    _check_output(bpmn_out)
+    model = _load(model_file)
+    try:
+        write_bpmn(model, bpmn_out)
+    except OSError as exc:
+        raise _fail(f"error: cannot write output: {exc}") from None
+    typer.echo(f"wrote {bpmn_out}", err=True)
 
 
 def main() -> None:
