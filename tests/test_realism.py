@@ -280,6 +280,13 @@ def test_a_batch_shares_its_cost_between_its_cases() -> None:
     assert kpis.cases["cost_per_case"].tolist() == pytest.approx([5, 5, 5, 5, 5, 5, 15])
 
 
+def test_a_batch_without_time_out_that_never_fills_is_reported() -> None:
+    model = parse_model(BATCH.replace(", timeout: 2.5", ""))
+    with pytest.raises(procsim.SimulationError, match=r"1 case\(s\) still wait for a batch at "
+                       r"'sign'.*timeout"):
+        run(model, cases=7)
+
+
 # --- priorities ---------------------------------------------------------------------------------
 
 PRIORITY = """

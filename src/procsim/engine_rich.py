@@ -455,6 +455,12 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
     env.run()
 
     n = len(arrival)
+    stuck = [(plan.activities[a], len(b)) for a, b in enumerate(batch_buffer) if b]
+    if stuck:
+        raise SimulationError(
+            "; ".join(f"{count} case(s) still wait for a batch at '{name}'"
+                      for name, count in stuck)
+            + " when no more cases arrive; give the batch a timeout")
     if counters["finished"] != n or any(math.isnan(t) for t in end):
         raise SimulationError(
             f"{n - counters['finished']} case(s) never finished; a parallel join may be "
