@@ -374,6 +374,55 @@ def compare(
         raise typer.Exit(EXIT_CHECKS_FAILED)
 
 
+@app.command("import")
+def import_(
+    bpmn_file: Annotated[Path, typer.Argument(metavar="MODEL.bpmn",
+                                              help="A BPMN 2.0 XML file.")],
+    params: Annotated[Path | None, typer.Option(
+        "--params", metavar="PARAMS.json", help="Prosimos simulation parameters (JSON): "
+        "arrivals, resources, calendars, durations, branch probabilities.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="OUT.yaml", help="Where to write the model (default: print "
+        "it).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUT.yaml if it exists.")
+                     ] = False,
+    process: Annotated[str | None, typer.Option(
+        "--process", metavar="ID", help="The process to import when the file has several.")
+    ] = None,
+    time_unit: Annotated[str, typer.Option(
+        "--time-unit", metavar="UNIT", help="The model's time unit: seconds, minutes, hours "
+        "or days.")] = "hours",
+) -> None:
+    """Convert a BPMN 2.0 process (and Prosimos parameters) into a procsim model."""
+    from procsim.interop import import_bpmn
+
+    if time_unit not in ("seconds", "minutes", "hours", "days"):
+        raise _fail(f"error: --time-unit: expected seconds, minutes, hours or days, got "
+                    f"{time_unit!r}")
+    _check_output(out)
+    if out is not None and out.exists() and not force:
+        raise _fail(f"error: {out} exists; pass --force to overwrite it")
+    try:
+        result = import_bpmn(bpmn_file, params=params, process=process, time_unit=time_unit)
+    except ModelError as err:
+        raise _fail(str(err)) from None
+    for warning in result.warnings:
+        typer.echo(str(warning), err=True)
+    if result.placeholders:
+        typer.echo(f"{len(result.placeholders)} placeholder(s) to fill in (marked PLACEHOLDER "
+                   "in the model):", err=True)
+        for path in result.placeholders:
+            typer.echo(f"  {path}", err=True)
+    if out is None:
+        typer.echo(result.text, nl=False)
+        return
+    try:
+        result.write(out)
+    except OSError as exc:
+        raise _fail(f"error: cannot write output: {exc}") from None
+    typer.echo(f"wrote {out}", err=True)
+
+
 @app.command()
 def validate(
     model_files: Annotated[list[Path], typer.Argument(metavar="MODEL.yaml...",

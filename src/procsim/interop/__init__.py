@@ -1,0 +1,9 @@
+"""Interoperability: BPMN 2.0 import (with Prosimos simulation parameters).
+
+:func:`import_bpmn` turns a BPMN 2.0 process, optionally with Prosimos' JSON simulation
+parameters, into a procsim model (see ``docs/interop.md``).
+"""
+
+from procsim.interop.bpmn_import import ImportResult, ImportWarning, import_bpmn
+
+__all__ = ["ImportResult", "ImportWarning", "import_bpmn"]
