@@ -294,8 +294,29 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     if terminate is not None:
         terminate()
         return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    # Python 3.11's executor, finding its workers gone, sets an exception on every pending
+    # future, and fails (a traceback on stderr) on those already cancelled: drop them first.
+    pending = getattr(pool, "_pending_work_items", None)
+    if isinstance(pending, dict):
+        for key, item in list(pending.items()):
+            if item.future.cancelled():
+                pending.pop(key, None)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    # A worker stopped while it was sending a record leaves half a message in the result
+    # pipe, and the executor's manager thread would wait for the rest for ever (and
+    # shutdown, or the interpreter's exit, with it). With every worker gone, closing the
+    # parent's copy of the pipe's writing end turns that wait into an end of file, which
+    # the executor handles as a broken pool: its threads end and shutdown returns.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 # --- Dask ---------------------------------------------------------------------------------------
