@@ -125,3 +125,14 @@ def test_speed_must_be_positive(tmp_path: Path) -> None:
     issue = only(tmp_path, text)
     assert issue.path == "people.anna.speed"
     assert issue.message == "expected a number > 0.0, got 0"
+
+
+def test_preempt_is_a_yes_no_field(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(CALENDAR.replace("calendar: office}", "calendar: office, preempt: true}"),
+                    encoding="utf-8")
+    assert load_model(path).resources["clerk"].preempt is True
+    # Elsewhere a boolean is still refused where a number is expected.
+    issue = only(tmp_path, edit(CALENDAR, "{capacity: 2,", "{capacity: true,"))
+    assert issue.path == "resources.clerk.capacity"
+    assert issue.message == "expected an integer, got true"

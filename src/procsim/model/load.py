@@ -433,6 +433,8 @@ def _boolean_issues(data: Any, positions: Positions, file: str | None) -> list[I
 
     def walk(node: Any, path: tuple[Any, ...]) -> None:
         if isinstance(node, bool):
+            if path[:1] == ("resources",) and path[-1:] == ("preempt",):
+                return  # a yes/no field
             if path == ("procsim",):
                 expected = "1"
             elif path and path[-1] in _INTEGER_FIELDS:

@@ -321,7 +321,8 @@ class ShareKpi(_Spec):
     ``answered_in_30: {share: cycle_time, within: 30min}`` is the classic SLA KPI.
     """
 
-    share: Literal["cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case"]
+    share: Literal["cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case",
+                   "working_cycle_time"]
     within: Annotated[Duration, Field(ge=0)] | None = None
     over: Annotated[Duration, Field(ge=0)] | None = None
     target: Target | None = None
@@ -358,7 +359,8 @@ class StatKpi(_Spec):
     """A statistic of a standard KPI with a health target, e.g. the mean cycle time <= 30min."""
 
     of: Literal["cycle_time", "waiting_time", "processing_time", "delay_time", "cost_per_case",
-                "throughput_per_hour", "wip"]
+                "working_cycle_time", "throughput_per_hour", "wip", "idle_cost_per_hour",
+                "cost_per_case_with_idle"]
     stat: str = Field(default="mean", description="mean, median or a percentile such as p90.")
     target: Target | None = None
     description: str = ""

@@ -308,7 +308,8 @@ class ActivityTimeDisplay:
 class UtilizationDisplay:
     """Utilisation of every pool with its 95 % interval, per series.
 
-    Utilisation is busy time over capacity × time in the measurement window.
+    Utilisation is busy time over the servers' time on shift in the measurement window
+    (capacity × window for a pool without a calendar).
 
     Examples
     --------
@@ -361,7 +362,7 @@ class UtilizationDisplay:
         ax.xaxis.set_major_formatter(_percent())
         ax.set_yticks(y, self.pools)
         ax.invert_yaxis()
-        ax.set_xlabel("Utilisation (busy time / capacity; bars: 95 % CI)")
+        ax.set_xlabel("Utilisation (busy time / server time on shift; bars: 95 % CI)")
         ax.grid(axis="x", alpha=0.3)
         if n_series > 1:
             ax.legend(fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 1.01),

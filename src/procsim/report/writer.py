@@ -63,6 +63,11 @@ class Figure:
     alt: str
     src: str = ""        # filled in by the writer: a data URI (HTML) or a relative path (Markdown)
 
+    @property
+    def width_px(self) -> int:
+        """The figure's natural width on screen (CSS pixels): a small figure is not blown up."""
+        return round(float(self.figure.get_size_inches()[0]) * 96)
+
 
 @dataclass
 class ReportContext:
