@@ -471,3 +471,19 @@ def test_docstring_examples_run(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(name), raise_on_error=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_validate_lists_the_placeholders_of_a_skeleton(tmp_path: Path) -> None:
+    """Without parameters the import is a skeleton; `procsim validate` says what to fill in."""
+    out = tmp_path / "skeleton.yaml"
+    assert runner.invoke(app, ["import", str(DATA / "inclusive.bpmn"), "-o", str(out)]
+                         ).exit_code == 0
+    result = runner.invoke(app, ["validate", str(out)])
+    assert result.exit_code == 0  # it runs; the numbers are stand-ins
+    lines = out.read_text(encoding="utf-8").splitlines()
+    marked = [n for n, line in enumerate(lines, start=1) if "# PLACEHOLDER" in line]
+    warnings = [w for w in result.output.splitlines() if ": warning: " in w]
+    assert marked and [int(w.split(":")[1]) for w in warnings] == marked
+    assert any(": warning: arrivals.interarrival: placeholder to fill in" in w
+               for w in warnings)
+    assert f"{len(marked)} placeholder value(s) to fill in" in result.output

@@ -20,6 +20,7 @@ import typer
 from procsim import __version__
 from procsim.errors import ModelError, ProcsimError
 from procsim.model import load_scenario, offered_load
+from procsim.model.load import find_placeholders
 from procsim.model.schema import Model
 from procsim.units import parse_duration
 
@@ -440,6 +441,12 @@ def validate(
         loads = offered_load(model)
         typer.echo(f"{path}: ok: {model.name} ({len(model.activities)} activities, "
                    f"{len(model.resources)} pools)")
+        placeholders = find_placeholders(path)
+        for issue in placeholders:
+            typer.echo(str(issue).replace(": error: ", ": warning: ", 1), err=True)
+        if placeholders:
+            typer.echo(f"{path}: {len(placeholders)} placeholder value(s) to fill in before "
+                       "the results mean anything", err=True)
         for name, load in loads.items():
             status = "UNSTABLE" if load.utilization >= 1 else "ok"
             typer.echo(f"  {name:<20} capacity {load.capacity:>3}  expected utilisation "

@@ -461,3 +461,35 @@ def _get(data: Any, path: tuple[Any, ...]) -> Any:
     for part in path:
         data = data[part]
     return data
+
+
+def find_placeholders(path: str | os.PathLike[str]) -> list[Issue]:
+    r"""Values still marked ``# PLACEHOLDER`` (as ``procsim import`` writes them), with lines.
+
+    ``procsim validate`` reports them as warnings: the model runs, but these numbers are
+    stand-ins to be replaced by real ones.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "m.yaml"
+    >>> _ = f.write_text("arrivals:\n  interarrival: {dist: fixed, value: 1}"
+    ...                  "  # PLACEHOLDER: rate\n")
+    >>> [(i.line, i.path, i.message) for i in find_placeholders(f)]
+    [(2, 'arrivals.interarrival', 'placeholder to fill in: rate')]
+    """
+    file = os.fspath(path)
+    issues = []
+    keys: list[tuple[int, str]] = []  # (indent, key) of the enclosing mappings
+    for number, line in enumerate(read_text(file).splitlines(), start=1):
+        body = line.split("#", 1)[0]
+        key = re.match(r"^(\s*)(?:- )?([A-Za-z_][\w\-]*)\s*:", body)
+        if key:
+            indent = len(key.group(1))
+            keys = [(i, k) for i, k in keys if i < indent] + [(indent, key.group(2))]
+        comment = re.search(r"#\s*PLACEHOLDER\b:?\s*(.*)$", line)
+        if comment:
+            what = comment.group(1).strip() or "a value"
+            issues.append(Issue(".".join(k for _, k in keys), f"placeholder to fill in: {what}",
+                                file, number, line.index("#") + 1))
+    return issues
