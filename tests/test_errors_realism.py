@@ -136,3 +136,17 @@ def test_preempt_is_a_yes_no_field(tmp_path: Path) -> None:
     issue = only(tmp_path, edit(CALENDAR, "{capacity: 2,", "{capacity: true,"))
     assert issue.path == "resources.clerk.capacity"
     assert issue.message == "expected an integer, got true"
+
+
+def test_person_in_pools_that_disagree_needs_their_own_calendar(tmp_path: Path) -> None:
+    text = edit(CALENDAR, "resources:\n  clerk: {capacity: 2, calendar: office}",
+                "people:\n  anna: {}\n"
+                "resources:\n  clerk: {members: [anna], calendar: office}\n"
+                "  desk: {members: [anna]}")
+    issue = only(tmp_path, text)
+    assert issue.path == "people.anna"
+    assert issue.message == ("'anna' works in pools with different calendar values "
+                             "(clerk: office, desk: None); give them their own calendar")
+    fixed = tmp_path / "ok.yaml"
+    fixed.write_text(text.replace("anna: {}", "anna: {calendar: office}"), encoding="utf-8")
+    assert load_model(fixed).people["anna"].calendar == "office"

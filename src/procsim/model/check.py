@@ -178,6 +178,14 @@ def _check_resources(model: Model, report: Any) -> None:
         if person not in members_of:
             report(f"'{person}' is a member of no pool; add them to a pool's members",
                    "people", person)
+        pools = members_of.get(person, [])
+        # One person has one shift pattern and one cost: pools that disagree need theirs.
+        for field in ("calendar", "cost_per_hour"):
+            values = {getattr(model.resources[p], field) for p in pools}
+            if getattr(person_spec, field) is None and len(values) > 1:
+                report(f"'{person}' works in pools with different {field} values "
+                       f"({', '.join(f'{p}: {getattr(model.resources[p], field)}' for p in pools)}"
+                       f"); give them their own {field}", "people", person)
     for name, activity in model.activities.items():
         if activity.durations:
             pool_spec = model.resources.get(activity.resource or "")
