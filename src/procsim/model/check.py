@@ -181,8 +181,8 @@ def _check_resources(model: Model, report: Any) -> None:
         pools = members_of.get(person, [])
         # One person has one shift pattern and one cost: pools that disagree need theirs.
         for field in ("calendar", "cost_per_hour"):
-            values = {getattr(model.resources[p], field) for p in pools}
-            if getattr(person_spec, field) is None and len(values) > 1:
+            distinct = {getattr(model.resources[p], field) for p in pools}
+            if getattr(person_spec, field) is None and len(distinct) > 1:
                 report(f"'{person}' works in pools with different {field} values "
                        f"({', '.join(f'{p}: {getattr(model.resources[p], field)}' for p in pools)}"
                        f"); give them their own {field}", "people", person)
