@@ -35,7 +35,7 @@ from typing import Any
 
 import networkx as nx
 
-from procsim.model.graph import flow_kind
+from procsim.model.graph import find_back_edges, flow_kind
 from procsim.model.schema import Model
 from procsim.units import SECONDS_PER
 
@@ -226,37 +226,6 @@ def _iso_duration(value: float, time_unit: str) -> str:
 
 
 # --- layout -------------------------------------------------------------------------------------
-
-
-def find_back_edges(g: nx.DiGraph, source: Hashable = "start") -> set[tuple[Any, Any]]:
-    """Edges that close a loop: in a depth-first search from ``source`` (then from any node
-    it does not reach), the edges to a node still on the search stack.
-
-    Without them the graph has no cycle. The same rule as the report's process map.
-
-    >>> find_back_edges(nx.DiGraph([("start", "a"), ("a", "b"), ("b", "a"), ("b", "end")]))
-    {('b', 'a')}
-    """
-    back: set[tuple[Any, Any]] = set()
-    seen: set[Any] = set()
-    roots = [source] if source in g else []
-    roots += [n for n in g if n != source]
-    for root in roots:
-        if root in seen:
-            continue
-        stack = {root}
-        seen.add(root)
-        for u, v, direction in nx.dfs_labeled_edges(g, source=root):
-            if direction == "forward" and u != v:
-                if v in seen:  # reached before, from an earlier root: not a loop here
-                    continue
-                stack.add(v)
-                seen.add(v)
-            elif direction == "reverse":
-                stack.discard(v)
-            elif direction == "nontree" and v in stack:
-                back.add((u, v))
-    return back
 
 
 @dataclass(frozen=True)

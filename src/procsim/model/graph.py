@@ -20,7 +20,7 @@ import networkx as nx
 
 from procsim.model.schema import Model
 
-__all__ = ["Predicate", "build_graph", "node_kind", "parse_condition"]
+__all__ = ["Predicate", "build_graph", "find_back_edges", "node_kind", "parse_condition"]
 
 
 def node_kind(model: Model, name: str) -> str | None:
@@ -160,3 +160,35 @@ def parse_condition(attribute: str, raw: Any, numeric: bool) -> Predicate:
     if numeric:
         return Predicate(attribute, "==", float(raw))
     return Predicate(attribute, "==", str(raw))
+
+
+def find_back_edges(g: nx.DiGraph, source: Any = "start") -> set[tuple[Any, Any]]:
+    """Edges that close a loop: in a depth-first search from ``source`` (then from any node
+    it does not reach), the edges to a node still on the search stack.
+
+    Without them the graph has no cycle. The report's process map and the BPMN export draw
+    them as loops back.
+
+    >>> find_back_edges(nx.DiGraph([("start", "a"), ("a", "b"), ("b", "a"), ("b", "end")]))
+    {('b', 'a')}
+    """
+    back: set[tuple[Any, Any]] = set()
+    seen: set[Any] = set()
+    roots = [source] if source in g else []
+    roots += [n for n in g if n != source]
+    for root in roots:
+        if root in seen:
+            continue
+        stack = {root}
+        seen.add(root)
+        for u, v, direction in nx.dfs_labeled_edges(g, source=root):
+            if direction == "forward" and u != v:
+                if v in seen:  # reached before, from an earlier root: not a loop here
+                    continue
+                stack.add(v)
+                seen.add(v)
+            elif direction == "reverse":
+                stack.discard(v)
+            elif direction == "nontree" and v in stack:
+                back.add((u, v))
+    return back

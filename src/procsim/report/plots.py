@@ -510,14 +510,14 @@ class ProcessMapDisplay:
         """
         import networkx as nx
 
-        from procsim.model.graph import build_graph
+        from procsim.model.graph import build_graph, find_back_edges
 
         if not isinstance(result, RunResult):
             raise TypeError(f"expected a RunResult (draw one map per run), got "
                             f"{type(result).__name__}")
         model = result.model
         g = build_graph(model)
-        back = _back_edges(g)
+        back = find_back_edges(g)
         dag = nx.DiGraph(g.edges - back)
         dag.add_nodes_from(g.nodes)
         layer = {}
@@ -652,20 +652,3 @@ def _on_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, 
     if not 0.0 < t < 1.0:
         return False
     return float(np.linalg.norm(np.add(a, t * d) - np.asarray(p))) < tolerance
-
-
-def _back_edges(g: Any) -> set[tuple[str, str]]:
-    """Edges that close a loop: in a depth-first search from ``start``, edges to a node still
-    on the search stack."""
-    import networkx as nx
-
-    back: set[tuple[str, str]] = set()
-    stack = {"start"}
-    for u, v, direction in nx.dfs_labeled_edges(g, source="start"):
-        if direction == "forward" and u != v:
-            stack.add(v)
-        elif direction == "reverse":
-            stack.discard(v)
-        elif direction == "nontree" and v in stack:
-            back.add((u, v))
-    return back
