@@ -90,17 +90,12 @@ def prepare(name: str, peers: Path, workdir: Path) -> tuple[Path, Path]:
 
 
 def import_model(bpmn: Path, params: Path) -> Any:
-    """The imported procsim model, with preempt on pools with calendars (Prosimos' rule)."""
+    """The imported procsim model (pools with calendars pause work off shift, as in Prosimos)."""
     from procsim.interop import import_bpmn
     from procsim.model import parse_model
 
     result = import_bpmn(bpmn, params=params)
-    model = parse_model(result.text, file=f"{bpmn.stem}.yaml")
-    # Prosimos pauses work at the end of a shift; the import writes preempt: true when the
-    # loader accepts it, and this keeps the cross-check exact until then.
-    resources = {k: (r.model_copy(update={"preempt": True}) if r.calendar or r.members else r)
-                 for k, r in model.resources.items()}
-    return model.model_copy(update={"resources": resources})
+    return parse_model(result.text, file=f"{bpmn.stem}.yaml")
 
 
 def run_procsim(model: Any, cases: int, replications: int, seed: int) -> dict[str, Any]:

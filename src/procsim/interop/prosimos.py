@@ -39,7 +39,6 @@ mean and variance *of the cut law Prosimos samples* (computed with ``scipy.stats
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -525,7 +524,6 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
         for rid in key:
             membership[rid] = membership.get(rid, 0) + 1
     person_names: dict[str, list[str]] = {}
-    no_preempt: list[str] = []
     for key, tids in groups.items():
         members = [units[r] for r in key]
         pool = snake(_pool_stem(members, key), "resources")
@@ -565,11 +563,7 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
         if spec.get("calendar") or any(out.people.get(n, {}).get("calendar")
                                        for n in spec.get("members", [])):
             # Prosimos pauses work off shift and resumes it on the next shift.
-            if _loader_accepts_preempt():
-                spec["preempt"] = True
-            else:
-                out.comments[pool] = "Prosimos pauses work off shift: preempt: true"
-                no_preempt.append(pool)
+            spec["preempt"] = True
         spec["description"] = description
         out.resources[pool] = spec
         for tid in tids:
@@ -591,10 +585,6 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
                 if durations:
                     activity["durations"] = durations
             out.activities[tasks[tid]] = activity
-    if no_preempt:
-        warn(("resource_profiles",), f"pools {', '.join(no_preempt)}: Prosimos pauses work at "
-             "the end of a shift (procsim's preempt: true), but this procsim's loader rejects "
-             "'preempt: true' yet: work in progress finishes after the shift instead")
     for rid, u in units.items():
         if rid not in membership:
             warn(u["path"], f"resource {u['name']} does no task of the process: left out")
@@ -658,23 +648,6 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
     if issues:
         raise ModelError(issues, params.file)
     return out
-
-
-@functools.cache
-def _loader_accepts_preempt() -> bool:
-    """Does this procsim load ``preempt: true``? (Some versions flag every boolean.)"""
-    from procsim.errors import ModelError as _ModelError
-    from procsim.model.load import parse_model
-
-    try:
-        parse_model('procsim: 1\nname: probe\nstart: 2026-01-05T00:00\ncalendars: {c: [{days: '
-                    'all, from: "09:00", to: "17:00"}]}\narrivals: {interarrival: {dist: fixed, '
-                    'value: 10}}\nresources: {r: {capacity: 1, calendar: c, preempt: true}}\n'
-                    'activities: {a: {resource: r, duration: {dist: fixed, value: 1}}}\n'
-                    'flow: {start: a, a: end}\n')
-    except _ModelError:
-        return False
-    return True
 
 
 def _always_open(intervals: list[dict[str, str]]) -> bool:
