@@ -718,6 +718,20 @@ class Calendar:
             f"after {self.datetime_at(t):%Y-%m-%d %H:%M} (time {t:g}); check its holidays"
         )
 
+    def _stretch(self, t: float) -> tuple[float, bool]:
+        """``(until, open)``: :meth:`is_open` is ``open`` at every time in ``[t, until)``.
+
+        Open at ``t``: ``until`` is :meth:`shift_end` ``(t)``. Closed: ``until`` is
+        :meth:`next_open` ``(t)``, or ``t`` itself where that would raise. For callers that
+        ask at times that never decrease (the general engine caches it per calendar).
+        """
+        end = self.shift_end(t)
+        if end > t:
+            return end, True
+        limit = t + self._max_closed
+        s = self._next_open(t, limit)
+        return (s if s <= limit else t), False
+
     # --- the public API -----------------------------------------------------------------------
 
     def is_open(self, t: float) -> bool:

@@ -84,7 +84,7 @@ class _Server:
     """One server: an anonymous member of a pool, or a named person (in one or more pools)."""
 
     __slots__ = ("busy", "calendar", "cost", "free_since", "index", "order", "person", "pools",
-                 "speed", "wake_at")
+                 "shift", "speed", "wake_at")
 
     def __init__(self, index: int, person: int, speed: float) -> None:
         self.index = index            # position in the server table
@@ -94,6 +94,9 @@ class _Server:
         self.calendar: dict[int, Any] = {}   # pool -> Calendar or None
         self.cost: dict[int, float] = {}     # pool -> cost per hour
         self.order: dict[int, int] = {}      # pool -> position among the pool's servers
+        # pool -> the calendar's cached stretch [until, open, calendar] (shared by every
+        # server on that calendar, one per replication), None when always on shift
+        self.shift: dict[int, list[Any] | None] = {}
         self.busy = False
         self.free_since = 0.0
         self.wake_at: float | None = None
@@ -198,7 +201,18 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
         attribute_draws.append((case_attributes[k].append, draw))
     rank = _rank_function(plan, case_attributes)
 
-    _, pool_servers = build_servers(plan)
+    servers, pool_servers = build_servers(plan)
+    # Whether a calendar is open changes only at a shift's start or end: each calendar's
+    # answer is cached with the time until which it holds (Calendar._stretch), so that most
+    # checks are one comparison. Simulated time never decreases, so the cache stays exact.
+    stretches: dict[int, list[Any]] = {}
+    for server in servers:
+        for r, calendar in server.calendar.items():
+            if calendar is None:
+                server.shift[r] = None
+            else:
+                server.shift[r] = stretches.setdefault(id(calendar),
+                                                       [-math.inf, False, calendar])
     preempt = [model.resources[p].preempt for p in plan.pools]
     batch = [model.activities[a].batch for a in plan.activities]
     kind, node_activity, activity_pool = plan.kind, plan.node_activity, plan.activity_pool
@@ -227,12 +241,22 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
     # --- servers and queues -------------------------------------------------------------------
 
     def on_shift(server: _Server, r: int, now: float) -> bool:
-        calendar = server.calendar[r]
-        return calendar is None or calendar.is_open(now)
+        state = server.shift[r]
+        if state is None:
+            return True
+        if now < state[0]:
+            return state[1]
+        until, is_open = state[2]._stretch(now)
+        state[0], state[1] = until, is_open
+        return is_open
 
     def wake_later(server: _Server, r: int, now: float) -> None:
         """Wake an idle, off-shift server when its calendar for pool ``r`` next opens."""
-        t = server.calendar[r].next_open(now)
+        state = server.shift[r]
+        if state is not None and not on_shift(server, r, now) and now < state[0]:
+            t = state[0]   # the calendar's next opening
+        else:
+            t = server.calendar[r].next_open(now)
         if server.wake_at is None or t < server.wake_at:
             server.wake_at = t
             at(t, wake, server)
