@@ -250,6 +250,12 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
         state[0], state[1] = until, is_open
         return is_open
 
+    def within_shift(state: list[Any] | None, now: float, finish_at: float) -> bool:
+        """Whether ``[now, finish_at)`` is non-empty and lies in the cached open stretch,
+        in which case it is the calendar's one interval there (as ``intervals`` gives)."""
+        return (state is not None and state[1] and now < finish_at <= state[0]
+                and now < state[0])
+
     def wake_later(server: _Server, r: int, now: float) -> None:
         """Wake an idle, off-shift server when its calendar for pool ``r`` next opens."""
         state = server.shift[r]
@@ -288,8 +294,13 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
         heappush(pool_queue[r], (unit.rank, now, sequence, unit))
         chosen: _Server | None = None
         for server in pool_servers[r]:
-            if not server.busy and on_shift(server, r, now) and (
-                    chosen is None or server.free_since < chosen.free_since):
+            if server.busy:
+                continue
+            state = server.shift[r]   # on_shift, inlined: this loop is the hottest
+            if state is not None and not (state[1] if now < state[0]
+                                          else on_shift(server, r, now)):
+                continue
+            if chosen is None or server.free_since < chosen.free_since:
                 chosen = server
         if chosen is not None:
             # An idle on-shift server has nothing else waiting (it would have taken it), so
@@ -315,12 +326,15 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
         calendar = None if server is None else server.calendar[r]
         if server is not None and preempt[r] and calendar is not None:
             finish_at = calendar.add_working_time(now, work)
-            pieces = [(a, b, True) for a, b in calendar.intervals(now, finish_at)]
+            if within_shift(server.shift[r], now, finish_at):
+                pieces = [(now, finish_at, True)]
+            else:
+                pieces = [(a, b, True) for a, b in calendar.intervals(now, finish_at)]
         else:
             finish_at = now + work
             if server is None:
                 pieces = []
-            elif calendar is None:
+            elif calendar is None or within_shift(server.shift[r], now, finish_at):
                 pieces = [(now, finish_at, True)]
             else:
                 pieces = _split(calendar, now, finish_at)
