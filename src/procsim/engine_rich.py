@@ -230,6 +230,14 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
     seg_pool, seg_server = array("h"), array("i")
     seg_start, seg_end, seg_on = array("d"), array("d"), array("b")
     counters = {"requested": 0, "finished": 0, "sequence": 0}
+    # Bound methods hoisted out of the hot callbacks (as the fast path does).
+    add_case, add_activity, add_enabled = inst_case.append, inst_activity.append, \
+        inst_enabled.append
+    add_start, add_end, add_server = inst_start.append, inst_end.append, inst_server.append
+    add_work = inst_work.append
+    add_seg_pool, add_seg_server, add_seg_start = seg_pool.append, seg_server.append, \
+        seg_start.append
+    add_seg_end, add_seg_on = seg_end.append, seg_on.append
 
     def at(t: float, callback: Callable[..., None], *args: Any) -> None:
         event = simpy.Event(env)
@@ -341,21 +349,22 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
         slots = len(inst_end)
         share = work / len(unit.items)
         for case, enabled in unit.items:
-            inst_case.append(case)
-            inst_activity.append(activity)
-            inst_enabled.append(enabled)
-            inst_start.append(now)
-            inst_end.append(nan)
-            inst_server.append(person)
-            inst_work.append(share)
+            add_case(case)
+            add_activity(activity)
+            add_enabled(enabled)
+            add_start(now)
+            add_end(nan)
+            add_server(person)
+            add_work(share)
         if server is not None:
             server.busy = True
+            index = server.index
             for a, b, is_on in pieces:
-                seg_pool.append(r)
-                seg_server.append(server.index)
-                seg_start.append(a)
-                seg_end.append(b)
-                seg_on.append(is_on)
+                add_seg_pool(r)
+                add_seg_server(index)
+                add_seg_start(a)
+                add_seg_end(b)
+                add_seg_on(is_on)
         at(finish_at, finish, unit, server, r, slots)
 
     def finish(unit: _Unit, server: _Server | None, r: int, slot: int) -> None:
