@@ -254,6 +254,20 @@ def _categorical_sampler(
     return draw
 
 
+def _first_match(plan: Plan, case_attributes: list[list[Any]], case: int, node: int,
+                 branches: Any) -> tuple[int, int]:
+    """(branch index, target node) of the first branch of ``node`` whose conditions ``case``
+    meets; both engines route conditional flows with it."""
+    for i, (predicates, target) in enumerate(branches):
+        if all(p(case_attributes[k][case]) for k, p in predicates):
+            return i, int(target)
+    values = {a: case_attributes[k][case] for k, a in enumerate(plan.attributes)}
+    raise SimulationError(
+        f"no branch of '{plan.nodes[node]}' matches case {case} with attributes "
+        f"{values}; add a default branch without 'when'"
+    )
+
+
 def _new_event(env: simpy.Environment) -> simpy.Event:
     """An event that is already triggered (like a ``Timeout``) but not yet scheduled."""
     event = simpy.Event(env)
@@ -482,14 +496,7 @@ class _Replication:
                 queues[r].append((case, activity, now))
 
         def first_match(case: int, node: int, branches: Any) -> tuple[int, int]:
-            for i, (predicates, target) in enumerate(branches):
-                if all(p(case_attributes[k][case]) for k, p in predicates):
-                    return i, int(target)
-            values = {a: case_attributes[k][case] for k, a in enumerate(plan.attributes)}
-            raise SimulationError(
-                f"no branch of '{plan.nodes[node]}' matches case {case} with attributes "
-                f"{values}; add a default branch without 'when'"
-            )
+            return _first_match(plan, case_attributes, case, node, branches)
 
         def too_many_instances() -> SimulationError:
             return SimulationError(

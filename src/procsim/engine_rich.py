@@ -70,6 +70,7 @@ from procsim.engine import (
     Plan,
     ReplicationRecord,
     _categorical_sampler,
+    _first_match,
     _integrals_at,
     _uniform_source,
     _wip_integral,
@@ -468,13 +469,7 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
             request(case, node_activity[node], now)
 
     def first_match(case: int, node: int, branches: Any) -> tuple[int, int]:
-        for i, (predicates, target) in enumerate(branches):
-            if all(p(case_attributes[k][case]) for k, p in predicates):
-                return i, int(target)
-        values = {a: case_attributes[k][case] for k, a in enumerate(plan.attributes)}
-        raise SimulationError(
-            f"no branch of '{plan.nodes[node]}' matches case {case} with attributes "
-            f"{values}; add a default branch without 'when'")
+        return _first_match(plan, case_attributes, case, node, branches)
 
     def too_many_instances() -> SimulationError:
         return SimulationError(
