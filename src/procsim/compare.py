@@ -18,7 +18,7 @@ import numpy as np
 
 from procsim.kpi import RunResult
 from procsim.model.schema import Model
-from procsim.okr import KeyResultSpec, Verdict, judge, key_results, kpi_values
+from procsim.okr import KeyResultSpec, Verdict, judge, key_results, kpi_health, kpi_values
 from procsim.simulate import simulate
 from procsim.stats import Estimate, estimate, paired_difference
 
@@ -420,19 +420,8 @@ def _compare_once(baseline: Model, scenarios: list[Model], settings: dict[str, A
     m = max(len(scenarios), 1)
     confidence = 1 - 0.05 / m
     krs = key_results(baseline, base_result)
-    health_specs = {name: spec for name, spec in baseline.kpis.items()
-                    if getattr(spec, "target", None)}
-
     def health(result: RunResult) -> dict[str, Verdict]:
-        from procsim.model.targets import kpi_kind, parse_threshold
-
-        out = {}
-        for name, spec in health_specs.items():
-            kind = kpi_kind(name, baseline.kpis) or "time"
-            threshold = parse_threshold(spec.target, kind, baseline.time_unit)
-            out[name] = judge(kpi_values(result, name, "mean", baseline), threshold,
-                              confidence=confidence)
-        return out
+        return kpi_health(result, baseline, confidence=confidence)
 
     compared = _compared_kpis(base_result)
     comparisons = []

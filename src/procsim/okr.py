@@ -20,7 +20,7 @@ from procsim.model.schema import Model
 from procsim.model.targets import Threshold, kpi_kind, parse_threshold, parse_value
 from procsim.stats import Estimate, estimate
 
-__all__ = ["KeyResultSpec", "Verdict", "judge", "key_results", "kpi_values"]
+__all__ = ["KeyResultSpec", "Verdict", "judge", "key_results", "kpi_health", "kpi_values"]
 
 Status = Literal["met", "not_met", "inconclusive"]
 SYMBOLS = {"met": "✓", "not_met": "✗", "inconclusive": "?"}
@@ -118,6 +118,22 @@ def kpi_values(result: RunResult, kpi: str, stat: str, model: Model) -> np.ndarr
     if kpi in model.kpis:
         return result._custom(model.kpis[kpi])
     return result.values(kpi, stat)
+
+
+def kpi_health(result: RunResult, model: Model, *, confidence: float = 0.95
+               ) -> dict[str, Verdict]:
+    """The verdict of every KPI of ``model`` that has a ``target`` (its mean) in ``result``.
+
+    ``model`` defines the KPIs and targets (for a comparison: the baseline's).
+    """
+    out = {}
+    for name, spec in model.kpis.items():
+        if getattr(spec, "target", None):
+            kind = kpi_kind(name, model.kpis) or "time"
+            threshold = parse_threshold(spec.target, kind, model.time_unit)
+            out[name] = judge(kpi_values(result, name, "mean", model), threshold,
+                              confidence=confidence)
+    return out
 
 
 def key_results(model: Model, baseline: RunResult) -> list[KeyResultSpec]:

@@ -31,7 +31,7 @@ import numpy as np
 from procsim.compare import ComparisonResult
 from procsim.errors import ProcsimError
 from procsim.kpi import PERCENTILES, RunResult
-from procsim.okr import Verdict, judge, kpi_values
+from procsim.okr import Verdict, kpi_health
 from procsim.report.plots import (
     ActivityTimeDisplay,
     DistributionDisplay,
@@ -148,18 +148,6 @@ def _health_rows(columns: list[str], health: list[dict[str, Verdict]], kinds: di
             cells.append({"status": v.status, "symbol": symbol, "label": label, "value": shown})
         rows.append({"name": name, "target": health[0][name].threshold.text, "cells": cells})
     return rows
-
-
-def _run_health(run: RunResult) -> dict[str, Verdict]:
-    from procsim.model.targets import kpi_kind, parse_threshold
-
-    out = {}
-    for name, spec in run.model.kpis.items():
-        if getattr(spec, "target", None):
-            kind = kpi_kind(name, run.model.kpis) or "time"
-            threshold = parse_threshold(spec.target, kind, run.model.time_unit)
-            out[name] = judge(kpi_values(run, name, "mean", run.model), threshold)
-    return out
 
 
 def _bottleneck_rows(run: RunResult, top: int = 5) -> list[dict[str, Any]]:
@@ -405,7 +393,7 @@ def _comparison_context(result: ComparisonResult, title: str | None) -> ReportCo
 def _run_context(run: RunResult, title: str | None) -> ReportContext:
     kinds = {name: ("share" if getattr(spec, "share", None) else "time")
              for name, spec in run.model.kpis.items()}
-    health = _run_health(run)
+    health = kpi_health(run, run.model)
     data = {
         "kind": "run",
         "title": title or f"{run.model.name}: simulation results",
