@@ -19,6 +19,7 @@ from procsim.kpi import RunResult
 from procsim.model.schema import Model
 from procsim.model.targets import Threshold, kpi_kind, parse_threshold, parse_value
 from procsim.stats import Estimate, estimate
+from procsim.units import SHORT_UNITS
 
 __all__ = ["KeyResultSpec", "Verdict", "judge", "key_results", "kpi_health", "kpi_values"]
 
@@ -156,8 +157,8 @@ def key_results(model: Model, baseline: RunResult) -> list[KeyResultSpec]:
             target = parse_value(kr.to, kind, model.time_unit)
             start = float(np.mean(kpi_values(baseline, kr.kpi, stat, model)))
             op = "<=" if target < start else ">="
-            short = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d"}
-            unit = {"time": f" {short[model.time_unit]}", "money": f" {model.currency}".rstrip()}
+            unit = {"time": f" {SHORT_UNITS[model.time_unit]}",
+                    "money": f" {model.currency}".rstrip()}
             shown = f"{target:.0%}" if kind == "share" else f"{target:.4g}{unit.get(kind, '')}"
             threshold = Threshold(op, target, f"{op} {shown}")
             text = f"{label} {op} {shown}"

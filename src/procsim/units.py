@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["SECONDS_PER", "TimeUnit", "format_duration", "parse_duration", "to_hours"]
+__all__ = ["SECONDS_PER", "TimeUnit", "format_duration", "parse_duration", "short_unit",
+           "to_hours"]
 
 TimeUnit = Literal["seconds", "minutes", "hours", "days"]
 
@@ -81,6 +82,19 @@ def to_hours(amount: float, time_unit: str) -> float:
     return amount * SECONDS_PER[time_unit] / 3600.0
 
 
+#: The short form of each time unit, as shown beside numbers.
+SHORT_UNITS = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d"}
+
+
+def short_unit(unit: str) -> str:
+    """``"min"`` for ``"minutes"`` and so on; any other unit (a currency, a rate) as it is.
+
+    >>> short_unit("minutes"), short_unit("EUR")
+    ('min', 'EUR')
+    """
+    return SHORT_UNITS.get(unit, unit)
+
+
 def format_duration(amount: float, time_unit: str) -> str:
     """A short human-readable rendering, e.g. ``"12.3 min"``.
 
@@ -89,5 +103,5 @@ def format_duration(amount: float, time_unit: str) -> str:
     >>> format_duration(12.345, "minutes")
     '12.3 min'
     """
-    short = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d"}[time_unit]
+    short = SHORT_UNITS[time_unit]
     return f"{amount:.3g} {short}" if abs(amount) < 100 else f"{amount:,.0f} {short}"

@@ -23,6 +23,7 @@ import numpy as np
 
 from procsim.kpi import RunResult
 from procsim.stats import Estimate
+from procsim.units import short_unit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -41,9 +42,6 @@ __all__ = [
 #: Baseline grey, then the Okabe–Ito colours for scenarios, in order.
 PALETTE = ["#5f6b73", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9",
            "#8C6D31"]
-
-_UNIT_SHORT = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d"}
-
 
 @dataclass(frozen=True)
 class Series:
@@ -79,10 +77,6 @@ def _new_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Axes, Figure]
     # A bare Figure (not pyplot): nothing global, no GUI backend needed, nothing to close.
     fig = Figure(figsize=size, layout="constrained")
     return fig.add_subplot(), fig
-
-
-def _unit_label(unit: str) -> str:
-    return _UNIT_SHORT.get(unit, unit)
 
 
 def _kpi_label(kpi: str) -> str:
@@ -153,7 +147,7 @@ class DistributionDisplay:
 
     @property
     def axis_label(self) -> str:
-        return f"{_kpi_label(self.kpi)} ({_unit_label(self.unit)})"
+        return f"{_kpi_label(self.kpi)} ({short_unit(self.unit)})"
 
     def plot(self, ax: Axes | None = None, *, kind: str = "ecdf") -> DistributionDisplay:
         """Draw an ECDF (``kind="ecdf"``), histograms (``"hist"``) or box plots (``"box"``)."""
@@ -289,7 +283,7 @@ class ActivityTimeDisplay:
                     label=f"{self.names[i]}: processing" if n_series > 1 else "processing")
         ax.set_yticks(y, self.activities)
         ax.invert_yaxis()
-        ax.set_xlabel(f"Mean time per visit ({_unit_label(self.unit)})")
+        ax.set_xlabel(f"Mean time per visit ({short_unit(self.unit)})")
         ax.grid(axis="x", alpha=0.3)
         from matplotlib.patches import Patch
 
@@ -457,7 +451,7 @@ def _time_axis(span: float, unit: str) -> tuple[float, str]:
         return span / (hours / 24), "days"
     if hours >= 3:
         return span / hours, "hours"
-    return 1.0, _unit_label(unit)
+    return 1.0, short_unit(unit)
 
 
 # --- the process map ------------------------------------------------------------------------
@@ -562,7 +556,7 @@ class ProcessMapDisplay:
                                  0.4 + sy * (y_lim[1] - y_lim[0])))
         cmap = colormaps["YlOrRd"]
         norm = Normalize(0.0, self.vmax)
-        unit = _unit_label(self.unit)
+        unit = short_unit(self.unit)
         texts = {}
         for node in self.nodes:
             x, y = self.positions[node]

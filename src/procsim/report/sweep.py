@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from procsim.kpi import CASE_KPIS
-from procsim.report.plots import PALETTE, _new_axes, _unit_label
+from procsim.report.plots import PALETTE, _new_axes
 from procsim.sweep import KNEE_THRESHOLD, Knee, SweepResult
+from procsim.units import short_unit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -143,7 +144,7 @@ class SweepDisplay:
         words = self.kpi.replace("_", " ")
         if self.kpi in CASE_KPIS:  # other KPIs have one value per replication: no statistic
             words = f"{ {'mean': 'mean', 'median': 'median'}.get(self.stat, self.stat)} {words}"
-        unit = "share of cases" if self.unit == "share" else _unit_label(self.unit)
+        unit = "share of cases" if self.unit == "share" else short_unit(self.unit)
         return f"{words[0].upper()}{words[1:]} ({unit})"
 
     def plot(self, ax: Axes | None = None) -> SweepDisplay:
@@ -237,7 +238,7 @@ def _parameter_label(sweep: SweepResult) -> str:
     """The x-axis label: the swept parameter in words, with its unit."""
     parts = sweep.path.split(".")
     model = sweep.results[0].model
-    unit = _unit_label(sweep.time_unit)
+    unit = short_unit(sweep.time_unit)
     if sweep.pool:
         return f"Capacity of {sweep.pool} (people or machines on shift)"
     if len(parts) == 3 and parts[0] == "resources" and parts[2] == "cost_per_hour":

@@ -40,6 +40,7 @@ from procsim.report.plots import (
     UtilizationDisplay,
     series_of,
 )
+from procsim.units import short_unit
 
 __all__ = ["REPORT_FORMATS", "report_context", "scorecard_html", "write_report"]
 
@@ -107,8 +108,7 @@ def _percent_text(confidence: float) -> str:
 
 
 def _unit(unit: str) -> str:
-    return {"seconds": "s", "minutes": "min", "hours": "h", "days": "d", "share": ""}.get(unit,
-                                                                                          unit)
+    return "" if unit == "share" else short_unit(unit)
 
 
 def _scorecard(result: ComparisonResult) -> dict[str, Any]:
