@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +63,6 @@ flow:
 # two-replication run (their means, intervals and percentiles), rounded to nothing.
 PROBE = """\
 import hashlib, json, sys
-import numpy as np
 import procsim
 from procsim.engine import compile_model, run_replication
 
