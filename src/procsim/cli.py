@@ -1,15 +1,22 @@
 """The ``procsim`` command: parse arguments, call the library, render. Nothing else lives here.
 
 Exit codes: 0 success; 2 bad input (model, file or arguments); 1 failed checks (reserved);
-130 interrupted (Ctrl-C).
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM, cleaned up like Ctrl-C).
+
+Every line goes to the terminal through :func:`printable`: names and values from a model
+file are the user's text, and a control character in them (an escape sequence that sets
+the window title or moves the cursor, a carriage return, a bidirectional override) is
+shown escaped instead of being obeyed by the terminal.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +32,36 @@ from procsim.model.schema import Model
 from procsim.units import parse_duration
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+# C0 controls but tab and newline, DEL, C1 controls, and the Unicode bidirectional
+# embeddings, overrides and isolates (which reorder what a terminal shows).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every control character escaped, safe to print on a terminal.
+
+    Tabs and newlines stay; anything else a terminal would act on instead of showing
+    (```` of an escape sequence, ``
+``, ````, bidirectional overrides) is
+    written as its Python escape.
+
+    Examples
+    --------
+    >>> printable("desk]0;pwned ok
+")
+    'desk\x1b]0;pwned\x07 ok
+'
+    >>> printable("résumé → ok")
+    'résumé → ok'
+    """
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    typer.echo(printable(message), err=err, nl=nl)
 
 app = typer.Typer(
     name="procsim",
@@ -38,7 +75,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"procsim {__version__}")
+        _echo(f"procsim {__version__}")
         raise typer.Exit()
 
 
@@ -52,7 +89,7 @@ def _main(
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
+    _echo(message, err=True)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -128,11 +165,9 @@ def run(
             duration_value = parse_duration(duration, model.time_unit)
         except ValueError as exc:
             raise _fail(f"error: --duration: {exc}") from None
-    for out in (json_out, events_out, xes_out, report):
-        _check_output(out)
+    _check_outputs({"--json": json_out, "--events": events_out, "--xes": xes_out,
+                    "--report": report}, inputs=[model_file, model.base_file])
     _check_report(report)
-    if events_out is not None and xes_out is not None and events_out.resolve() == xes_out.resolve():
-        raise _fail(f"error: --events and --xes need different files, got {events_out} twice")
     seed_given = seed is not None or model.run.seed is not None
     warmup_value = _parse_warmup(warmup, model.time_unit)
     bar = _progress_bar(quiet)
@@ -151,28 +186,67 @@ def run(
         raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
-    except KeyboardInterrupt:
-        raise _interrupted(bar) from None
+    except KeyboardInterrupt as exc:
+        raise _interrupted(bar, exc) from None
     if not seed_given:
-        typer.echo(f"seed: {result.seed} (drawn; pass --seed {result.seed} to repeat this run)",
+        _echo(f"seed: {result.seed} (drawn; pass --seed {result.seed} to repeat this run)",
                    err=True)
     if not quiet:
-        typer.echo(result.summary())
+        _echo(result.summary())
     try:
         if json_out is not None:
             write_json(result, json_out)
-            typer.echo(f"wrote {json_out}", err=True)
+            _echo(f"wrote {json_out}", err=True)
         for logged in (events_out, xes_out):  # written while simulating
             if logged is not None:
-                typer.echo(f"wrote {logged}", err=True)
+                _echo(f"wrote {logged}", err=True)
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
     _write_report(result, report)
 
 
-def _check_output(out: Path | None) -> None:
-    if out is not None and not (out.parent if str(out.parent) else Path(".")).is_dir():
-        raise _fail(f"error: cannot write {out}: directory {out.parent} does not exist")
+def _check_outputs(outputs: dict[str, Path | None],
+                   inputs: Sequence[Path | str | None] = ()) -> None:
+    """Refuse, before anything is simulated, outputs that could not be written or that
+    would replace each other or one of the input files."""
+    given = {option: out for option, out in outputs.items() if out is not None}
+    for option, out in given.items():
+        _check_output(out, option)
+    seen: dict[Path, str] = {}
+    for option, out in given.items():
+        key = out.resolve()
+        if key in seen:
+            raise _fail(f"error: {seen[key]} and {option} both name {out}; give each output "
+                        "its own file")
+        seen[key] = option
+    for source in inputs:
+        if source is not None and Path(source).resolve() in seen:
+            option = seen[Path(source).resolve()]
+            raise _fail(f"error: {option} {source}: that is an input file; write the output "
+                        "elsewhere")
+
+
+def _check_output(out: Path | None, option: str = "output") -> None:
+    """The output's directory exists and takes a new file, and the output is not a folder.
+
+    Writability is tried with a temporary file rather than judged from permission bits,
+    which say nothing for root, read-only mounts or access-control lists.
+    """
+    if out is None:
+        return
+    import tempfile
+
+    directory = out.parent if str(out.parent) else Path(".")
+    if not directory.is_dir():
+        raise _fail(f"error: {option} {out}: directory {directory} does not exist")
+    if out.is_dir():
+        raise _fail(f"error: {option} {out}: is a directory; expected a file name")
+    try:
+        with tempfile.TemporaryFile(dir=directory, prefix=".procsim-probe-"):
+            pass
+    except OSError as exc:
+        raise _fail(f"error: {option} {out}: cannot write in {directory}: "
+                    f"{exc.strerror or exc}") from None
 
 
 def _check_report(path: Path | None) -> None:
@@ -195,7 +269,7 @@ def _write_report(result: Any, path: Path | None) -> None:
         raise _fail(f"error: {err}") from None
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
-    typer.echo(f"wrote {path}", err=True)
+    _echo(f"wrote {path}", err=True)
 
 
 def _progress_bar(quiet: bool, total: int = 0) -> Any:
@@ -253,10 +327,25 @@ def _with_event_log(events: Path | None, xes: Path | None, model: Model,
     return result
 
 
-def _interrupted(bar: Any) -> typer.Exit:
-    typer.echo(f"interrupted after {bar.done} of {bar.total} replications; no output files "
-               "were written", err=True)
-    return typer.Exit(EXIT_INTERRUPTED)
+def _interrupted(bar: Any, exc: BaseException) -> typer.Exit:
+    terminated = isinstance(exc, Terminated)
+    _echo(f"{'terminated' if terminated else 'interrupted'} after {bar.done} of {bar.total} "
+          "replications; no output files were written", err=True)
+    return typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is like Ctrl-C, so that it cleans up the same way:
+    workers stopped, temporary files removed, nothing half-written left as an output."""
+
+
+_terminated = False
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    global _terminated
+    _terminated = True
+    raise Terminated
 
 
 @app.command()
@@ -315,8 +404,6 @@ def compare(
     except ValueError:
         raise _fail(f"error: --precision: expected a percentage such as 5%, got {precision!r}"
                     ) from None
-    for out in (json_out, csv_out, report):
-        _check_output(out)
     _check_report(report)
     baseline = _load(baseline_file)
     if okrs is not None:
@@ -325,6 +412,9 @@ def compare(
         except ModelError as err:
             raise _fail(str(err)) from None
     scenarios = [_load(path) for path in scenario_files]
+    _check_outputs({"--json": json_out, "--csv": csv_out, "--report": report},
+                   inputs=[baseline_file, baseline.base_file, *scenario_files, okrs,
+                           *(s.base_file for s in scenarios)])
     names = [baseline.name, *(s.name for s in scenarios)]
     if len(set(names)) != len(names):
         raise _fail("error: the baseline and scenarios need distinct names, got "
@@ -342,10 +432,10 @@ def compare(
                                  warmup=warmup_value, jobs=jobs, allow_unstable=allow_unstable)
     except ProcsimError as err:
         raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
-    except KeyboardInterrupt:
-        raise _interrupted(bar) from None
+    except KeyboardInterrupt as exc:
+        raise _interrupted(bar, exc) from None
     if not quiet:
-        typer.echo(result.summary())
+        _echo(result.summary())
     if json_out is not None:
         data = result.to_dict()
         try:
@@ -353,7 +443,7 @@ def compare(
                                                         ensure_ascii=False))
         except OSError as exc:
             raise _fail(f"error: cannot write output: {exc}") from None
-        typer.echo(f"wrote {json_out}", err=True)
+        _echo(f"wrote {json_out}", err=True)
     if csv_out is not None:
         import csv
 
@@ -368,10 +458,10 @@ def compare(
             atomic_write(csv_out, write_rows)
         except OSError as exc:
             raise _fail(f"error: cannot write output: {exc}") from None
-        typer.echo(f"wrote {csv_out}", err=True)
+        _echo(f"wrote {csv_out}", err=True)
     _write_report(result, report)
     if fail_on_miss and result.any_not_met:
-        typer.echo("error: key results not met (--fail-on-miss)", err=True)
+        _echo("error: key results not met (--fail-on-miss)", err=True)
         raise typer.Exit(EXIT_CHECKS_FAILED)
 
 
@@ -400,7 +490,7 @@ def import_(
     if time_unit not in ("seconds", "minutes", "hours", "days"):
         raise _fail(f"error: --time-unit: expected seconds, minutes, hours or days, got "
                     f"{time_unit!r}")
-    _check_output(out)
+    _check_outputs({"--output": out}, inputs=[bpmn_file, params])
     if out is not None and out.exists() and not force:
         raise _fail(f"error: {out} exists; pass --force to overwrite it")
     try:
@@ -408,20 +498,20 @@ def import_(
     except ModelError as err:
         raise _fail(str(err)) from None
     for warning in result.warnings:
-        typer.echo(str(warning), err=True)
+        _echo(str(warning), err=True)
     if result.placeholders:
-        typer.echo(f"{len(result.placeholders)} placeholder(s) to fill in (marked PLACEHOLDER "
+        _echo(f"{len(result.placeholders)} placeholder(s) to fill in (marked PLACEHOLDER "
                    "in the model):", err=True)
         for path in result.placeholders:
-            typer.echo(f"  {path}", err=True)
+            _echo(f"  {path}", err=True)
     if out is None:
-        typer.echo(result.text, nl=False)
+        _echo(result.text, nl=False)
         return
     try:
         result.write(out)
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
-    typer.echo(f"wrote {out}", err=True)
+    _echo(f"wrote {out}", err=True)
 
 
 @app.command()
@@ -435,24 +525,24 @@ def validate(
         try:
             model = load_scenario(path)
         except ModelError as err:
-            typer.echo(str(err), err=True)
+            _echo(str(err), err=True)
             failed = True
             continue
         loads = offered_load(model)
-        typer.echo(f"{path}: ok: {model.name} ({len(model.activities)} activities, "
+        _echo(f"{path}: ok: {model.name} ({len(model.activities)} activities, "
                    f"{len(model.resources)} pools)")
         placeholders = find_placeholders(path)
         for issue in placeholders:
-            typer.echo(str(issue).replace(": error: ", ": warning: ", 1), err=True)
+            _echo(str(issue).replace(": error: ", ": warning: ", 1), err=True)
         if placeholders:
-            typer.echo(f"{path}: {len(placeholders)} placeholder value(s) to fill in before "
+            _echo(f"{path}: {len(placeholders)} placeholder value(s) to fill in before "
                        "the results mean anything", err=True)
         for name, load in loads.items():
             status = "UNSTABLE" if load.utilization >= 1 else "ok"
-            typer.echo(f"  {name:<20} capacity {load.capacity:>3}  expected utilisation "
+            _echo(f"  {name:<20} capacity {load.capacity:>3}  expected utilisation "
                        f"{load.utilization:6.1%}  {status}")
         if any(load.utilization >= 1 for load in loads.values()):
-            typer.echo(f"{path}: error: offered load reaches capacity; `procsim run` refuses it "
+            _echo(f"{path}: error: offered load reaches capacity; `procsim run` refuses it "
                        "unless --allow-unstable", err=True)
             failed = True
     if failed:
@@ -473,8 +563,8 @@ def show(
         lines.append(f"# {model_file}: base {model.base_file} with {len(model.changes)} "
                      f"change{'s' if len(model.changes) != 1 else ''}:")
         lines += [f"#   {change.describe()}" for change in model.changes]
-    typer.echo("\n".join(lines))
-    typer.echo(yaml.safe_dump(model.source_data, sort_keys=False, allow_unicode=True,
+    _echo("\n".join(lines))
+    _echo(yaml.safe_dump(model.source_data, sort_keys=False, allow_unicode=True,
                               default_flow_style=None, width=100).rstrip())
 
 
@@ -484,7 +574,7 @@ def schema() -> None:
     data: dict[str, Any] = Model.model_json_schema()
     data = {"$schema": "https://json-schema.org/draft/2020-12/schema", **data,
             "title": "procsim model"}
-    typer.echo(json.dumps(data, indent=2))
+    _echo(json.dumps(data, indent=2))
 
 
 @app.command()
@@ -500,19 +590,33 @@ def export(
 
     if bpmn_out is None:
         raise _fail("error: nothing to export; give --bpmn OUT.bpmn")
-    _check_output(bpmn_out)
     model = _load(model_file)
+    _check_outputs({"--bpmn": bpmn_out}, inputs=[model_file, model.base_file])
     try:
         write_bpmn(model, bpmn_out)
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
-    typer.echo(f"wrote {bpmn_out}", err=True)
+    _echo(f"wrote {bpmn_out}", err=True)
 
 
 def main() -> None:
     """Entry point of the ``procsim`` console script."""
+    # SIGTERM (kill, systemd, a CI timeout) cleans up like Ctrl-C; only the exit code differs.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except SystemExit as exc:
+        # Click turns a KeyboardInterrupt it catches itself into "Aborted!" and exit 1.
+        if _terminated and exc.code not in (EXIT_TERMINATED, EXIT_INTERRUPTED):
+            sys.exit(EXIT_TERMINATED)
+        raise
+    except Terminated:
+        _echo("terminated; no output files were written", err=True)
+        sys.exit(EXIT_TERMINATED)
     except KeyboardInterrupt:  # pragma: no cover - interactive
-        typer.echo("interrupted; no output files were written", err=True)
-        sys.exit(130)
+        _echo("interrupted; no output files were written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except MemoryError:
+        _echo("error: out of memory: the input or the run is too large for this machine "
+              "(try fewer cases or replications)", err=True)
+        sys.exit(EXIT_BAD_INPUT)

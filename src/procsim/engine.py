@@ -27,6 +27,7 @@ import numpy as np
 import simpy
 
 from procsim.errors import SimulationError
+from procsim.model.check import expected_visits
 from procsim.model.graph import build_graph, flow_kind, parse_condition
 from procsim.model.schema import Model
 from procsim.rng import RandomStreams
@@ -70,6 +71,8 @@ class Plan:
     realistic: bool = False
     #: run on the general engine (:mod:`procsim.engine_rich`): always when ``realistic``
     general: bool = False
+    #: expected activity instances per case, from the traffic equations (at least 1)
+    instances_per_case: float = 1.0
 
 
 def realistic_features(model: Model) -> list[str]:
@@ -171,7 +174,15 @@ def compile_model(model: Model, *, general: bool = False) -> Plan:
         edge_base=tuple(edge_base),
         realistic=realistic,
         general=general or realistic,
+        instances_per_case=_instances_per_case(model),
     )
+
+
+def _instances_per_case(model: Model) -> float:
+    """Expected activity instances per case (the traffic equations' visits), at least 1."""
+    visits = expected_visits(model)
+    total = sum(visits[a] for a in model.activities)
+    return total if math.isfinite(total) and total > 1 else 1.0
 
 
 def _pool_of(model: Model, activity: str, pool_index: dict[str, int]) -> int:
@@ -723,11 +734,12 @@ def run_replication(
         Number of arrivals; or ``None`` with ``duration``, the length of the arrival period.
         Either way the replication runs until every case that arrived has finished.
     max_instances : int, optional
-        Bound on activity instances (default 1000 per expected case) so no run can hang.
+        Bound on activity instances so no run can hang: by default 1000 times the expected
+        number (cases times the expected activity instances per case).
     """
     if max_instances is None:
         expected = cases if cases is not None else (duration or 0) * plan.model.arrival_rate
-        max_instances = int(1000 * max(expected, 1))
+        max_instances = int(1000 * max(expected, 1) * plan.instances_per_case)
     if plan.general:
         from procsim.engine_rich import run_general
 

@@ -399,6 +399,10 @@ class RunResult:
         Everything measured in each replication, for paired comparisons and plots.
     records : list of ReplicationRecord or None
         The raw records, when ``keep_records=True`` (needed for event logs).
+    horizon : str or None
+        The arrival period that was simulated ("500 cases", "arrivals for 30 days"), which
+        differs from the model's ``run`` section when ``cases`` or ``duration`` overrode it;
+        ``None`` means the model's.
     """
 
     model: Any
@@ -408,6 +412,7 @@ class RunResult:
     warmup_setting: Any
     per_replication: list[ReplicationKpis]
     records: list[ReplicationRecord] | None = None
+    horizon: str | None = None
 
     # --- KPIs -------------------------------------------------------------------------------
 
@@ -613,7 +618,7 @@ class RunResult:
             "replications": self.replications,
             "time_unit": self.time_unit,
             "currency": self.model.currency,
-            "horizon": self.model.run.horizon,
+            "horizon": self.horizon or self.model.run.horizon,
             "warmup": {"setting": self.warmup_setting, "cases": self.warmup},
             "measured_cases": [int(r.cases["cycle_time"].size) for r in self.per_replication],
             "kpis": {name: self.kpi(name).to_dict() for name in self.kpi_names},
