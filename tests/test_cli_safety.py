@@ -260,3 +260,26 @@ def test_sigterm_exits_143_without_a_traceback(tmp_path: Path) -> None:
     assert proc.returncode == cli.EXIT_TERMINATED == 143
     assert "Traceback" not in err and "terminated" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.yaml"]
+
+
+def test_workers_stopped_after_an_error_print_no_traceback(tmp_path: Path) -> None:
+    """The parent stops its workers with SIGTERM; a worker must not run the parent's
+    SIGTERM handler (inherited through fork) and print its traceback."""
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace("seed: 11}", "seed: 11, max_activity_instances: 30}"))
+    proc = subprocess.run([sys.executable, "-m", "procsim", "run", str(path), "-q", "-r", "6",
+                           "-j", "2"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "more than 30 activity instances" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Terminated" not in proc.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--duration", "nan"), ("--duration", "inf"), ("--duration", "1e400"), ("--duration", "0"),
+    ("--warmup", "-5"), ("--warmup", "nan"), ("--warmup", "1e400"), ("--warmup", "-2h"),
+])
+def test_non_finite_or_negative_times_on_the_command_line(tmp_path: Path, no_simulation: None,
+                                                          option: str, value: str) -> None:
+    result = runner.invoke(app, ["run", str(write(tmp_path)), option, value])
+    assert result.exit_code == 2
+    assert f"error: {option}: expected" in result.output and repr(value) in result.output

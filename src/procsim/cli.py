@@ -12,6 +12,7 @@ shown escaped instead of being obeyed by the terminal.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -106,12 +107,29 @@ def _parse_warmup(value: str | None, time_unit: str) -> int | float | str | None
     if value.isdigit():
         return int(value)
     try:
-        return parse_duration(value, time_unit)
+        amount = _parse_amount_of_time(value, time_unit, positive=False)
     except ValueError:
         raise _fail(
             f"error: --warmup: expected a number of cases, a duration such as '2d', or 'auto', "
-            f"got {value!r}"
+            f"got {_quoted(value)}"
         ) from None
+    return amount
+
+
+def _quoted(value: str, limit: int = 60) -> str:
+    """``repr(value)``, shortened when long, for messages."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}…({len(value):,} characters)"
+
+
+def _parse_amount_of_time(value: str, time_unit: str, *, positive: bool) -> float:
+    """A duration given on the command line: finite, and above (or at least) zero."""
+    amount = parse_duration(value, time_unit)
+    if not math.isfinite(amount) or amount < 0 or (positive and amount == 0):
+        raise ValueError(f"expected a {'positive' if positive else 'non-negative'} finite "
+                         f"duration such as '2d', got {_quoted(value)}")
+    return amount
 
 
 @app.command()
@@ -162,7 +180,7 @@ def run(
     duration_value: float | None = None
     if duration is not None:
         try:
-            duration_value = parse_duration(duration, model.time_unit)
+            duration_value = _parse_amount_of_time(duration, model.time_unit, positive=True)
         except ValueError as exc:
             raise _fail(f"error: --duration: {exc}") from None
     _check_outputs({"--json": json_out, "--events": events_out, "--xes": xes_out,
@@ -340,10 +358,17 @@ class Terminated(KeyboardInterrupt):
 
 
 _terminated = False
+_main_pid = os.getpid()
 
 
 def _terminate(signum: int, frame: Any) -> None:
     global _terminated
+    if os.getpid() != _main_pid:
+        # A worker process forked from the command inherits this handler: there SIGTERM
+        # means what it always means (the parent stops its workers with it).
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     _terminated = True
     raise Terminated
 
@@ -602,6 +627,8 @@ def export(
 def main() -> None:
     """Entry point of the ``procsim`` console script."""
     # SIGTERM (kill, systemd, a CI timeout) cleans up like Ctrl-C; only the exit code differs.
+    global _main_pid
+    _main_pid = os.getpid()
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
