@@ -264,7 +264,7 @@ def test_xes_errors_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "directory" in result.output
     same = str(tmp_path / "log")
     result = runner.invoke(app, ["run", model, "--xes", same, "--events", same])
-    assert result.exit_code == 2 and "different files" in result.output
+    assert result.exit_code == 2 and "both name" in result.output
     assert list(tmp_path.iterdir()) == []
 
 

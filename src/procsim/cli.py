@@ -470,17 +470,10 @@ def compare(
             raise _fail(f"error: cannot write output: {exc}") from None
         _echo(f"wrote {json_out}", err=True)
     if csv_out is not None:
-        import csv
-
-        rows = result.rows()
-
-        def write_rows(fh: Any) -> None:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["scenario"])
-            writer.writeheader()
-            writer.writerows(rows)
+        from procsim.output import write_compare_csv
 
         try:
-            atomic_write(csv_out, write_rows)
+            write_compare_csv(result, csv_out)
         except OSError as exc:
             raise _fail(f"error: cannot write output: {exc}") from None
         _echo(f"wrote {csv_out}", err=True)

@@ -2,21 +2,34 @@
 
 A file is written to a temporary sibling and renamed into place, so a reader never
 sees a half-written file and an interrupted run leaves what was there before intact.
+The temporary sibling is hidden and marked, ``.out.json.procsim-tmp-<host>-<pid>-<random>``,
+so that it is never taken for an output (see :func:`atomic_open`); a data file gets the
+usual permissions (``0o666`` less the umask), never an execute, setuid, setgid or sticky bit.
 The event logs are written one replication at a time (:class:`EventLog`, :class:`XesLog`)
 so that they never have to be held in memory as a whole.
+
+User text is written so that no reader runs or chokes on it: a CSV text cell that a
+spreadsheet would take for a formula gets a leading ``'`` (:func:`spreadsheet_safe`), and a
+character that XML 1.0 forbids is written into XES as a visible escape such as ``\\x01``.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import functools
+import hashlib
 import json
 import os
-import tempfile
+import re
+import secrets
+import socket
+import stat
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar, overload
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -25,13 +38,20 @@ from procsim.engine import Plan, ReplicationRecord, compile_model
 from procsim.kpi import RunResult
 from procsim.units import SECONDS_PER
 
+if TYPE_CHECKING:
+    from procsim.compare import ComparisonResult
+
 __all__ = [
+    "FORMULA_TRIGGERS",
+    "TEMP_MARKER",
     "TIME_ORIGIN",
     "EventLog",
     "XesLog",
     "atomic_open",
     "atomic_write",
     "atomic_write_bytes",
+    "spreadsheet_safe",
+    "write_compare_csv",
     "write_events_csv",
     "write_json",
     "write_xes",
@@ -46,7 +66,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[str]], Any]) 
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it to ``path``.
 
     Raises ``OSError`` when the directory cannot be written; the temporary file is removed.
-    The file gets the permissions of the file it replaces, or the usual ones for a new file.
+    The file gets the usual permissions of a new data file (see :func:`atomic_open`).
     """
     return _atomic(path, "w", write)
 
@@ -62,13 +82,33 @@ def _atomic(path: str | os.PathLike[str], mode: str, write: Callable[[Any], Any]
     return Path(path)
 
 
+#: The mark in the name of a temporary file: ``.<name>.procsim-tmp-<host>-<pid>-<random>``.
+TEMP_MARKER = ".procsim-tmp-"
+
+# A file name has at most 255 bytes; the temporary name adds up to 42 to the target's.
+_NAME_BYTES_KEPT = 200
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; rename it to ``path`` when the block ends.
 
-    An exception in the block (Ctrl-C included) removes the temporary file and leaves
-    ``path`` as it was. ``mode`` is ``"w"`` (UTF-8 text, no newline translation) or ``"wb"``.
+    Any exception in the block (Ctrl-C, SIGTERM turned into one by the command line, and
+    ``SystemExit`` included) removes the temporary file and leaves ``path`` as it was.
+    ``mode`` is ``"w"`` (UTF-8 text, no newline translation; a character UTF-8 cannot encode,
+    a lone surrogate, is written as a backslash escape such as ``\\udc80``) or ``"wb"``.
     Several can be nested (``contextlib.ExitStack``) to write files side by side.
+
+    The temporary file is named ``.<name>.procsim-tmp-<host>-<pid>-<random>``: hidden,
+    marked, and never ending in the target's suffix, so that no tool and no pattern such as
+    ``*.json`` takes it for an output. ``<host>`` is a hash of the host name, ``<pid>`` the
+    writing process. A temporary file left by a process that was killed (SIGKILL, a power
+    cut) is nothing that procsim reads; the next write of the same file on the same host
+    removes it, once the process that wrote it has ended and nothing holds its lock.
+
+    The new file has the usual permissions of a new data file, ``0o666`` less the umask;
+    replacing a file keeps that file's read and write bits, never its execute, setuid,
+    setgid or sticky bits.
 
     Examples
     --------
@@ -76,38 +116,159 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[An
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> with atomic_open(folder / "a.txt") as fh:
     ...     _ = fh.write("hello")
-    ...     sorted(p.name for p in folder.iterdir())[0].startswith(".a.txt.")
-    True
+    ...     [p.name.startswith(".a.txt.procsim-tmp-") for p in folder.iterdir()]
+    [True]
     >>> (folder / "a.txt").read_text()
     'hello'
     """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    prefix = _temp_prefix(target)
+    _remove_abandoned_temp_files(directory, prefix)
+    permissions = _replacement_permissions(target)
+    fd, tmp = _create_temp(directory, prefix)
+    owner = os.getpid()
+    fh: IO[Any] | None = None
     try:
-        # mkstemp creates the file readable by its owner only; a report or a JSON result is
-        # for others to read too: keep the old file's mode, or apply the umask as open() does.
-        try:
-            permissions = target.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            permissions = 0o666 & ~umask
-        os.chmod(tmp, permissions)
-        fh: IO[Any]
+        _lock(fd)
+        if permissions is not None:
+            os.chmod(fd if os.chmod in os.supports_fd else tmp, permissions)
         if mode == "w":
-            fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            fh = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")
         else:
             fh = os.fdopen(fd, "wb")
-        fd = -1  # now owned by fh
-        with fh:
-            yield fh
+        yield fh
+        if os.getpid() != owner:
+            raise RuntimeError(f"{target}: the file of atomic_open belongs to the process "
+                               "that opened it, not to a forked one")
+        fh.close()
         os.replace(tmp, target)
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        Path(tmp).unlink(missing_ok=True)
+        # A forked worker that inherited this block must not remove its parent's file.
+        if os.getpid() == owner:
+            # Remove first: the file goes even if closing it fails or is interrupted.
+            with suppress(OSError):
+                os.unlink(tmp)
+            with suppress(OSError, ValueError):
+                if fh is not None:
+                    fh.close()
+                else:
+                    os.close(fd)
         raise
+
+
+def _temp_prefix(target: Path) -> str:
+    """``.<name>.procsim-tmp-<host>-``: the temporary files of ``target`` start with it."""
+    name = target.name
+    raw = os.fsencode(name)
+    if len(raw) > _NAME_BYTES_KEPT:
+        digest = hashlib.sha256(raw).hexdigest()[:8]
+        name = f"{os.fsdecode(raw[:_NAME_BYTES_KEPT - 9])}~{digest}"
+    return f".{name}{TEMP_MARKER}{_host_tag()}-"
+
+
+@functools.cache
+def _host_tag() -> str:
+    """Eight hex digits of the host name: a process id means something on its own host only."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
+def _create_temp(directory: Path, prefix: str) -> tuple[int, Path]:
+    """Create ``<prefix><pid>-<8 random hex digits>`` in ``directory``, for this process only."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = directory / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            # 0o666: the system takes the umask (and a default ACL) off, as for any new file.
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", str(directory))
+
+
+def _replacement_permissions(target: Path) -> int | None:
+    """The read and write bits of the regular file ``target``; ``None`` for a new file."""
+    try:
+        status = os.stat(target)
+    except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    # A data file is never executable, setuid, setgid or sticky, whatever it replaces.
+    return status.st_mode & 0o666
+
+
+def _lock(fd: int) -> None:
+    """Hold a lock on the temporary file while writing: it tells a later run that the file
+    is not abandoned, across process-id namespaces and in forked workers that inherit it."""
+    if os.name != "posix":
+        return
+    import fcntl
+
+    with suppress(OSError):  # a file system without locks: the process id still protects it
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _remove_abandoned_temp_files(directory: Path, prefix: str) -> None:
+    """Remove temporary files of the same target left by a killed process on this host.
+
+    Only a name ``<prefix><pid>-<8 hex digits>``, only a regular file of this user with one
+    link, only when no process ``pid`` is alive here and nobody holds the file's lock.
+    Anything doubtful is left alone; this never fails.
+    """
+    if os.name != "posix":
+        return
+    pattern = re.compile(re.escape(prefix) + r"([1-9][0-9]{0,9})-[0-9a-f]{8}")
+    try:
+        with os.scandir(directory) as entries:
+            names = [e.name for e in entries if e.name.startswith(prefix)]
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is not None and not _process_alive(int(match.group(1))):
+            _remove_if_abandoned(directory / name)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process, or no such pid: leave it
+        return True
+    return True
+
+
+def _remove_if_abandoned(path: Path) -> None:
+    import fcntl
+
+    try:
+        before = os.lstat(path)
+        if not stat.S_ISREG(before.st_mode):
+            return
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return
+    try:
+        status = os.fstat(fd)
+        if (not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid()
+                or status.st_nlink != 1
+                or (status.st_dev, status.st_ino) != (before.st_dev, before.st_ino)):
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held (a process still writes it) or no locks here: leave it
+            return
+        now = os.lstat(path)
+        if (now.st_dev, now.st_ino) == (status.st_dev, status.st_ino):
+            os.unlink(path)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_json(result: RunResult, path: str | os.PathLike[str]) -> Path:
@@ -161,6 +322,70 @@ def _records_of(result: RunResult) -> list[ReplicationRecord]:
     return list(result.records)
 
 
+def write_compare_csv(result: ComparisonResult, path: str | os.PathLike[str]) -> Path:
+    """Write the table of ``procsim compare --csv``: one row per (scenario, KPI statistic).
+
+    The columns are those of :meth:`ComparisonResult.rows`; text cells go through
+    :func:`spreadsheet_safe`, numbers are written as they are (the shortest text that reads
+    back as the same float).
+    """
+    rows = result.rows()
+    fields = list(rows[0]) if rows else ["scenario"]
+
+    def write(fh: IO[str]) -> None:
+        out = csv.writer(fh)
+        out.writerow([spreadsheet_safe(f) for f in fields])
+        out.writerows([spreadsheet_safe(row[f]) for f in fields] for row in rows)
+
+    return atomic_write(path, write)
+
+
+# --- spreadsheets -------------------------------------------------------------------------------
+
+#: First characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell
+#: as a formula, after OWASP's "CSV injection": ``= + - @``, tab, carriage return, and the
+#: line feed and NUL of OWASP ASVS 1.2.10.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+
+# A plain decimal number, which a spreadsheet reads as that number, never as a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+_T = TypeVar("_T")
+
+
+@overload
+def spreadsheet_safe(value: str) -> str: ...
+
+
+@overload
+def spreadsheet_safe(value: _T) -> _T: ...
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` for a CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    A text (``str``) that begins with one of :data:`FORMULA_TRIGGERS` gets a leading single
+    quote, as OWASP recommends: ``=HYPERLINK(...)`` becomes ``'=HYPERLINK(...)``. So does a
+    text that begins with a quote, so that a reader recovers every text exactly by removing
+    one leading ``'`` from a text cell that has one. A text that is a plain number
+    (``-5``, ``+1.5e3``) is left as it is: a spreadsheet reads it as that number. Anything
+    else (numbers, negative ones included, ``None``, booleans) is returned unchanged.
+
+    Examples
+    --------
+    >>> spreadsheet_safe("=cmd|' /C calc'!A0")
+    "'=cmd|' /C calc'!A0"
+    >>> spreadsheet_safe("@SUM(A1)"), spreadsheet_safe("'quoted"), spreadsheet_safe("desk")
+    ("'@SUM(A1)", "''quoted", 'desk')
+    >>> spreadsheet_safe(-5.3), spreadsheet_safe("-5.3"), spreadsheet_safe("-5+3")
+    (-5.3, '-5.3', "'-5+3")
+    """
+    if (isinstance(value, str) and value.startswith((*FORMULA_TRIGGERS, "'"))
+            and _PLAIN_NUMBER.fullmatch(value) is None):
+        return "'" + value
+    return value
+
+
 # --- what both logs need ------------------------------------------------------------------------
 
 
@@ -180,9 +405,11 @@ class _LogColumns:
         # A case attribute named like a fixed column is written as ``case:<name>``.
         self.attribute_keys = [f"case:{a}" if a in reserved else a for a in self.attributes]
 
-    def people(self, record: ReplicationRecord, rows: np.ndarray) -> list[str] | None:
+    def people(self, record: ReplicationRecord, rows: np.ndarray,
+               names: Sequence[str] | None = None) -> list[str] | None:
         """The person who performed each instance in ``rows``, ``""`` where none is known.
 
+        ``names`` are the people's names as written (default: as in the model).
         ``None`` when the record says nothing about servers (an engine without named people).
         """
         # ``instance_server``: the person's index in ``model.people``, -1 for anonymous
@@ -190,7 +417,8 @@ class _LogColumns:
         servers = getattr(record, "instance_server", None)
         if servers is None or not self.has_people:
             return None
-        names = self.people_names
+        if names is None:
+            names = self.people_names
         return [names[k] if 0 <= k < len(names) else ""
                 for k in np.asarray(servers)[rows].tolist()]
 
@@ -204,6 +432,8 @@ class _LogColumns:
 def _cell(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return repr(float(value))
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return str(value)
 
 
@@ -222,6 +452,7 @@ class EventLog:
     then, when the model has a ``start`` date-time, ``enabled_time, start_time, end_time``
     as ISO 8601 date-times to the millisecond (the model's local time, written ``+00:00``),
     then one column per case attribute (``case:<name>`` if the name is one of the columns).
+    Names and text attribute values go through :func:`spreadsheet_safe`; times are numbers.
 
     Examples
     --------
@@ -253,20 +484,24 @@ class EventLog:
         columns = _LogColumns(plan, reserved=[*fixed, "person", "enabled", "start", "end",
                                               "enabled_time", "start_time", "end_time"])
         self._columns = columns
-        self._activities = plan.activities
-        self._resources = columns.pools
+        # Names as text cells: see spreadsheet_safe.
+        self._activities = [spreadsheet_safe(a) for a in plan.activities]
+        self._resources = [spreadsheet_safe(p) for p in columns.pools]
+        self._people = [spreadsheet_safe(p) for p in columns.people_names]
         self._attributes = columns.attributes
         header = [*fixed, *(["person"] if columns.has_people else []), "enabled", "start",
                   "end", *(["enabled_time", "start_time", "end_time"]
                            if columns.start is not None else []),
                   *columns.attribute_keys]
-        self._out.writerow(header)
+        self._out.writerow([spreadsheet_safe(c) for c in header])
 
     def write(self, record: ReplicationRecord) -> None:
         """Append the rows of one replication, sorted by case and then by start."""
         r = record.replication
         order = np.lexsort((record.instance_start, record.instance_case))
-        case_attrs = [record.attributes[a] for a in self._attributes]
+        # Each case's cells once, not once per activity instance.
+        case_attrs = [[_cell(v) for v in record.attributes[a].tolist()]
+                      for a in self._attributes]
         activities, resources, columns = self._activities, self._resources, self._columns
         for lo in range(0, len(order), self.CHUNK):
             rows = order[lo:lo + self.CHUNK]
@@ -276,7 +511,7 @@ class EventLog:
                      record.instance_end[rows]]
             people: list[list[str]] = []
             if columns.has_people:
-                people = [columns.people(record, rows) or [""] * len(rows)]
+                people = [columns.people(record, rows, self._people) or [""] * len(rows)]
             clock: list[list[str]] = []
             if columns.start is not None:
                 clock = [columns.timestamps(t, columns.start) for t in times]
@@ -289,7 +524,7 @@ class EventLog:
                 # repr: the shortest text that reads back as the same float
                 *(list(map(repr, t.tolist())) for t in times),
                 *clock,
-                *([_cell(values[case]) for case in cases] for values in case_attrs),
+                *([values[case] for case in cases] for values in case_attrs),
             ]
             self._out.writerows(zip(*table, strict=True))
 
@@ -305,9 +540,24 @@ XES_EXTENSIONS = (
 )
 
 
+# What XML 1.0 does not allow in a document, even as a character reference: the C0 controls
+# but tab, line feed and carriage return; lone surrogates; U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _attr(value: str) -> str:
-    """``value`` quoted for an XML attribute."""
-    return escape(value, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+    r"""``value`` quoted for an XML attribute.
+
+    A character that XML 1.0 forbids becomes its Python-style escape, visible as text: the
+    control character U+0001 as the four characters ``\x01``, a lone surrogate as ``\ud800``.
+    """
+    return escape(_NOT_XML.sub(_visible, value),
+                  {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
 def _xes_float(value: float) -> str:
