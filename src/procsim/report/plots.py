@@ -10,6 +10,14 @@ reports use the same classes, so a figure in a report is the figure a notebook s
 keeps one colour in every figure: the baseline is grey, scenarios follow
 :data:`PALETTE` (Okabe–Ito, readable by colour-blind readers and in greyscale print).
 
+Names are the user's text: every one goes through :func:`literal_text`, so that a ``$`` is
+drawn as a dollar sign, never read as mathtext (a name such as ``cost $x^2$`` would be typeset,
+and ``$\\frac{1}$`` would stop the report). Legends get their handles and labels explicitly,
+so that a name starting with ``_`` is shown rather than taken for matplotlib's "no legend".
+Plots of activities and pools, and the process map, show at most :data:`PLOT_LIMIT`
+activities or pools (those where cases wait most) and say how many they leave out: a large
+model's figures then stay readable and take time and memory in proportion to what they show.
+
 matplotlib is imported only when something is drawn.
 """
 
@@ -31,17 +39,37 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PALETTE",
+    "PLOT_LIMIT",
     "ActivityTimeDisplay",
     "DistributionDisplay",
     "ProcessMapDisplay",
     "QueueDisplay",
     "UtilizationDisplay",
+    "literal_text",
+    "rank_activities",
     "series_of",
 ]
 
 #: Baseline grey, then the Okabe–Ito colours for scenarios, in order.
 PALETTE = ["#5f6b73", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9",
            "#8C6D31"]
+
+#: The most activities (or pools) a plot shows by default; a larger model is summarised.
+PLOT_LIMIT = 30
+
+
+def literal_text(text: Any) -> str:
+    """``text`` for a matplotlib label, drawn as written: ``$`` is never read as mathtext.
+
+    Matplotlib typesets text between two unescaped dollar signs and raises on bad mathtext;
+    an escaped ``\\$`` is drawn as ``$`` whether or not the rest of the string is mathtext,
+    and no ``$`` is left unescaped, so the string is never mathtext.
+
+    >>> literal_text("cost $x^2$")
+    'cost \\\\$x^2\\\\$'
+    """
+    return str(text).replace("$", r"\$")
+
 
 @dataclass(frozen=True)
 class Series:
@@ -67,6 +95,50 @@ def series_of(result: Any) -> list[Series]:
         raise TypeError(f"expected a RunResult, a ComparisonResult or a mapping of names to "
                         f"RunResults, got {type(result).__name__}")
     return [Series(name, run, PALETTE[i % len(PALETTE)]) for i, (name, run) in enumerate(pairs)]
+
+
+def rank_activities(result: Any) -> list[str]:
+    """The activities of every series, the ones where cases wait most first.
+
+    The key is the waiting an activity adds to the average case (visits per case × mean wait
+    per visit, as in :meth:`procsim.RunResult.bottlenecks`), then its own time per case (so
+    that long delays without a resource come before short ones); for several series, the
+    largest over the series. Ties keep the model's order.
+
+    >>> from procsim import load_model, simulate
+    >>> run = simulate(load_model("models/service_desk.yaml"), replications=2, seed=1)
+    >>> rank_activities(run)[:2]
+    ['confirm', 'triage']
+    """
+    keys: dict[str, tuple[float, float]] = {}
+    for s in series_of(result):
+        for name in s.result.model.activities:
+            waiting = processing = 0.0
+            for r in s.result.per_replication:
+                m = r.activities[name]
+                visits = float(np.nan_to_num(m["visits_per_case"]))
+                waiting += visits * float(np.nan_to_num(m["waiting_time"]))
+                processing += visits * float(np.nan_to_num(m["processing_time"]))
+            n = max(len(s.result.per_replication), 1)
+            old = keys.get(name, (0.0, 0.0))
+            keys[name] = (max(old[0], waiting / n), max(old[1], processing / n))
+    return sorted(keys, key=lambda a: (-keys[a][0], -keys[a][1]))
+
+
+def _legend(ax: Axes, handles: list[Any], labels: list[str], **kwargs: Any) -> Any:
+    """A legend with these entries, each label drawn as written (see :func:`literal_text`)
+    and wrapped: a long name must not make the legend wider than the plot."""
+    import textwrap
+
+    return ax.legend(handles, [literal_text(textwrap.fill(label, 60)) for label in labels],
+                     **kwargs)
+
+
+def _left_out_note(shown: int, total: int, what: str) -> str:
+    """``""``, or what a summarised plot leaves out (for its axis label)."""
+    if shown >= total:
+        return ""
+    return f"\nshown: {shown} of {total} {what}; {total - shown} left out"
 
 
 def _new_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Axes, Figure]:
@@ -157,21 +229,22 @@ class DistributionDisplay:
         if kind == "box":
             self._box(ax)
         else:
-            for name, color, q, counts in zip(self.names, self.colors, self.quantiles,
-                                              self.counts, strict=True):
+            handles: list[Any] = []
+            for color, q, counts in zip(self.colors, self.quantiles, self.counts, strict=True):
                 if kind == "ecdf":
-                    ax.step(q, self.PROBABILITIES, where="post", color=color, lw=1.8, label=name)
+                    handles += ax.step(q, self.PROBABILITIES, where="post", color=color, lw=1.8)
                 else:
-                    ax.stairs(counts, self.bins, color=color, lw=1.8, label=name)
-            ax.set_xlabel(self.axis_label)
+                    handles.append(ax.stairs(counts, self.bins, color=color, lw=1.8))
+            ax.set_xlabel(literal_text(self.axis_label))
             ax.set_ylabel("share of cases at or below" if kind == "ecdf" else "share of cases")
             if kind == "ecdf":
                 ax.set_ylim(0, 1.01)
                 ax.yaxis.set_major_formatter(_percent())
             ax.set_xlim(self.bins[0], max([self.bins[-1], *self.targets.values()]))
-            self._target_lines(ax)
+            handles += self._target_lines(ax)
             ax.grid(alpha=0.3)
-            ax.legend(loc="lower right" if kind == "ecdf" else "upper right", fontsize="small")
+            _legend(ax, handles, [*self.names, *self.targets],
+                    loc="lower right" if kind == "ecdf" else "upper right", fontsize="small")
         self.ax_, self.figure_ = ax, fig
         return self
 
@@ -183,8 +256,9 @@ class DistributionDisplay:
 
         import textwrap
 
-        stats = [{"label": textwrap.fill(name, 22), "med": at(q, 0.5), "q1": at(q, 0.25),
-                  "q3": at(q, 0.75), "whislo": at(q, 0.05), "whishi": at(q, 0.95), "mean": mean}
+        stats = [{"label": literal_text(textwrap.fill(name, 22)), "med": at(q, 0.5),
+                  "q1": at(q, 0.25), "q3": at(q, 0.75), "whislo": at(q, 0.05),
+                  "whishi": at(q, 0.95), "mean": mean}
                  for name, q, mean in zip(self.names, self.quantiles, self.means, strict=True)]
         parts = ax.bxp(stats, orientation="horizontal", showmeans=True, showfliers=False,
                        patch_artist=True, widths=0.55,
@@ -196,17 +270,17 @@ class DistributionDisplay:
         for median in parts["medians"]:
             median.set_color("black")
         ax.invert_yaxis()  # baseline on top
-        ax.set_xlabel(self.axis_label + " — box: quartiles, whiskers: 5th–95th percentile, "
-                      "◇ mean")
+        ax.set_xlabel(literal_text(self.axis_label) + " — box: quartiles, whiskers: 5th–95th "
+                      "percentile, ◇ mean")
         if self.targets:
-            self._target_lines(ax)
-            ax.legend(loc="lower right", fontsize="small")
+            _legend(ax, self._target_lines(ax), list(self.targets), loc="lower right",
+                    fontsize="small")
         ax.grid(axis="x", alpha=0.3)
 
-    def _target_lines(self, ax: Axes) -> None:
-        for (label, value), style in zip(self.targets.items(), ["--", "-.", ":", "--"] * 4,
-                                         strict=False):
-            ax.axvline(value, color="#B2182B", ls=style, lw=1.4, label=label)
+    def _target_lines(self, ax: Axes) -> list[Any]:
+        styles = ["--", "-.", ":", "--"]
+        return [ax.axvline(value, color="#B2182B", ls=styles[k % len(styles)], lw=1.4)
+                for k, value in enumerate(self.targets.values())]
 
 
 def _percent() -> Any:
@@ -222,7 +296,9 @@ def _percent() -> Any:
 class ActivityTimeDisplay:
     """Mean waiting and processing time per visit of every activity, stacked, per series.
 
-    Activities without a resource show their duration as delay (hatched).
+    Activities without a resource show their duration as delay (hatched). A model with more
+    than ``top`` activities shows the ``top`` where cases wait most (:func:`rank_activities`)
+    in the model's order, and the axis label says how many are left out (``left_out``).
 
     Examples
     --------
@@ -241,15 +317,24 @@ class ActivityTimeDisplay:
     processing: np.ndarray     # series × activities
     delay: list[bool]
     unit: str
+    #: activities of the model(s) not shown (beyond ``top``)
+    left_out: int = 0
     ax_: Any = field(default=None, repr=False)
     figure_: Any = field(default=None, repr=False)
 
     @classmethod
-    def from_result(cls, result: Any) -> ActivityTimeDisplay:
+    def from_result(cls, result: Any, *, top: int | None = PLOT_LIMIT) -> ActivityTimeDisplay:
+        """``top``: the most activities shown (``None``: all of them)."""
         series = series_of(result)
         activities: list[str] = []
+        seen: set[str] = set()
         for s in series:  # a scenario may add activities
-            activities += [a for a in s.result.model.activities if a not in activities]
+            activities += [a for a in s.result.model.activities if a not in seen]
+            seen.update(s.result.model.activities)
+        total = len(activities)
+        if top is not None and total > top:
+            kept = set(rank_activities(result)[:top])
+            activities = [a for a in activities if a in kept]
 
         def metric(run: RunResult, name: str, key: str) -> float:
             if name not in run.model.activities:
@@ -265,7 +350,7 @@ class ActivityTimeDisplay:
                  for a in activities]
         return cls(activities, [s.name for s in series], [s.color for s in series],
                    np.nan_to_num(waiting), np.nan_to_num(processing), delay,
-                   series[0].result.time_unit)
+                   series[0].result.time_unit, total - len(activities))
 
     def plot(self, ax: Axes | None = None) -> ActivityTimeDisplay:
         n_series, n_act = self.waiting.shape
@@ -281,19 +366,21 @@ class ActivityTimeDisplay:
                     hatch=["//" if d else "" for d in self.delay],
                     edgecolor=self.colors[i], linewidth=0.6,
                     label=f"{self.names[i]}: processing" if n_series > 1 else "processing")
-        ax.set_yticks(y, self.activities)
+        ax.set_yticks(y, [literal_text(a) for a in self.activities])
         ax.invert_yaxis()
-        ax.set_xlabel(f"Mean time per visit ({short_unit(self.unit)})")
+        n_all = n_act + self.left_out
+        ax.set_xlabel(f"Mean time per visit ({short_unit(self.unit)})"
+                      + _left_out_note(n_act, n_all, "activities, those where cases wait most"))
         ax.grid(axis="x", alpha=0.3)
         from matplotlib.patches import Patch
 
-        handles = [Patch(color=c, label=n) for c, n in zip(self.colors, self.names,
-                                                            strict=True)] if n_series > 1 else []
-        handles += [Patch(color="#5f6b73", label="waiting"),
-                    Patch(color="#5f6b73", alpha=0.35, label="processing"),
-                    Patch(facecolor="#5f6b73", alpha=0.35, hatch="//", label="delay (no resource)")]
-        ax.legend(handles=handles, fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 1.01),
-                  ncols=3, frameon=False)
+        handles = [Patch(color=c) for c in self.colors] if n_series > 1 else []
+        labels = list(self.names) if n_series > 1 else []
+        handles += [Patch(color="#5f6b73"), Patch(color="#5f6b73", alpha=0.35),
+                    Patch(facecolor="#5f6b73", alpha=0.35, hatch="//")]
+        labels += ["waiting", "processing", "delay (no resource)"]
+        _legend(ax, handles, labels, fontsize="small", loc="lower left",
+                bbox_to_anchor=(0.0, 1.01), ncols=3, frameon=False)
         self.ax_, self.figure_ = ax, fig
         return self
 
@@ -303,7 +390,9 @@ class UtilizationDisplay:
     """Utilisation of every pool with its 95 % interval, per series.
 
     Utilisation is busy time over the servers' time on shift in the measurement window
-    (capacity × window for a pool without a calendar).
+    (capacity × window for a pool without a calendar). With more than ``top`` pools, the
+    ``top`` busiest (highest utilisation in any series) are shown, in the model's order, and
+    the axis label says how many are left out (``left_out``).
 
     Examples
     --------
@@ -319,34 +408,49 @@ class UtilizationDisplay:
     colors: list[str]
     estimates: list[list[Estimate | None]]     # series × pools
     capacities: list[list[int | None]]
+    #: pools of the model(s) not shown (beyond ``top``)
+    left_out: int = 0
     ax_: Any = field(default=None, repr=False)
     figure_: Any = field(default=None, repr=False)
 
     @classmethod
-    def from_result(cls, result: Any) -> UtilizationDisplay:
+    def from_result(cls, result: Any, *, top: int | None = PLOT_LIMIT) -> UtilizationDisplay:
+        """``top``: the most pools shown (``None``: all of them)."""
         series = series_of(result)
         pools: list[str] = []
+        seen: set[str] = set()
         for s in series:
-            pools += [p for p in s.result.model.resources if p not in pools]
+            pools += [p for p in s.result.model.resources if p not in seen]
+            seen.update(s.result.model.resources)
+        total = len(pools)
+        if top is not None and total > top:
+            def busy(pool: str) -> float:
+                return max(float(np.nan_to_num(s.result.resource(pool, "utilization").mean))
+                           for s in series if pool in s.result.model.resources)
+
+            kept = set(sorted(pools, key=lambda p: -busy(p))[:top])
+            pools = [p for p in pools if p in kept]
         estimates = [[s.result.resource(p, "utilization") if p in s.result.model.resources
                       else None for p in pools] for s in series]
         capacities = [[s.result.model.resources[p].capacity if p in s.result.model.resources
                        else None for p in pools] for s in series]
         return cls(pools, [s.name for s in series], [s.color for s in series], estimates,
-                   capacities)
+                   capacities, total - len(pools))
 
     def plot(self, ax: Axes | None = None) -> UtilizationDisplay:
         n_series, n_pools = len(self.names), len(self.pools)
         ax, fig = _new_axes(ax, (7.0, 0.6 + n_pools * (0.3 + 0.25 * n_series)))
         height = 0.8 / n_series
         y = np.arange(n_pools)
+        handles = []
         for i in range(n_series):
             pos = y - 0.4 + height * (i + 0.5)
             est = self.estimates[i]
             means = np.array([e.mean if e else np.nan for e in est])
             err = np.array([e.half_width if e else np.nan for e in est])
-            ax.barh(pos, means, height=height * 0.92, color=self.colors[i], label=self.names[i],
-                    xerr=err, error_kw={"ecolor": "black", "capsize": 2.5, "lw": 1})
+            handles.append(ax.barh(pos, means, height=height * 0.92, color=self.colors[i],
+                                   xerr=err, error_kw={"ecolor": "black", "capsize": 2.5,
+                                                       "lw": 1}))
             for p, m, e, c in zip(pos, means, err, self.capacities[i], strict=True):
                 if np.isfinite(m):
                     ax.text(min(m + np.nan_to_num(e), 1.0) + 0.015, p, f"{m:.0%} of {c}",
@@ -354,13 +458,14 @@ class UtilizationDisplay:
         ax.axvline(1.0, color="black", lw=0.8)
         ax.set_xlim(0, 1.18)
         ax.xaxis.set_major_formatter(_percent())
-        ax.set_yticks(y, self.pools)
+        ax.set_yticks(y, [literal_text(p) for p in self.pools])
         ax.invert_yaxis()
-        ax.set_xlabel("Utilisation (busy time / server time on shift; bars: 95 % CI)")
+        ax.set_xlabel("Utilisation (busy time / server time on shift; bars: 95 % CI)"
+                      + _left_out_note(n_pools, n_pools + self.left_out, "pools, the busiest"))
         ax.grid(axis="x", alpha=0.3)
         if n_series > 1:
-            ax.legend(fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 1.01),
-                      ncols=min(n_series, 3), frameon=False)
+            _legend(ax, handles, self.names, fontsize="small", loc="lower left",
+                    bbox_to_anchor=(0.0, 1.01), ncols=min(n_series, 3), frameon=False)
         self.ax_, self.figure_ = ax, fig
         return self
 
@@ -427,17 +532,19 @@ class QueueDisplay:
     def plot(self, ax: Axes | None = None) -> QueueDisplay:
         ax, fig = _new_axes(ax, (7.0, 3.0))
         scale, unit = _time_axis(float(max(t[-1] for t in self.times)), self.unit)
-        for name, color, t, m, lo, hi in zip(self.names, self.colors, self.times, self.mean,
-                                             self.low, self.high, strict=True):
+        handles, labels = [], list(self.names)
+        for color, t, m, lo, hi in zip(self.colors, self.times, self.mean, self.low, self.high,
+                                       strict=True):
             ax.fill_between(t / scale, lo, hi, color=color, alpha=0.18, lw=0)
-            ax.plot(t / scale, m, color=color, lw=1.6, label=name)
+            handles += ax.plot(t / scale, m, color=color, lw=1.6)
         if self.warmup_end > 0:
-            ax.axvline(self.warmup_end / scale, color="black", ls=":", lw=1, label="end of warm-up")
+            handles.append(ax.axvline(self.warmup_end / scale, color="black", ls=":", lw=1))
+            labels.append("end of warm-up")
         ax.set_xlabel(f"Simulated time ({unit})")
-        ax.set_ylabel(f"Cases queueing for {self.pool}")
+        ax.set_ylabel(f"Cases queueing for {literal_text(self.pool)}")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small", loc="upper right")
+        _legend(ax, handles, labels, fontsize="small", loc="upper right")
         self.ax_, self.figure_ = ax, fig
         return self
 
@@ -466,6 +573,12 @@ class ProcessMapDisplay:
     per visit and labelled with it; the width and label of every flow are the tokens per case
     that passed along it in the simulation.
 
+    A model with more than ``top`` activities is summarised: the map shows the ``top``
+    activities where cases wait most (:func:`rank_activities`), with start and end; a dashed,
+    unlabelled arrow (in ``indirect``) stands for paths through steps that are left out
+    (``left_out`` of them, activities and gateways), and the title says so. Drawing time and
+    memory then stay bounded however large the model.
+
     Examples
     --------
     >>> from procsim import load_model, simulate
@@ -490,17 +603,26 @@ class ProcessMapDisplay:
     #: inches per unit of ``positions`` (x, y)
     scale: tuple[float, float] = (1.7, 1.1)
     orientation: str = "horizontal"
+    #: flows that stand for paths through left-out steps (a summarised map)
+    indirect: set[tuple[str, str]] = field(default_factory=set)
+    #: activities and gateways of the model not shown
+    left_out: int = 0
+    #: activities in the model (shown or not)
+    activity_count: int = 0
     ax_: Any = field(default=None, repr=False)
     figure_: Any = field(default=None, repr=False)
 
     @classmethod
     def from_result(cls, result: RunResult, *, name: str | None = None,
-                    vmax: float | None = None, orientation: str = "auto") -> ProcessMapDisplay:
+                    vmax: float | None = None, orientation: str = "auto",
+                    top: int | None = PLOT_LIMIT) -> ProcessMapDisplay:
         """``vmax``: the waiting time at the top of the colour scale (share it across maps).
 
         ``orientation``: ``"horizontal"`` (left to right), ``"vertical"`` (top to bottom), or
         ``"auto"``: horizontal up to 7 steps from start to end, vertical beyond, so that long
         processes stay readable at the width of a page.
+
+        ``top``: the most activities drawn; a larger model is summarised (``None``: draw all).
         """
         import networkx as nx
 
@@ -511,6 +633,12 @@ class ProcessMapDisplay:
                             f"{type(result).__name__}")
         model = result.model
         g = build_graph(model)
+        indirect: set[tuple[str, str]] = set()
+        left_out = 0
+        if top is not None and len(model.activities) > top:
+            kept = {*rank_activities(result)[:top], "start", "end"}
+            left_out = g.number_of_nodes() - len(kept & set(g.nodes))
+            g, indirect = _contract(g, kept)
         back = find_back_edges(g)
         dag = nx.DiGraph(g.edges - back)
         dag.add_nodes_from(g.nodes)
@@ -533,15 +661,17 @@ class ProcessMapDisplay:
                                    else (-across, -float(depth)))
         scale = (1.7, 1.1) if orientation == "horizontal" else (2.1, 0.85)
         flows = {edge: float(np.mean([r.flows.get(edge, 0.0) for r in result.per_replication]))
-                 for edge in g.edges}
+                 for edge in g.edges if edge not in indirect}
         waiting = {a: float(np.nan_to_num(result.activity(a, "waiting_time").mean))
-                   for a in model.activities}
+                   for a in model.activities if a in g}
         kinds = {n: ("event" if n in ("start", "end") else
                      "activity" if n in model.activities else "gateway") for n in g.nodes}
-        top = vmax if vmax is not None else max([*waiting.values(), 1e-9])
+        scale_top = vmax if vmax is not None else max([*waiting.values(), 1e-9])
         return cls(name or str(model.name), list(g.nodes), kinds, positions, list(g.edges),
-                   back, flows, waiting, {a: s.resource for a, s in model.activities.items()},
-                   result.time_unit, top, scale, orientation)
+                   back, flows, waiting,
+                   {a: s.resource for a, s in model.activities.items() if a in g},
+                   result.time_unit, scale_top, scale, orientation, indirect, left_out,
+                   len(model.activities))
 
     def plot(self, ax: Axes | None = None) -> ProcessMapDisplay:
         from matplotlib import colormaps
@@ -564,8 +694,8 @@ class ProcessMapDisplay:
             if kind == "activity":
                 wait = self.waiting[node]
                 pool = self.resources[node]
-                label = (f"{node}\nwaits {wait:.3g} {unit}\n{pool}" if pool
-                         else f"{node}\n(delay)")
+                label = (f"{literal_text(node)}\nwaits {wait:.3g} {unit}\n{literal_text(pool)}"
+                         if pool else f"{literal_text(node)}\n(delay)")
                 face = cmap(norm(wait)) if pool else (0.93, 0.93, 0.93, 1.0)
                 r, g, b = face[:3]
                 ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
@@ -573,12 +703,13 @@ class ProcessMapDisplay:
                                       color=ink, zorder=3, bbox={"boxstyle": "round,pad=0.45",
                                                       "fc": face, "ec": "#333333", "lw": 0.8})
             elif kind == "gateway":
-                texts[node] = ax.text(x, y, "◇\n" + node, ha="center", va="center", fontsize=7,
-                                      color="#333333", zorder=3,
+                texts[node] = ax.text(x, y, "◇\n" + literal_text(node), ha="center",
+                                      va="center", fontsize=7, color="#333333", zorder=3,
                                       bbox={"boxstyle": "round,pad=0.2", "fc": "white",
                                             "ec": "#999999", "lw": 0.6})
             else:
-                texts[node] = ax.text(x, y, node, ha="center", va="center", fontsize=8, zorder=3,
+                texts[node] = ax.text(x, y, literal_text(node), ha="center", va="center",
+                                      fontsize=8, zorder=3,
                                       bbox={"boxstyle": "circle,pad=0.3", "fc": "white",
                                             "ec": "#333333", "lw": 1.4 if node == "end" else 0.8})
         # Arrows are clipped at the boxes; drawn after them (higher zorder), they see the
@@ -587,6 +718,7 @@ class ProcessMapDisplay:
         for u, v in self.edges:
             flow = self.flows.get((u, v), 0.0)
             backwards = (u, v) in self.back_edges
+            via = (u, v) in self.indirect
             (x0, y0), (x1, y1) = self.positions[u], self.positions[v]
             # Loops arc below; a forward flow that would cross another node arcs above it.
             rad = -0.45 if backwards else self._detour(u, v)
@@ -594,10 +726,13 @@ class ProcessMapDisplay:
             ax.annotate(
                 "", xy=(x1, y1), xytext=(x0, y0), zorder=4,
                 arrowprops={"arrowstyle": "-|>", "color": color,
-                            "lw": 0.6 + 4.0 * flow / top_flow, "mutation_scale": 12,
+                            "lw": 0.8 if via else 0.6 + 4.0 * flow / top_flow,
+                            "linestyle": "--" if via else "-", "mutation_scale": 12,
                             "patchA": texts[u].get_bbox_patch(),
                             "patchB": texts[v].get_bbox_patch(), "shrinkA": 1, "shrinkB": 1,
                             "connectionstyle": f"arc3,rad={rad}"})
+            if via:  # the tokens that pass through left-out steps are not known here
+                continue
             if rad:
                 # The middle of an arc3 curve lies half way to its control point, which is
                 # rad × the chord, turned by 90° in display space, off the chord's middle.
@@ -617,7 +752,18 @@ class ProcessMapDisplay:
         ax.set_xlim(*x_lim)
         ax.set_ylim(*y_lim)
         ax.set_axis_off()
-        ax.set_title(self.name, fontsize=10)
+        import textwrap
+
+        # About 11 characters of 10-point text per inch: the title never outgrows the map.
+        columns = max(30, int(float(fig.get_size_inches()[0]) * 11))
+        title = textwrap.fill(self.name, columns)
+        if self.left_out:
+            shown = sum(kind == "activity" for kind in self.kinds.values())
+            title += "\n" + textwrap.fill(
+                f"shown: the {shown} of {self.activity_count} activities where cases wait "
+                f"most; {self.left_out} steps left out (dashed arrows pass through them)",
+                columns)
+        ax.set_title(literal_text(title), fontsize=10)
         from matplotlib.cm import ScalarMappable
 
         bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7, pad=0.01,
@@ -636,6 +782,34 @@ class ProcessMapDisplay:
                 cross = (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
                 return 0.3 if cross >= 0 else -0.3
         return 0.0
+
+
+def _contract(g: Any, kept: set[str]) -> tuple[Any, set[tuple[str, str]]]:
+    """The graph of the ``kept`` nodes of ``g``: its flows between them, and one flow for every
+    path through nodes that are not kept (returned apart: the indirect flows).
+
+    One search from every kept node through the others: time in proportion to the kept
+    nodes × the size of ``g``.
+    """
+    import networkx as nx
+
+    h = nx.DiGraph()
+    h.add_nodes_from(n for n in g.nodes if n in kept)  # the model's order
+    indirect: set[tuple[str, str]] = set()
+    for u in list(h.nodes):
+        h.add_edges_from((u, v) for v in g.successors(u) if v in kept)
+        stack = [v for v in g.successors(u) if v not in kept]
+        seen = set(stack)
+        while stack:
+            for w in g.successors(stack.pop()):
+                if w in kept:
+                    if w != u and not h.has_edge(u, w):
+                        h.add_edge(u, w)
+                        indirect.add((u, w))
+                elif w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+    return h, indirect
 
 
 def _on_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float],

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from procsim.kpi import CASE_KPIS
-from procsim.report.plots import PALETTE, _new_axes
+from procsim.report.plots import PALETTE, _new_axes, literal_text
 from procsim.sweep import KNEE_THRESHOLD, Knee, SweepResult
 from procsim.units import short_unit
 
@@ -155,8 +155,9 @@ class SweepDisplay:
                         label="95 % confidence interval")
         ax.plot(x, self.mean, color=KPI_COLOR, marker="o", ms=4.5, lw=1.8,
                 label=self.y_label.split(" (")[0])
-        ax.set_xlabel(self.x_label)
-        ax.set_ylabel(self.y_label, color=KPI_COLOR)
+        # Pool names, paths and the currency are the user's text: drawn as written.
+        ax.set_xlabel(literal_text(self.x_label))
+        ax.set_ylabel(literal_text(self.y_label), color=KPI_COLOR)
         ax.tick_params(axis="y", colors=KPI_COLOR)
         if self.unit == "share":
             from matplotlib.ticker import PercentFormatter
@@ -193,7 +194,7 @@ class SweepDisplay:
             # From zero: a flat cost should look flat, not like noise magnified.
             top = float(np.max(self.cost_high if self.cost_high is not None else self.cost))
             cax.set_ylim(0.0, top * 1.08 if top > 0 else 1.0)
-            cax.set_ylabel(self.cost_label, color=COST_COLOR)
+            cax.set_ylabel(literal_text(self.cost_label), color=COST_COLOR)
             cax.tick_params(axis="y", colors=COST_COLOR)
             more_handles, more_labels = cax.get_legend_handles_labels()
             handles, labels = handles + more_handles, labels + more_labels
@@ -203,8 +204,8 @@ class SweepDisplay:
             ax.set_zorder(cax.get_zorder() + 1)
             ax.patch.set_visible(False)
         # Above the axes, so that it never hides a curve.
-        ax.legend(handles, labels, fontsize="small", loc="lower left",
-                  bbox_to_anchor=(0.0, 1.01), ncols=3, frameon=False)
+        ax.legend(handles, [literal_text(label) for label in labels], fontsize="small",
+                  loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=3, frameon=False)
         self.ax_, self.figure_ = ax, fig
         return self
 
@@ -218,7 +219,8 @@ class SweepDisplay:
         ax.axvline(kx, color=KNEE_COLOR, ls=":", lw=1.2)
         ax.plot([kx], [ky], marker="*", ms=15, color=KNEE_COLOR, zorder=5, ls="none",
                 label=f"knee (next unit gains < {self.threshold * 100:g} %)")
-        text = f"knee: {self.knee.value:g}" + (f" {self.pool}" if self.pool else "")
+        text = f"knee: {self.knee.value:g}" + (f" {literal_text(self.pool)}" if self.pool
+                                               else "")
         if self.knee.gain is not None:
             # Per unit of the parameter; "−" for an improvement of a lower-is-better KPI.
             change = -self.knee.gain if self.mean[-1] <= self.mean[0] else self.knee.gain

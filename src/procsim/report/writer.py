@@ -7,6 +7,11 @@ are inline, plots are embedded SVG images, no script, font or URL is fetched, an
 prints cleanly. Markdown puts PNG plots in a folder beside the file. PDF prints the HTML
 with WeasyPrint (``pip install procsim[pdf]``).
 
+Names and descriptions are the user's text and are shown as text, never read as markup: the
+HTML template escapes every value (jinja2's autoescape); the Markdown template passes every
+value through :func:`markdown_text` (or :func:`markdown_code`), and only what the writer marks
+as its own Markdown (links to the plots) goes out as it is.
+
 Every file is written to a temporary sibling and renamed into place, so an interrupted run
 never leaves a half-written report.
 """
@@ -25,6 +30,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -38,11 +44,13 @@ from procsim.report.plots import (
     ProcessMapDisplay,
     QueueDisplay,
     UtilizationDisplay,
+    literal_text,
     series_of,
 )
 from procsim.units import short_unit
 
-__all__ = ["REPORT_FORMATS", "report_context", "scorecard_html", "write_report"]
+__all__ = ["REPORT_FORMATS", "markdown_code", "markdown_text", "report_context",
+           "scorecard_html", "write_report"]
 
 #: File suffix → report format.
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".pdf": "pdf"}
@@ -215,23 +223,28 @@ def _figures(result: Any, runs: list[tuple[str, RunResult]]) -> dict[str, Figure
             "(read the 90th percentile where a line crosses 90 %). Right: box = middle half of "
             "cases, whiskers = 5th–95th percentile, ◇ = mean. Dashed lines: targets.",
             f"Distribution of {what} per scenario")
-    n_act = len({a for _, r in runs for a in r.model.activities})
+    activities = ActivityTimeDisplay.from_result(result)
+    n_act = len(activities.activities)
     fig = MplFigure(figsize=(10, 1.0 + n_act * (0.3 + 0.2 * len(runs))), layout="constrained")
-    ActivityTimeDisplay.from_result(result).plot(fig.add_subplot())
+    activities.plot(fig.add_subplot())
     figures["activities"] = Figure(
         "activities", fig,
         "Mean waiting (solid) and processing (light) time per visit of each activity; "
-        "hatched bars are delays without a resource (e.g. waiting for the customer).",
+        "hatched bars are delays without a resource (e.g. waiting for the customer)."
+        + _left_out_sentence(n_act, activities.left_out, "activities",
+                             "where cases wait most (waiting per case)"),
         "Waiting and processing time per activity")
     if first.model.resources:
-        n_pools = len({p for _, r in runs for p in r.model.resources})
+        pools = UtilizationDisplay.from_result(result)
+        n_pools = len(pools.pools)
         fig = MplFigure(figsize=(10, 1.0 + n_pools * (0.3 + 0.25 * len(runs))),
                         layout="constrained")
-        UtilizationDisplay.from_result(result).plot(fig.add_subplot())
+        pools.plot(fig.add_subplot())
         figures["utilization"] = Figure(
             "utilization", fig,
             "Share of the pool's capacity that is busy, with the 95 % confidence interval, and "
-            "the capacity (staff) behind it. Above about 85 %, queues grow quickly.",
+            "the capacity (staff) behind it. Above about 85 %, queues grow quickly."
+            + _left_out_sentence(n_pools, pools.left_out, "pools", "that are busiest"),
             "Utilisation per resource pool")
         busiest = sorted(first.model.resources,
                          key=lambda p: -first.resource(p, "queue_length").mean)[:2]
@@ -239,7 +252,7 @@ def _figures(result: Any, runs: list[tuple[str, RunResult]]) -> dict[str, Figure
         axes = fig.subplots(1, len(busiest), squeeze=False)[0]
         for ax, pool in zip(axes, busiest, strict=True):
             QueueDisplay.from_result(result, pool).plot(ax)
-            ax.set_title(pool, fontsize=10)
+            ax.set_title(literal_text(pool), fontsize=10)
         figures["queues"] = Figure(
             "queues", fig,
             "Cases waiting for the busiest pools over simulated time: mean over replications "
@@ -250,13 +263,29 @@ def _figures(result: Any, runs: list[tuple[str, RunResult]]) -> dict[str, Figure
                      for a in run.model.activities] or [0.0]) for _, run in runs] + [1e-9])
     for k, (name, run) in enumerate(runs):
         process_map = ProcessMapDisplay.from_result(run, name=name, vmax=vmax).plot()
+        summary = ""
+        if process_map.left_out:
+            shown = sum(kind == "activity" for kind in process_map.kinds.values())
+            summary = (f" This model is large: the map shows the {shown} of its "
+                       f"{process_map.activity_count} activities where cases wait most "
+                       f"(waiting per case) and leaves out {process_map.left_out} steps "
+                       "(activities and gateways); a dashed arrow stands for a path through "
+                       "left-out steps.")
         figures[f"map{k}"] = Figure(
             f"map{k}", process_map.figure_,
             f"Process map of {name}: arrows are labelled with cases per case that pass along "
             "them (their width follows); boxes are coloured by the mean wait per visit, on "
-            "one colour scale for every map; red arcs are loops back (rework).",
+            "one colour scale for every map; red arcs are loops back (rework)." + summary,
             f"Process map of {name}")
     return figures
+
+
+def _left_out_sentence(shown: int, left_out: int, what: str, which: str) -> str:
+    """The sentence a caption adds when a plot leaves some activities or pools out."""
+    if not left_out:
+        return ""
+    return (f" This model is large: the plot shows the {shown} of {shown + left_out} {what} "
+            f"{which}, in the model's order, and leaves out {left_out}.")
 
 
 def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: str,
@@ -465,9 +494,75 @@ def _yaml(value: Any) -> str:
 # --- rendering ------------------------------------------------------------------------------
 
 
-def _environment() -> Any:
+class _Markdown(str):
+    """Markdown written by the report itself (not the user's text): output as it is."""
+
+
+#: Characters that are Markdown syntax anywhere in a line (CommonMark, GitHub's tables,
+#: strikethrough and ``$`` maths, and ``{…}`` attribute lists of some renderers).
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_{}\[\]#|$~]")
+
+
+def markdown_text(value: Any) -> str:
+    """``value`` as Markdown that renders as the text itself, on one line.
+
+    ``&``, ``<`` and ``>`` become character references (no HTML tag, comment or autolink can
+    start); characters of inline syntax (emphasis, code, links and images, headings, table
+    cells, strikethrough, maths) are escaped with a backslash; a start that would open a
+    block (a list item such as ``- x`` or ``1. x``, a thematic break) is escaped too; line
+    breaks and runs of spaces become one space, so that a table row or a heading stays one
+    line. The result is safe in a paragraph, a heading, a list item, a table cell and an
+    image's alternative text.
+
+    >>> markdown_text("<img src=x onerror=alert(1)> | *a_b* [x](javascript:y)")
+    '&lt;img src=x onerror=alert(1)&gt; \\\\| \\\\*a\\\\_b\\\\* \\\\[x\\\\](javascript:y)'
+    >>> markdown_text("1. first\\n- second")
+    '1\\\\. first - second'
+    """
+    if isinstance(value, _Markdown):
+        return value
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SYNTAX.sub(lambda m: "\\" + m.group(), text)
+    # At the start of a line: "-", "+", "=" open a list item, a thematic break or a setext
+    # heading (but "-5" is a number); "12." and "12)" an ordered list item.
+    text = re.sub(r"^([-+=])(?![0-9])", r"\\\1", text)
+    return re.sub(r"^([0-9]{1,9})([.)])(?=\s|$)", r"\1\\\2", text)
+
+
+def markdown_code(value: Any, *, table: bool = True) -> str:
+    """``value`` as a Markdown code span that shows it as written, on one line.
+
+    Nothing inside a code span is markup; the fence is one backtick longer than the longest
+    run of backticks in ``value``. In a table cell (``table=True``) ``|`` is escaped, as GitHub
+    splits a row into cells before it reads code spans (the backslash is not shown).
+
+    >>> markdown_code("a ``b`` c")
+    '```a ``b`` c```'
+    >>> markdown_code("x|y"), markdown_code("x|y", table=False)
+    ('`x\\\\|y`', '`x|y`')
+    """
+    text = " ".join(str(value).split())
+    if not text:
+        return _Markdown("")
+    if table:
+        text = text.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" else ""
+    return _Markdown(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def _environment(markdown: bool = False) -> Any:
     import jinja2
 
+    if markdown:
+        # Every value in the template is the user's text unless the writer made it Markdown.
+        env = jinja2.Environment(
+            loader=jinja2.PackageLoader("procsim.report", "templates"), autoescape=False,
+            finalize=markdown_text, trim_blocks=True, lstrip_blocks=True,
+            keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+        env.filters["code"] = markdown_code
+        return env
     return jinja2.Environment(
         loader=jinja2.PackageLoader("procsim.report", "templates"),
         autoescape=jinja2.select_autoescape(["html.j2"]),
@@ -551,8 +646,9 @@ def write_report(result: RunResult | ComparisonResult, path: str | os.PathLike[s
     for fig in context.figures.values():
         name = f"{_slug(fig.key)}.png"
         atomic_write_bytes(folder / name, _png(fig.figure))
-        fig.src = f"{folder.name}/{name}"
-    markdown = _environment().get_template("report.md.j2").render(
+        # Percent-encoded: a space, a parenthesis or a "<" in the file's name ends no link.
+        fig.src = _Markdown(quote(f"{folder.name}/{name}"))
+    markdown = _environment(markdown=True).get_template("report.md.j2").render(
         **context.data, figures=context.figures)
     return atomic_write(target, lambda fh: fh.write(markdown))
 
