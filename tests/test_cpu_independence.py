@@ -63,6 +63,7 @@ flow:
 # two-replication run (their means, intervals and percentiles), rounded to nothing.
 PROBE = """\
 import hashlib, json, sys
+import numpy as np
 import procsim
 from procsim.engine import compile_model, run_replication
 

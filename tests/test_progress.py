@@ -103,6 +103,29 @@ def test_the_line_moves_while_one_long_replication_runs() -> None:
     assert "0/1 replications [....................]   0%  1:05 elapsed" in lines(out)
 
 
+class HungUp(Terminal):
+    """A terminal that has gone: every write fails, as on a hung-up tty."""
+
+    def write(self, text: str) -> int:
+        raise OSError(5, "Input/output error")
+
+
+def test_a_terminal_that_has_gone_stops_the_bar_not_the_run() -> None:
+    clock = Clock()
+    with ProgressBar(HungUp(), delay=0, interval=0.01, clock=clock) as bar:
+        bar(1, 4)  # raises nothing
+        assert not bar.enabled
+        time.sleep(0.05)  # the redrawing thread meets it too: no exception there either
+        bar(4, 4)
+    assert (bar.done, bar.total) == (4, 4)
+    closed = Terminal()
+    with ProgressBar(closed, delay=0, interval=0, clock=clock) as bar:
+        bar(1, 4)
+        closed.close()
+        bar(2, 4)
+    assert bar.done == 2
+
+
 # --- on the command line --------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import typer
 
 from procsim import __version__
-from procsim.errors import ModelError, ProcsimError
+from procsim.errors import ModelError, ProcsimError, format_error
 from procsim.model import load_scenario, offered_load
 from procsim.model.load import find_placeholders
 from procsim.model.schema import Model
@@ -45,16 +45,13 @@ def printable(text: str) -> str:
     r"""``text`` with every control character escaped, safe to print on a terminal.
 
     Tabs and newlines stay; anything else a terminal would act on instead of showing
-    (```` of an escape sequence, ``
-``, ````, bidirectional overrides) is
-    written as its Python escape.
+    (the ESC of an escape sequence, a carriage return, BEL, C1 controls, bidirectional
+    overrides) is written as its Python escape.
 
     Examples
     --------
-    >>> printable("desk]0;pwned ok
-")
-    'desk\x1b]0;pwned\x07 ok
-'
+    >>> print(printable("desk\x1b]0;pwned\x07 ok\r"))
+    desk\x1b]0;pwned\x07 ok\r
     >>> printable("résumé → ok")
     'résumé → ok'
     """
@@ -201,7 +198,7 @@ def run(
             result = (simulate_with() if events_out is None and xes_out is None
                       else _with_event_log(events_out, xes_out, model, simulate_with))
     except ProcsimError as err:
-        raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
+        raise _fail(format_error(err)) from None
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
     except KeyboardInterrupt as exc:
@@ -456,7 +453,7 @@ def compare(
                                  max_replications=max_replications, seed=seed, cases=cases,
                                  warmup=warmup_value, jobs=jobs, allow_unstable=allow_unstable)
     except ProcsimError as err:
-        raise _fail(str(err) if isinstance(err, ModelError) else f"error: {err}") from None
+        raise _fail(format_error(err)) from None
     except KeyboardInterrupt as exc:
         raise _interrupted(bar, exc) from None
     if not quiet:
@@ -622,7 +619,7 @@ def main() -> None:
     # SIGTERM (kill, systemd, a CI timeout) cleans up like Ctrl-C; only the exit code differs.
     global _main_pid
     _main_pid = os.getpid()
-    signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except SystemExit as exc:
@@ -640,3 +637,6 @@ def main() -> None:
         _echo("error: out of memory: the input or the run is too large for this machine "
               "(try fewer cases or replications)", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    finally:
+        # Whoever called main() (a test, a notebook) gets its own handler back.
+        signal.signal(signal.SIGTERM, previous)

@@ -120,9 +120,21 @@ class ProgressBar:
         if not self.enabled or self.elapsed < self.delay:
             return
         # \r back to the start of the line, \x1b[K clears what a longer line left behind.
-        self.stream.write("\r" + self.line() + "\x1b[K")
-        self.stream.flush()
-        self._drawn = True
+        if self._write("\r" + self.line() + "\x1b[K"):
+            self._drawn = True
+
+    def _write(self, text: str) -> bool:
+        """Write and flush ``text``; on a terminal that has gone (hung up, closed), stop drawing.
+
+        A progress bar never stops a run, nor prints a traceback from its thread.
+        """
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            self.enabled = self._drawn = False
+            return False
+        return True
 
     def close(self) -> None:
         """Stop redrawing and clear the line, so that what is printed next starts clean."""
@@ -132,8 +144,7 @@ class ProgressBar:
             self._thread = None
         with self._lock:
             if self._drawn:
-                self.stream.write("\r\x1b[K")
-                self.stream.flush()
+                self._write("\r\x1b[K")
                 self._drawn = False
 
     def _tick(self) -> None:

@@ -7,13 +7,19 @@ changes its numbers: the same seed gives the same :class:`~procsim.kpi.RunResult
 
 from __future__ import annotations
 
+import math
+import multiprocessing
 import os
 import signal
+import sys
+import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import closing, contextmanager
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from procsim.engine import Plan, ReplicationRecord, compile_model, run_replication
 from procsim.errors import ProcsimError, SimulationError
@@ -21,7 +27,7 @@ from procsim.kpi import ReplicationKpis, RunResult, replication_kpis, resolve_wa
 from procsim.model.check import check_stability
 from procsim.model.schema import Model
 from procsim.rng import draw_seed
-from procsim.units import parse_duration
+from procsim.units import format_duration, parse_duration
 
 __all__ = ["ClusterError", "dask_executor", "running", "simulate"]
 
@@ -121,12 +127,7 @@ def simulate(
         by_duration = True
     elif isinstance(warmup_setting, float):
         by_duration = True
-    if n_cases is not None and not by_duration and warmup_setting != "auto" \
-            and int(warmup_setting) >= n_cases - 1:
-        raise SimulationError(
-            f"warm-up of {warmup_setting} cases leaves nothing to measure out of {n_cases} cases "
-            "per replication; lower the warm-up or raise the number of cases"
-        )
+    _check_run_length(n_cases, arrival_duration, warmup_setting, by_duration, model.time_unit)
 
     options = _OPTIONS.get() or _Options()
     progress = progress if progress is not None else options.progress
@@ -139,8 +140,8 @@ def simulate(
     records: list[ReplicationRecord] = []
     per_replication: list[ReplicationKpis] = []
     warmups: list[int] = []
-    # closing(): an error here stops the workers at once (see _records), traceback or not.
-    with closing(_records(task, replications, jobs, executor, progress)) as arriving:
+    arriving = _records(task, replications, jobs, executor, progress)
+    try:
         for record in arriving:
             if on_record is not None:
                 on_record(record)
@@ -151,6 +152,19 @@ def simulate(
                 warmups.append(w)
                 per_replication.append(replication_kpis(plan, record, w))
             del record
+    finally:
+        # An error here, Ctrl-C or SIGTERM stops the workers at once (see _records); so does
+        # a second interrupt arriving while the first is on its way here (an inline loop:
+        # a helper function could be interrupted as it is entered).
+        late: KeyboardInterrupt | None = None
+        while True:
+            try:
+                arriving.close()
+                break
+            except KeyboardInterrupt as exc:
+                late = late or exc
+        if late is not None:
+            raise late
     if hold:
         warmups = resolve_warmup(records, warmup_setting, by_duration=by_duration)
         per_replication = [replication_kpis(plan, rec, w)
@@ -163,7 +177,43 @@ def simulate(
         warmup_setting=warmup_setting,
         per_replication=per_replication,
         records=records if keep_records else None,
+        horizon=(f"{n_cases} cases" if arrival_duration is None
+                 else f"arrivals for {arrival_duration:g} {model.time_unit}"),
     )
+
+
+def _check_run_length(cases: int | None, duration: float | None, warmup: int | float | str,
+                      by_duration: bool, time_unit: str) -> None:
+    """Refuse, before anything runs, a run length or warm-up that leaves nothing to measure.
+
+    Each replication needs at least 2 measured cases (as :func:`procsim.kpi.replication_kpis`
+    does, and the model's own checks of its ``run`` section). A warm-up in cases is compared
+    with ``cases``, a warm-up duration with the arrival ``duration``; the other pairings are
+    known only once a replication has run, and are checked then.
+    """
+    if cases is not None and cases < 1:
+        raise SimulationError(f"expected at least 1 case per replication, got {cases}")
+    if duration is not None and not duration > 0:  # parse_duration refused nan and inf
+        raise SimulationError(f"expected a duration > 0, got {duration:g}")
+    if warmup == "auto":
+        return
+    assert not isinstance(warmup, str)
+    if not (math.isfinite(warmup) and warmup >= 0):
+        raise SimulationError(f"expected a warm-up of 0 or more, got {warmup:g}")
+    if cases is not None and not by_duration and warmup > cases - 2:
+        left = max(cases - int(warmup), 0)
+        leaves = "nothing" if left == 0 else f"{left} case{'s' * (left != 1)}"
+        raise SimulationError(
+            f"warm-up of {int(warmup):,} cases leaves {leaves} to measure of a run of "
+            f"{cases:,} cases; expected a warm-up below the run length, of at most "
+            f"{max(cases - 2, 0):,} cases (at least 2 are measured)"
+        )
+    if duration is not None and by_duration and warmup >= duration:
+        raise SimulationError(
+            f"warm-up of {format_duration(warmup, time_unit)} leaves nothing to measure of a "
+            f"run with arrivals for {format_duration(duration, time_unit)}; expected a warm-up "
+            "shorter than the run"
+        )
 
 
 # --- where replications run ---------------------------------------------------------------------
@@ -247,20 +297,37 @@ def _records(task: _Task, replications: int, jobs: int | None, executor: Executo
             if progress:
                 progress(r + 1, replications)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    pool = _LocalPool(workers)
+    completed = False
     try:
-        yield from _in_order(pool, task, replications, progress)
-    except BaseException:
-        # Ctrl-C, an error in a replication, or the caller gave up on the rest: stop the
-        # workers now rather than after the replications they are running.
-        _terminate(pool)
-        raise
+        yield from _in_order(pool.executor, task, replications, progress, cancel=False)
+        completed = True
+    except BrokenProcessPool as err:
+        raise SimulationError(
+            "a worker process ended abruptly (killed by a signal, or out of memory?); run "
+            "again with one job to see any error there") from err
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Ctrl-C, SIGTERM (which the command line turns into a KeyboardInterrupt), an error
+        # in a replication, or the caller gave up on the rest: stop the workers now rather
+        # than after the replications they are running. close() holds further interrupts;
+        # one that comes before it does starts it over, stopping the workers at once.
+        held: list[int] = []
+        late: KeyboardInterrupt | None = None
+        while True:
+            try:
+                pool.close(at_once=not completed or late is not None, held=held)
+                break
+            except KeyboardInterrupt as exc:
+                late = late or exc
+        if completed:  # nothing else on its way up: an interrupt meanwhile is raised now
+            if late is not None:
+                raise late
+            if held:
+                signal.raise_signal(held[0])
 
 
 def _in_order(executor: Executor, task: _Task, replications: int,
-              progress: Progress | None) -> Iterator[ReplicationRecord]:
+              progress: Progress | None, *, cancel: bool = True) -> Iterator[ReplicationRecord]:
     futures: list[Future[ReplicationRecord] | None] = [
         executor.submit(task, r) for r in range(replications)]
     pending = {f for f in futures if f is not None}
@@ -279,44 +346,172 @@ def _in_order(executor: Executor, task: _Task, replications: int,
                 following += 1
                 yield future.result()
     finally:
-        for future in futures:
-            if future is not None:
-                future.cancel()
+        if cancel:
+            for future in futures:
+                if future is not None:
+                    future.cancel()
 
 
-def _ignore_interrupts() -> None:
-    """Worker processes leave Ctrl-C to the parent, which stops them (no tracebacks)."""
+# --- worker processes --------------------------------------------------------------------------
+
+
+def _start_worker() -> None:
+    """Initializer of every local worker process: it lives and dies with its parent.
+
+    - It ends when the parent ends, however that happens (SIGKILL, a crash, SIGTERM to a
+      script without a handler): nothing else would stop a worker waiting for work. On Linux
+      the kernel sends it SIGKILL (the parent-death signal); everywhere a thread watches the
+      parent's end of a pipe (see :func:`_exit_with_parent`).
+    - Ctrl-C is the parent's to handle: it stops the workers (no tracebacks from them).
+    - SIGTERM, with which the parent stops them, ends a worker at once, whatever handler
+      it inherited from the parent (the command line's turns SIGTERM into a
+      KeyboardInterrupt).
+    - It holds neither standard input nor standard output, so that a reader of the parent's
+      output (``procsim run … | cat``) sees its end when the parent ends. Standard error
+      stays: a worker that crashes says why there.
+    """
+    _set_parent_death_signal(signal.SIGKILL)
+    _exit_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+    finally:
+        os.close(devnull)
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
-    if terminate is not None:
-        terminate()
+def _set_parent_death_signal(signum: int) -> None:
+    """Linux: have the kernel send ``signum`` to this process when its parent ends.
+
+    Strictly, when the parent's thread that forked it ends. The parent may have ended before
+    this call, and then no signal comes: :func:`_exit_with_parent`, called after this, sees
+    that. Elsewhere, or without a C library to call, this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
         return
-    # Python 3.11's executor, finding its workers gone, sets an exception on every pending
-    # future, and fails (a traceback on stderr) on those already cancelled: drop them first.
-    pending = getattr(pool, "_pending_work_items", None)
-    if isinstance(pending, dict):
-        for key, item in list(pending.items()):
-            if item.future.cancelled():
-                pending.pop(key, None)
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=10)
-        if process.is_alive():
-            process.kill()
-            process.join()
-    # A worker stopped while it was sending a record leaves half a message in the result
-    # pipe, and the executor's manager thread would wait for the rest for ever (and
-    # shutdown, or the interpreter's exit, with it). With every worker gone, closing the
-    # parent's copy of the pipe's writing end turns that wait into an end of file, which
-    # the executor handles as a broken pool: its threads end and shutdown returns.
-    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-    if writer is not None:
-        writer.close()
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return
+    prctl(ctypes.c_int(pr_set_pdeathsig), ctypes.c_ulong(signum), ctypes.c_ulong(0),
+          ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
+def _exit_with_parent() -> None:
+    """End this worker process as soon as the process that started it has ended.
+
+    multiprocessing gives each child the reading end of a pipe whose writing end only the
+    parent holds (with a ``fork``, also the workers forked after this one, which end the same
+    way): it reaches its end of file when the parent is gone. Checked once now, then by a
+    daemon thread that waits on it; ``os._exit`` because there is nobody left to report to.
+    Any start method, any POSIX system; nothing outside a multiprocessing child.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    if not parent.is_alive():
+        os._exit(1)
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="procsim-parent-watch", daemon=True).start()
+
+
+class _LocalPool:
+    """Worker processes on this machine, and the means to stop them at once, whatever happens.
+
+    The workers are forked (or spawned) by the thread that submits, in ``submit()``, which
+    outlives the pool: Linux's parent-death signal follows the thread that forked (see
+    :func:`_start_worker`).
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.executor = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
+        # shutdown() forgets the workers and the result pipe: keep the executor's own dict
+        # of workers (it fills it as they start) and its result queue from the start.
+        processes = getattr(self.executor, "_processes", None)
+        self._processes: dict[int, Any] = processes if processes is not None else {}
+        self._results = getattr(self.executor, "_result_queue", None)
+        self._manager: threading.Thread | None = None  # the executor's thread, once started
+
+    def close(self, *, at_once: bool, held: list[int]) -> None:
+        """Shut the pool down: at once, or (every replication in) letting the workers end.
+
+        SIGINT and SIGTERM meanwhile (an impatient second Ctrl-C, SIGTERM after SIGINT)
+        are held until the workers are stopped, and added to ``held``.
+        """
+        with _interrupts_held(held):
+            if at_once:
+                self._stop()
+            else:
+                self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def _stop(self) -> None:
+        """Stop the workers now, drop the replications not started, end the pool's thread.
+
+        As Python 3.14's ``terminate_workers`` does, and on 3.11 to 3.13 by the same means:
+        the executor's own thread cancels the replications not started (``shutdown(
+        cancel_futures=True)``), then the workers get SIGTERM (SIGKILL if one still runs
+        10 s later). No other thread cancels a future: on 3.11 the executor's thread fails
+        (a traceback on stderr) on a future cancelled under it, when it hands work on and
+        when it finds its workers gone.
+        """
+        self._manager = self._manager or getattr(self.executor, "_executor_manager_thread", None)
+        processes = list(self._processes.values())
+        terminate = getattr(self.executor, "terminate_workers", None)  # Python 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                with suppress(ValueError):  # closed: it has ended
+                    process.terminate()
+        for process in processes:
+            with suppress(ValueError):
+                process.join(timeout=10)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+        # A worker stopped while it was sending a record leaves half a message in the result
+        # pipe, and the executor's thread would wait for the rest for ever (and the
+        # interpreter's exit with it). With every worker gone, closing the parent's copy of
+        # the pipe's writing end turns that wait into an end of file, which the executor
+        # handles as a broken pool: its thread ends.
+        writer = getattr(self._results, "_writer", None)
+        if writer is not None:
+            writer.close()
+        if self._manager is not None:
+            self._manager.join(timeout=60)  # it ends at once; a bound, as interrupts are held
+
+
+@contextmanager
+def _interrupts_held(held: list[int]) -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM handled in Python raise nothing: they are added
+    to ``held``.
+
+    Only the main thread can change signal handlers, and only there do they raise: in
+    another thread this holds nothing and needs to hold nothing. Signals whose handler is
+    the system's (SIGTERM outside the command line) are left to it.
+    """
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                previous[signum] = handler
+                signal.signal(signum, lambda number, frame: held.append(number))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 # --- Dask ---------------------------------------------------------------------------------------
