@@ -150,3 +150,23 @@ def test_person_in_pools_that_disagree_needs_their_own_calendar(tmp_path: Path) 
     fixed = tmp_path / "ok.yaml"
     fixed.write_text(text.replace("anna: {}", "anna: {calendar: office}"), encoding="utf-8")
     assert load_model(fixed).people["anna"].calendar == "office"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "message"),
+    [
+        ("anna: {speed: 1.25}", "anna: {speed: .inf}", "people.anna.speed",
+         "expected a speed <= 1,000,000, got inf"),
+        ("anna: {speed: 1.25}", "anna: {speed: 1e300}", "people.anna.speed",
+         "expected a speed <= 1,000,000, got 1e+300"),
+        ("anna: {speed: 1.25}", "anna: {speed: 1.25, cost_per_hour: .inf}",
+         "people.anna.cost_per_hour", "expected a cost below 1e+12, got inf"),
+    ],
+)
+def test_a_person_of_infinite_speed_or_cost(tmp_path: Path, old: str, new: str, path: str,
+                                            message: str) -> None:
+    # Before: accepted (issue 11: non-finite numbers anywhere a number is expected).
+    text = edit(PEOPLE, old, new)
+    issue = only(tmp_path, text)
+    assert (issue.path, issue.message) == (path, message)
+    assert issue.line == where(text, new)[0]

@@ -163,6 +163,130 @@ def test_an_invalid_base_reports_the_base_file(base: Path, tmp_path: Path) -> No
     assert err.issues[0].file == str(base) and err.issues[0].path == "resources.clerks.capacity"
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("flow.serve.5.to: check", "no item 5 in flow.serve: it has 2 items, numbered 0 to 1"),
+        ("flow.serve.2: {to: end}", "no item 2 in flow.serve: it has 2 items, numbered 0 to 1"),
+        ("flow.serve.-1.to: check", "expected an item number >= 0 in flow.serve, got -1 (it "
+         "has 2 items, numbered 0 to 1; negative numbers do not count from the end)"),
+        ("flow.serve.last.to: check", "flow.serve is a list: expected an item number, got "
+         "'last' (it has 2 items, numbered 0 to 1)"),
+        ("flow.serve.0.to.x: 1", "flow.serve.0.to is a single value, not a mapping; change "
+         "'flow.serve.0.to' itself"),
+    ],
+)
+def test_a_list_index_out_of_range_or_negative(base: Path, tmp_path: Path, change: str,
+                                               message: str) -> None:
+    # Before: "no field '5' in flow.serve (it is not a mapping)" for an item in the middle
+    # of a path, and "no field '-1'" for a negative one.
+    (tmp_path / "models" / "desk.yaml").write_text(BASE.replace(
+        "  serve: {check: 0.5, end: 0.5}",
+        "  serve: [{to: check, when: {size: big}}, {to: end}]").replace(
+        "kpis:", "attributes: {size: {big: 0.4, small: 0.6}}\nkpis:"))
+    path = scenario(tmp_path, change + "\n")
+    (issue,) = error_of(path).issues
+    assert (issue.file, issue.line, issue.column) == (str(path), 5, 3)
+    assert issue.message == message
+
+
+PASSWD = b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (PASSWD, "is not a procsim model (expected a mapping of model fields, got a text)"),
+        (b"db:\n  password: root:x:0:0\n", "is not a procsim model (it has no 'procsim: 1'; a "
+         "model starts with it)"),
+        (b"\x7fELF\x02\x01\x01\x00\x00root:x:0:0\xff", "is not a procsim model (a binary "
+         "file, not YAML text)"),
+        (b"root:x:0:0: [\n", "is not a procsim model (not valid YAML, and no 'procsim: 1' in "
+         "it)"),
+        (b"", "is not a procsim model (it is empty)"),
+    ],
+    ids=["passwd", "other yaml", "binary", "not yaml", "empty"],
+)
+def test_a_base_that_is_not_a_model_is_not_quoted(base: Path, tmp_path: Path, content: bytes,
+                                                  message: str) -> None:
+    # Before: "base: /etc/passwd" printed the file's first line in "expected a mapping of model
+    # fields, got 'root:x:0:0:...'"; other YAML listed its keys as unknown fields.
+    outside = tmp_path / "elsewhere" / "passwd"
+    outside.parent.mkdir()
+    outside.write_bytes(content)
+    path = tmp_path / "scenarios" / "s.yaml"
+    path.write_text(f"procsim: 1\nname: S\nbase: {outside}\nchanges: {{run.seed: 1}}\n")
+    err = error_of(path)
+    (issue,) = err.issues
+    assert (issue.file, issue.line, issue.column, issue.path) == (str(path), 3, 7, "base")
+    assert issue.message == f"{outside} {message}"
+    assert "root:x" not in str(err) and "password" not in str(err)
+
+
+def test_a_base_model_with_a_mistake_shows_its_own_errors(base: Path, tmp_path: Path) -> None:
+    # A model (it says 'procsim:') that is not valid YAML: its own errors, with its own lines.
+    base.write_text(BASE.replace("capacity: 2, cost_per_hour: 30}", "capacity: 2"))
+    err = error_of(scenario(tmp_path, "run.seed: 3\n"))
+    assert err.issues[0].file == str(base) and "invalid YAML" in err.issues[0].message
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ('"desk\\0.yaml"', "expected the path of the base model, got 'desk\\x00.yaml' (a path "
+         "holds no control characters)"),
+        ('"../models/desk.yaml\\n"', "expected the path of the base model, got "
+         "'../models/desk.yaml\\n' (a path holds no control characters)"),
+        ('""', "expected the path of the base model, got ''"),
+        ("{a: 1}", "expected the path of the base model, got a mapping"),
+        ("../models", "expected a model file as base, got a directory: "),
+    ],
+)
+def test_a_base_path_that_cannot_be_a_file(base: Path, tmp_path: Path, ref: str,
+                                           message: str) -> None:
+    # Before: "no such base model: .../desk\x00.yaml", the line break printed raw, and a
+    # directory reported as missing.
+    path = tmp_path / "scenarios" / "s.yaml"
+    path.write_text(f"procsim: 1\nname: S\nbase: {ref}\nchanges: {{run.seed: 1}}\n")
+    (issue,) = error_of(path).issues
+    assert (issue.line, issue.path) == (3, "base")
+    assert issue.message.startswith(message)
+
+
+def test_a_scenario_that_lost_its_base_is_still_a_scenario(base: Path, tmp_path: Path) -> None:
+    path = tmp_path / "scenarios" / "s.yaml"
+    path.write_text("procsim: 1\nname: S\nbsae: ../models/desk.yaml\nchanges: {run.seed: 1}\n")
+    messages = {(i.line, i.message) for i in error_of(path).issues}
+    assert (3, "unknown field 'bsae' (did you mean 'base'?) in a scenario (it holds procsim, "
+               "name, description, base, changes)") in messages
+    assert any(m.startswith("expected the path of the base model, got nothing")
+               for _, m in messages)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"- kpis\n- okrs\n", "not a procsim OKR file (expected a mapping with 'kpis' and/or "
+         "'okrs', got a list)"),
+        (PASSWD, "not a procsim OKR file (expected a mapping with 'kpis' and/or 'okrs', got a "
+         "text)"),
+        (b"{}\n", "expected a mapping with 'kpis' and/or 'okrs', got an empty mapping"),
+        (b"", "expected a mapping with 'kpis' and/or 'okrs', got an empty file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not a procsim model (a binary file, not YAML text)"),
+    ],
+)
+def test_an_okr_file_that_is_not_a_mapping(base: Path, tmp_path: Path, content: bytes,
+                                           message: str) -> None:
+    from procsim.model.scenario import with_okrs
+
+    path = tmp_path / "okrs.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ModelError) as info:
+        with_okrs(load_model(base), path)
+    (issue,) = info.value.issues
+    assert (issue.file, issue.line, issue.message) == (str(path), 1, message)
+
+
 def test_a_plain_model_loads_as_a_scenario_without_changes(base: Path) -> None:
     model = load_scenario(base)
     assert model.changes == () and model.base_file is None

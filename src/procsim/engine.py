@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from procsim.errors import SimulationError
+from procsim.errors import SimulationError, quote, readable
 from procsim.model.check import expected_visits
 from procsim.model.graph import build_graph, flow_kind, parse_condition
 from procsim.model.schema import Model
@@ -273,10 +273,10 @@ def _first_match(plan: Plan, case_attributes: list[list[Any]], case: int, node: 
         if all(p(case_attributes[k][case]) for k, p in predicates):
             return i, int(target)
     values = {a: case_attributes[k][case] for k, a in enumerate(plan.attributes)}
-    raise SimulationError(
-        f"no branch of '{plan.nodes[node]}' matches case {case} with attributes "
-        f"{values}; add a default branch without 'when'"
-    )
+    raise SimulationError.at(
+        plan.model, ("flow", plan.nodes[node]),
+        f"no branch of {quote(plan.nodes[node])} matches case {case} with attributes "
+        f"{readable(repr(values))}; add a default branch without 'when'")
 
 
 def _new_event(env: simpy.Environment) -> simpy.Event:
@@ -510,10 +510,10 @@ class _Replication:
             return _first_match(plan, case_attributes, case, node, branches)
 
         def too_many_instances() -> SimulationError:
-            return SimulationError(
+            return SimulationError.at(
+                plan.model, ("run", "max_activity_instances"),
                 f"more than {max_instances:,} activity instances in one replication; the "
-                "model may loop (check rework probabilities) or raise run.max_activity_instances"
-            )
+                "model may loop (check rework probabilities) or raise run.max_activity_instances")
 
         def on_finish(event: simpy.Event) -> None:
             nonlocal started

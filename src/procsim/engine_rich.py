@@ -75,7 +75,7 @@ from procsim.engine import (
     _uniform_source,
     _wip_integral,
 )
-from procsim.errors import SimulationError
+from procsim.errors import SimulationError, quote
 from procsim.rng import RandomStreams
 
 __all__ = ["run_general"]
@@ -472,7 +472,8 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
         return _first_match(plan, case_attributes, case, node, branches)
 
     def too_many_instances() -> SimulationError:
-        return SimulationError(
+        return SimulationError.at(
+            plan.model, ("run", "max_activity_instances"),
             f"more than {max_instances:,} activity instances in one replication; the "
             "model may loop (check rework probabilities) or raise run.max_activity_instances")
 
@@ -499,8 +500,9 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
     n = len(arrival)
     stuck = [(plan.activities[a], len(b)) for a, b in enumerate(batch_buffer) if b]
     if stuck:
-        raise SimulationError(
-            "; ".join(f"{count} case(s) still wait for a batch at '{name}'"
+        raise SimulationError.at(
+            plan.model, ("activities", stuck[0][0], "batch"),
+            "; ".join(f"{count} case(s) still wait for a batch at {quote(name)}"
                       for name, count in stuck)
             + " when no more cases arrive; give the batch a timeout")
     if counters["finished"] != n or any(math.isnan(t) for t in end):

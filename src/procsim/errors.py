@@ -7,8 +7,10 @@ a bug in procsim, never a mistake in a model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "Issue",
@@ -17,7 +19,77 @@ __all__ = [
     "SimulationError",
     "UnstableModelError",
     "close_match_hint",
+    "dotted",
+    "format_error",
+    "quote",
+    "readable",
 ]
+
+#: Longest user text quoted whole in a message; longer values keep their start and length.
+QUOTE_LIMIT = 60
+# Characters a message never shows raw: C0 controls (line breaks and tabs included: an
+# issue is one line), DEL, C1 controls, and the bidirectional overrides that reorder text.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A run of text without spaces too long to read, wherever it comes from.
+_LONG_RUN = re.compile(r"\S{200,}")
+
+
+def readable(text: str) -> str:
+    r"""``text`` on one line, with control characters escaped and absurdly long runs cut.
+
+    Every message of an :class:`Issue` goes through it, so that a name holding a line break,
+    an escape sequence or 10,000 characters still gives a one-line, readable error.
+
+    Examples
+    --------
+    >>> readable("unknown node 'serve\n'")
+    "unknown node 'serve\\n'"
+    >>> readable("got " + "x" * 1000)[:20], len(readable("got " + "x" * 1000)) < 100
+    ('got xxxxxxxxxxxxxxxx', True)
+    """
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return _LONG_RUN.sub(lambda m: _cut(m.group()), text)
+
+
+def _cut(text: str) -> str:
+    return f"{text[:QUOTE_LIMIT]}…({len(text):,} characters)"
+
+
+def quote(value: Any) -> str:
+    r"""``value`` quoted for a message: as Python writes it (escapes included), cut when long.
+
+    Examples
+    --------
+    >>> quote("triage")
+    "'triage'"
+    >>> quote("serve\n")
+    "'serve\\n'"
+    >>> quote("x" * 10_000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'…(10,000 characters)"
+    """
+    text = str(value)
+    if len(text) <= QUOTE_LIMIT:
+        return repr(text)
+    return f"{text[:QUOTE_LIMIT]!r}…({len(text):,} characters)"
+
+
+def dotted(path: Iterable[Any]) -> str:
+    """A path of keys and list indexes as written in messages: ``flow.triage[0].to``.
+
+    A key too long to read is cut like a quoted value.
+
+    >>> dotted(("okrs", 0, "key_results", 1, "to"))
+    'okrs[0].key_results[1].to'
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            text = str(part)
+            text = text if len(text) <= QUOTE_LIMIT else _cut(text)
+            out += ("." if out else "") + text
+    return out
 
 
 class ProcsimError(Exception):
@@ -45,6 +117,12 @@ class Issue:
     file: str | None = None
     line: int | None = None
     column: int | None = None
+
+    def __post_init__(self) -> None:
+        # User text reaches messages and paths in many ways; none may break the line or
+        # drown it (a key 'serve\n', a 10,000-character name, an escape sequence).
+        object.__setattr__(self, "path", readable(self.path))
+        object.__setattr__(self, "message", readable(self.message))
 
     def __str__(self) -> str:
         where = self.file or "<model>"
@@ -86,7 +164,66 @@ class UnstableModelError(ModelError):
 
 
 class SimulationError(ProcsimError):
-    """A run could not complete (for instance, it exceeded its bound on activity instances)."""
+    """A run could not complete (for instance, it exceeded its bound on activity instances).
+
+    When the cause sits at a place in the model file (the batch that never filled, the
+    ``run.max_activity_instances`` that was reached), ``issue`` holds its file, line and path
+    and the error reads like a model error.
+
+    Examples
+    --------
+    >>> print(SimulationError("no more cases arrive; give the batch a timeout"))
+    no more cases arrive; give the batch a timeout
+    >>> err = SimulationError("2 case(s) still wait; give the batch a timeout",
+    ...                       file="m.yaml", line=9, column=5, path="activities.pack.batch")
+    >>> print(format_error(err))
+    m.yaml:9:5: error: activities.pack.batch: 2 case(s) still wait; give the batch a timeout
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: int | None = None, path: str = "") -> None:
+        super().__init__(message)
+        self.issue: Issue | None = (Issue(path, message, file, line, column)
+                                    if file is not None or path else None)
+
+    def __reduce__(self) -> Any:
+        # Raised in a worker process, it must reach the parent with its place in the file.
+        issue = self.issue
+        where = ({"file": issue.file, "line": issue.line, "column": issue.column,
+                  "path": issue.path} if issue is not None else {})
+        return (_simulation_error, (type(self), str(self), where))
+
+    @classmethod
+    def at(cls, model: Any, path: Sequence[Any], message: str) -> SimulationError:
+        """The error ``message`` placed at ``path`` of ``model`` (its file, line and column).
+
+        ``model`` is a :class:`procsim.model.Model`; a model built in Python has no file, and
+        the error then names the path only.
+        """
+        position = model.position(*path) if getattr(model, "file", None) else None
+        line, column = position or (None, None)
+        return cls(message, file=getattr(model, "file", None), line=line, column=column,
+                   path=dotted(path))
+
+
+def _simulation_error(cls: type[SimulationError], message: str, where: dict[str, Any]
+                      ) -> SimulationError:
+    return cls(message, **where)
+
+
+def format_error(err: ProcsimError) -> str:
+    """What the command line prints for ``err``: ``file:line:col: error: ...`` lines where the
+    error has a place in a file, ``error: message`` otherwise.
+
+    >>> format_error(SimulationError("expected at least 1 replication, got 0"))
+    'error: expected at least 1 replication, got 0'
+    """
+    if isinstance(err, ModelError):
+        return str(err)
+    issue = getattr(err, "issue", None)
+    if isinstance(issue, Issue):
+        return str(issue)
+    return f"error: {readable(str(err))}"
 
 
 def close_match_hint(word: str, candidates: Sequence[str]) -> str:
@@ -103,4 +240,4 @@ def close_match_hint(word: str, candidates: Sequence[str]) -> str:
     match = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
     if not match and len(str(word)) >= 3:  # an abbreviation: 'expo' for 'exponential'
         match = [n for n in names if n.startswith(str(word))][:1]
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    return f" (did you mean {quote(match[0])}?)" if match else ""

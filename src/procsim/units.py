@@ -6,6 +6,7 @@ their own. Everything inside the engine is a float in the model's time unit.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Literal
 
@@ -45,7 +46,8 @@ def parse_duration(value: object, time_unit: str) -> float:
     Raises
     ------
     ValueError
-        With a message saying what was expected and what was found.
+        With a message saying what was expected and what was found; also for an infinite or
+        not-a-number amount (``.inf``, ``nan``, ``1e999min``).
 
     Examples
     --------
@@ -58,17 +60,28 @@ def parse_duration(value: object, time_unit: str) -> float:
     """
     if isinstance(value, bool):
         raise ValueError(f"expected {EXPECTED_DURATION}, got {value!r}")
+    amount: float | None = None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        amount = float(value)
+    elif isinstance(value, str):
         m = _DURATION_RE.match(value)
         if m and m.group(2) in _SUFFIX_SECONDS:
-            return float(m.group(1)) * _SUFFIX_SECONDS[m.group(2)] / SECONDS_PER[time_unit]
-        try:  # a number written as a string, e.g. "12"
-            return float(value)
-        except ValueError:
-            pass
-    raise ValueError(f"expected {EXPECTED_DURATION}, got {value!r}")
+            amount = float(m.group(1)) * _SUFFIX_SECONDS[m.group(2)] / SECONDS_PER[time_unit]
+        else:
+            try:  # a number written as a string, e.g. "12"
+                amount = float(value)
+            except ValueError:
+                pass
+    if amount is None:
+        raise ValueError(f"expected {EXPECTED_DURATION}, got {_shown(value)}")
+    if not math.isfinite(amount):
+        raise ValueError(f"expected a finite duration, got {_shown(value)}")
+    return amount
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 62 else f"{text[:61]}…({len(str(value)):,} characters)"
 
 
 def to_hours(amount: float, time_unit: str) -> float:

@@ -74,16 +74,16 @@ class Params:
     positions: Any  # procsim.model.yamlpos.Positions
 
     def issue(self, path: tuple[Any, ...], message: str) -> Issue:
-        from procsim.model.yamlpos import _dotted
+        from procsim.errors import dotted
 
         line, col = self.positions.of(path) or (None, None)
-        return Issue(_dotted(path), message, self.file, line, col)
+        return Issue(dotted(path), message, self.file, line, col)
 
     def where(self, path: tuple[Any, ...]) -> tuple[str, int | None, int | None]:
-        from procsim.model.yamlpos import _dotted
+        from procsim.errors import dotted
 
         line, col = self.positions.of(path) or (None, None)
-        return _dotted(path), line, col
+        return dotted(path), line, col
 
 
 def read_params(path: str) -> Params:

@@ -14,11 +14,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from procsim.errors import Issue, UnstableModelError, close_match_hint
+from procsim.errors import Issue, UnstableModelError, close_match_hint, dotted, quote
 from procsim.model.graph import build_graph, flow_kind, parse_condition
 from procsim.model.schema import Model
 from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
-from procsim.model.yamlpos import _dotted
 
 __all__ = [
     "PoolLoad",
@@ -38,9 +37,10 @@ def check_model(model: Model) -> list[Issue]:
 
     def report(message: str, *path: Any) -> None:
         line, col = model.position(*path) or (None, None)
-        issues.append(Issue(_dotted(path), message, model.file, line, col))
+        issues.append(Issue(dotted(path), message, model.file, line, col))
 
     _check_names(model, report)
+    _check_run(model, report)
     _check_resources(model, report)
     _check_flow_entries(model, report)
     _check_conditions(model, report)
@@ -62,8 +62,10 @@ def check_references(data: dict[str, Any], positions: Any, file: str | None) -> 
     from types import SimpleNamespace
 
     def section(name: str) -> dict[str, Any]:
+        # A name with spaces or a line break around it is reported by the schema; here it
+        # stands for the name itself, so that its references are not reported as unknown.
         value = data.get(name)
-        return {k: v for k, v in value.items() if isinstance(k, str)} \
+        return {k.strip(): v for k, v in value.items() if isinstance(k, str)} \
             if isinstance(value, dict) else {}
 
     def branch(b: Any) -> Any:
@@ -101,7 +103,7 @@ def check_references(data: dict[str, Any], positions: Any, file: str | None) -> 
 
     def report(message: str, *path: Any) -> None:
         line, col = raw.position(*path) or (None, None)
-        issues.append(Issue(_dotted(path), message, file, line, col))
+        issues.append(Issue(dotted(path), message, file, line, col))
 
     try:
         _check_names(raw, report)  # type: ignore[arg-type]
@@ -115,21 +117,63 @@ def _check_names(model: Model, report: Any) -> None:
     for section in ("activities", "gateways"):
         for name in getattr(model, section):
             if name in ("start", "end"):
-                report(f"'{name}' is reserved for the flow's entry and exit; choose another name",
-                       section, name)
+                report(f"{quote(name)} is reserved for the flow's entry and exit; choose another "
+                       "name", section, name)
     for name in model.gateways:
         if name in model.activities:
-            report(f"'{name}' is both an activity and a gateway; names must be unique",
+            report(f"{quote(name)} is both an activity and a gateway; names must be unique",
                    "gateways", name)
     for name, activity in model.activities.items():
         if activity.resource is not None and activity.resource not in model.resources:
             report(
-                f"unknown resource '{activity.resource}'"
+                f"unknown resource {quote(activity.resource)}"
                 + close_match_hint(activity.resource, list(model.resources))
                 + (f"; declared: {', '.join(model.resources)}" if model.resources else
                    "; no resources are declared"),
                 "activities", name, "resource",
             )
+
+
+def _check_run(model: Model, report: Any) -> None:
+    """A warm-up that leaves nothing to measure (the first cases, or the first hours)."""
+    from procsim.model.schema import WarmupDuration
+    from procsim.units import format_duration
+
+    run = model.run
+    warmup = run.warmup
+    cases = run.cases_or_default
+    # Runs that could never end: say the bound rather than start them.
+    for field, value, bound, what in (
+            ("cases", run.cases, MAX_CASES, "cases per replication"),
+            ("replications", run.replications, MAX_REPLICATIONS, "replications"),
+            ("warmup", warmup if isinstance(warmup, int) else None, MAX_CASES, "cases")):
+        if value is not None and value > bound:
+            shown = f"{value:,}" if value < 10**15 else f"{value:.3g}"
+            report(f"expected at most {bound:,} {what}, got {shown}", "run", field)
+    if run.duration is not None and not run.duration <= MAX_HORIZON:
+        report(f"expected a duration below {MAX_HORIZON:g} {model.time_unit}, got "
+               f"{run.duration:g}", "run", "duration")
+    elif run.duration is not None:
+        try:
+            arrivals = model.arrival_rate * run.duration
+        except Exception:  # a calendar or rate profile in error: reported by its own check
+            arrivals = 0.0
+        if not arrivals <= MAX_CASES:
+            report(f"expected at most {MAX_CASES:,} arrivals per replication, got about "
+                   f"{arrivals:.3g} (the arrival rate × run.duration); shorten the duration",
+                   "run", "duration")
+    if isinstance(warmup, int) and warmup > 0 and cases is not None and warmup > cases - 2:
+        given = (f"run.cases is {cases:,}" if run.cases is not None
+                 else f"run.cases is {cases:,} by default")
+        report(f"expected a warm-up of at most {max(cases - 2, 0):,} cases ({given}, and at "
+               f"least 2 cases must be left to measure), got {warmup:,}", "run", "warmup")
+    if isinstance(warmup, WarmupDuration) and run.duration is not None \
+            and warmup >= run.duration:
+        unit = model.time_unit
+        report(f"expected a warm-up shorter than run.duration "
+               f"({format_duration(run.duration, unit)}), got "
+               f"{format_duration(warmup, unit)}: every case would arrive during the warm-up",
+               "run", "warmup")
 
 
 def _check_resources(model: Model, report: Any) -> None:
@@ -140,12 +184,12 @@ def _check_resources(model: Model, report: Any) -> None:
         if name is None:
             return
         if name not in model.calendars:
-            report(f"unknown calendar '{name}'" + close_match_hint(name, calendars)
+            report(f"unknown calendar {quote(name)}" + close_match_hint(name, calendars)
                    + (f"; declared: {', '.join(calendars)}" if calendars
                       else "; no calendars are declared (add calendars: at the top level)"),
                    *path)
         elif model.start is None:
-            report(f"calendar '{name}' needs the model's start date-time, e.g. "
+            report(f"calendar {quote(name)} needs the model's start date-time, e.g. "
                    "'start: 2026-01-05T08:00' at the top level (simulated time 0)", *path)
 
     calendar_ref(model.arrivals.calendar, "arrivals", "calendar")
@@ -166,7 +210,8 @@ def _check_resources(model: Model, report: Any) -> None:
         calendar_ref(spec.calendar, "resources", pool, "calendar")
         for k, person in enumerate(spec.members or ()):
             if person not in model.people:
-                report(f"unknown person '{person}'" + close_match_hint(person, list(model.people))
+                report(f"unknown person {quote(person)}"
+                       + close_match_hint(person, list(model.people))
                        + (f"; declared under people: {', '.join(model.people)}" if model.people
                           else "; declare them under people: at the top level"),
                        "resources", pool, "members", k)
@@ -176,14 +221,14 @@ def _check_resources(model: Model, report: Any) -> None:
     for person, person_spec in model.people.items():
         calendar_ref(person_spec.calendar, "people", person, "calendar")
         if person not in members_of:
-            report(f"'{person}' is a member of no pool; add them to a pool's members",
+            report(f"{quote(person)} is a member of no pool; add them to a pool's members",
                    "people", person)
         pools = members_of.get(person, [])
         # One person has one shift pattern and one cost: pools that disagree need theirs.
         for field in ("calendar", "cost_per_hour"):
             distinct = {getattr(model.resources[p], field) for p in pools}
             if getattr(person_spec, field) is None and len(distinct) > 1:
-                report(f"'{person}' works in pools with different {field} values "
+                report(f"{quote(person)} works in pools with different {field} values "
                        f"({', '.join(f'{p}: {getattr(model.resources[p], field)}' for p in pools)}"
                        f"); give them their own {field}", "people", person)
     for name, activity in model.activities.items():
@@ -195,7 +240,7 @@ def _check_resources(model: Model, report: Any) -> None:
                        name, "durations")
             for person in activity.durations:
                 if members and person not in members:
-                    report(f"'{person}' is not a member of pool '{activity.resource}'"
+                    report(f"{quote(person)} is not a member of pool {quote(activity.resource)}"
                            + close_match_hint(person, members)
                            + f"; members: {', '.join(members)}",
                            "activities", name, "durations", person)
@@ -204,26 +249,28 @@ def _check_resources(model: Model, report: Any) -> None:
         attribute = model.attributes.get(attr)
         order = model.priority.order
         if attribute is None:
-            report(f"unknown attribute '{attr}'" + close_match_hint(attr, list(model.attributes))
+            report(f"unknown attribute {quote(attr)}"
+                   + close_match_hint(attr, list(model.attributes))
                    + (f"; declared: {', '.join(model.attributes)}" if model.attributes
                       else "; declare case attributes under attributes:"),
                    "priority", "attribute")
         elif isinstance(attribute, dict):
             values = list(attribute)
             if order is None:
-                report(f"expected order: the values of '{attr}' from highest priority to lowest, "
-                       f"e.g. order: [{', '.join(values)}]", "priority")
+                report(f"expected order: the values of {quote(attr)} from highest priority to "
+                       f"lowest, e.g. order: [{', '.join(values)}]", "priority")
             else:
                 missing = [v for v in values if v not in order]
                 unknown = [v for v in order if v not in values]
                 for v in unknown:
-                    report(f"'{v}' is not a value of '{attr}'" + close_match_hint(v, values)
+                    report(f"{quote(v)} is not a value of {quote(attr)}"
+                           + close_match_hint(v, values)
                            + f"; its values: {', '.join(values)}", "priority", "order")
                 if missing:
-                    report(f"expected every value of '{attr}' in order, missing: "
+                    report(f"expected every value of {quote(attr)} in order, missing: "
                            f"{', '.join(missing)}", "priority", "order")
         elif order is not None:
-            report(f"'{attr}' is numeric: its value is the rank itself (lower first); remove "
+            report(f"{quote(attr)} is numeric: its value is the rank itself (lower first); remove "
                    "order", "priority", "order")
 
 
@@ -234,6 +281,17 @@ MAX_MEAN_DURATION = 1e9
 MAX_CAPACITY = 10**9
 #: Largest cost per execution or per hour: sums over many cases must stay finite.
 MAX_COST = 1e12
+#: Largest number of cases per replication (a billion cases take days to simulate).
+MAX_CASES = 10**9
+#: Largest number of replications.
+MAX_REPLICATIONS = 10**6
+#: Longest arrival period, in time units (the clock still resolves a millisecond there).
+MAX_HORIZON = 1e12
+#: Largest relative speed of a person: a million times faster is no longer a person.
+MAX_SPEED = 1_000_000
+_UNLIMITED = "for a pool that never makes cases wait, leave out the activity's resource"
+#: Bounds of integer fields, with the advice given when one is passed.
+INTEGER_BOUNDS = {"capacity": (MAX_CAPACITY, _UNLIMITED)}
 
 
 def _check_numbers(model: Model, report: Any) -> None:
@@ -263,21 +321,38 @@ def _check_numbers(model: Model, report: Any) -> None:
         elif is_duration and mean > MAX_MEAN_DURATION:
             report(f"expected a mean duration below {MAX_MEAN_DURATION:g} {model.time_unit}, got "
                    f"{mean:g}", *path)
+        elif is_duration and variance > MAX_MEAN_DURATION**2:
+            report(f"expected a standard deviation below {MAX_MEAN_DURATION:g} "
+                   f"{model.time_unit}, got {variance ** 0.5:g}", *path)
     if model.arrivals.interarrival is not None and model.arrivals.interarrival.mean <= 0:
         report("expected a mean inter-arrival time > 0, got 0 (every case would arrive at "
                "once, and a run by duration would never end)", "arrivals", "interarrival")
     costs = [(a.cost, ("activities", n, "cost")) for n, a in model.activities.items()]
     costs += [(r.cost_per_hour, ("resources", n, "cost_per_hour"))
               for n, r in model.resources.items()]
+    costs += [(p.cost_per_hour, ("people", n, "cost_per_hour"))
+              for n, p in model.people.items() if p.cost_per_hour is not None]
     for cost, path in costs:
         if not cost <= MAX_COST:  # also catches inf and nan
             report(f"expected a cost below {MAX_COST:g}, got {cost:g}", *path)
+    for name, activity in model.activities.items():
+        batch = activity.batch
+        if batch is not None and batch.size > MAX_CAPACITY:
+            report(f"expected a batch size <= {MAX_CAPACITY:,}, got {batch.size:.3g}",
+                   "activities", name, "batch", "size")
+        if batch is not None and batch.timeout is not None \
+                and not batch.timeout <= MAX_MEAN_DURATION:
+            report(f"expected a time-out below {MAX_MEAN_DURATION:g} {model.time_unit}, got "
+                   f"{batch.timeout:g}", "activities", name, "batch", "timeout")
+    for name, person in model.people.items():
+        if not person.speed <= MAX_SPEED:  # also catches inf and nan
+            report(f"expected a speed <= {MAX_SPEED:,}, got {person.speed:g}", "people", name,
+                   "speed")
     for name, resource in model.resources.items():
         if resource.capacity > MAX_CAPACITY:
             digits = len(str(resource.capacity))
             got = str(resource.capacity) if digits <= 20 else f"a number of {digits} digits"
-            report(f"expected a capacity <= {MAX_CAPACITY:,}, got {got}; for a "
-                   "pool that never makes cases wait, leave out the activity's resource",
+            report(f"expected a capacity <= {MAX_CAPACITY:,}, got {got}; {_UNLIMITED}",
                    "resources", name, "capacity")
 
 
@@ -303,17 +378,21 @@ def _check_targets(model: Model, report: Any) -> None:
             where = ("okrs", i, "key_results", j)
             kind = kpi_kind(kr.kpi, model.kpis)
             if kind is None:
-                report(f"unknown KPI '{kr.kpi}'{close_match_hint(kr.kpi, known)}", *where, "kpi")
+                report(f"unknown KPI {quote(kr.kpi)}{close_match_hint(kr.kpi, known)}",
+                       *where, "kpi")
                 continue
             if kr.stat is not None:
                 if kind == "share" or kr.kpi in model.kpis:
-                    report(f"'{kr.kpi}' is a single value per replication; 'stat' does not apply",
-                           *where, "stat")
+                    report(f"{quote(kr.kpi)} is a single value per replication; 'stat' does not "
+                           "apply", *where, "stat")
                 else:
                     try:
                         parse_stat(kr.stat)
                     except ValueError as exc:
                         report(str(exc), *where, "stat")
+            if isinstance(kr.from_, float) and not np.isfinite(kr.from_):
+                report(f"expected 'baseline' or a finite number, got {kr.from_:g}", *where,
+                       "from")
             try:
                 if kr.to is not None:
                     parse_value(kr.to, kind, model.time_unit)
@@ -326,24 +405,27 @@ def _check_targets(model: Model, report: Any) -> None:
 def _check_kpis(model: Model, report: Any) -> None:
     for name, spec in model.kpis.items():
         if name in CASE_KPIS or name in SYSTEM_KPIS:
-            report(f"'{name}' is a standard KPI; choose another name", "kpis", name)
+            report(f"{quote(name)} is a standard KPI; choose another name", "kpis", name)
         visits = getattr(spec, "visits", None)
         if visits is not None and visits not in model.activities:
             hint = close_match_hint(visits, list(model.activities))
-            report(f"unknown activity '{visits}'{hint}", "kpis", name, "visits")
+            report(f"unknown activity {quote(visits)}{hint}", "kpis", name, "visits")
 
 
 def _check_flow_entries(model: Model, report: Any) -> None:
     targets: Any
     known_targets = [*model.activities, *model.gateways, "end"]
     known_sources = ["start", *model.activities, *model.gateways]
+    # Sets for the look-ups (a model of 20,000 activities is read in a second), lists for
+    # the hints.
+    target_set, source_set = set(known_targets), set(known_sources)
     for source, targets in model.flow.items():
         if source == "end":
             report("'end' cannot have an outgoing flow", "flow", source)
             continue
-        if source not in known_sources:
+        if source not in source_set:
             hint = close_match_hint(source, known_sources)
-            report(f"unknown node '{source}'" + (hint or "; declare it under activities or "
+            report(f"unknown node {quote(source)}" + (hint or "; declare it under activities or "
                                                  "gateways"), "flow", source)
         kind = flow_kind(targets)
         names: list[tuple[str, tuple[Any, ...]]]
@@ -358,8 +440,9 @@ def _check_flow_entries(model: Model, report: Any) -> None:
         for target, path in names:
             if target == "start":
                 report("'start' cannot be the target of a flow", *path)
-            elif target not in known_targets:
-                report(f"unknown node '{target}'" + close_match_hint(target, known_targets), *path)
+            elif target not in target_set:
+                report(f"unknown node {quote(target)}" + close_match_hint(target, known_targets),
+                       *path)
 
         gateway = model.gateways.get(source)
         is_parallel = gateway is not None and gateway.type == "parallel"
@@ -370,8 +453,8 @@ def _check_flow_entries(model: Model, report: Any) -> None:
                 "flow", source,
             )
         if is_parallel and kind in ("choice", "conditions"):
-            report(f"parallel gateway '{source}' expected a node or a list of nodes, got a choice; "
-                   "use an exclusive gateway to choose", "flow", source)
+            report(f"parallel gateway {quote(source)} expected a node or a list of nodes, got a "
+                   "choice; use an exclusive gateway to choose", "flow", source)
         if kind == "choice":
             total = sum(targets.values())
             if abs(total - 1.0) > _PROBABILITY_TOLERANCE:
@@ -381,13 +464,13 @@ def _check_flow_entries(model: Model, report: Any) -> None:
             listed = (targets if kind != "conditions" else [b.to for b in targets])
             for target in listed:
                 if target in seen and kind == "parallel":
-                    report(f"'{target}' is listed twice", "flow", source)
+                    report(f"{quote(target)} is listed twice", "flow", source)
                 seen.add(target)
 
     for name in [*model.activities, *model.gateways]:
         if name not in model.flow and name not in ("start", "end"):
             section = "activities" if name in model.activities else "gateways"
-            report(f"'{name}' has no outgoing flow; add flow.{name} (e.g. '{name}: end')",
+            report(f"{quote(name)} has no outgoing flow; add flow.{name} (e.g. '{name}: end')",
                    section, name)
     if "start" not in model.flow:
         report("missing required entry 'start' (the first node of every case)", "flow")
@@ -408,7 +491,7 @@ def _check_conditions(model: Model, report: Any) -> None:
                 spec = model.attributes.get(attribute)
                 if spec is None:
                     report(
-                        f"unknown case attribute '{attribute}'"
+                        f"unknown case attribute {quote(attribute)}"
                         + close_match_hint(attribute, list(model.attributes))
                         + ("" if model.attributes else "; declare it under attributes"),
                         *path,
@@ -417,7 +500,7 @@ def _check_conditions(model: Model, report: Any) -> None:
                 numeric = not isinstance(spec, dict)
                 if numeric and not _numeric_condition(raw):
                     report(f"expected a comparison such as '> 10000', a number or a list of "
-                           f"numbers for numeric attribute '{attribute}', got {_show(raw)}",
+                           f"numbers for numeric attribute {quote(attribute)}, got {_show(raw)}",
                            *path)
                     continue
                 try:
@@ -430,7 +513,7 @@ def _check_conditions(model: Model, report: Any) -> None:
                                 else (predicate.operand,))
                     for value in operands:
                         if str(value) not in spec:
-                            report(f"attribute '{attribute}' has no value '{value}'"
+                            report(f"attribute {quote(attribute)} has no value {quote(value)}"
                                    + close_match_hint(str(value), list(spec))
                                    + f"; its values are {', '.join(spec)}", *path)
         if len(defaults) > 1 or (defaults and defaults[0] != len(targets) - 1):
@@ -493,7 +576,7 @@ def _check_graph(model: Model, report: Any) -> None:
     for name in g.nodes:
         if name not in reachable and name != "end":
             section = "activities" if name in model.activities else "gateways"
-            report(f"'{name}' can never be reached from start", section, name)
+            report(f"{quote(name)} can never be reached from start", section, name)
 
     can_finish = nx.ancestors(live, "end") | {"end"}
     trapped = live.subgraph(n for n in reachable if n not in can_finish)
@@ -505,9 +588,9 @@ def _check_graph(model: Model, report: Any) -> None:
                 continue
             names = sorted(condensed.nodes[c]["members"], key=lambda n: _file_order(model, n))
             if len(names) == 1 and not live.has_edge(names[0], names[0]):
-                report(f"from '{names[0]}' no path leads to end", "flow", names[0])
+                report(f"from {quote(names[0])} no path leads to end", "flow", names[0])
                 continue
-            loop = (f"'{names[0]}' leads only back to itself, a loop" if len(names) == 1
+            loop = (f"{quote(names[0])} leads only back to itself, a loop" if len(names) == 1
                     else f"{', '.join(repr(n) for n in names)} form a loop")
             report(f"{loop} that can never exit (no branch with a positive probability leaves "
                    "it)", "flow", names[0])
@@ -527,7 +610,7 @@ def _check_parallel_pairs(model: Model, g: nx.DiGraph, report: Any) -> None:
     joins = {n for n, gw in model.gateways.items() if gw.type == "parallel" and g.in_degree(n) > 1}
     for name, gw in model.gateways.items():
         if gw.type == "parallel" and name in joins and name in splits:
-            report(f"parallel gateway '{name}' both joins and splits; use two gateways",
+            report(f"parallel gateway {quote(name)} both joins and splits; use two gateways",
                    "gateways", name)
             return
     # The immediate post-dominator of a split is where all its branches first meet.
@@ -536,19 +619,19 @@ def _check_parallel_pairs(model: Model, g: nx.DiGraph, report: Any) -> None:
     for split in splits:
         meet = post_dominators.get(split)
         if meet not in joins:
-            where = f"at '{meet}'" if meet else "nowhere"
-            report(f"parallel split '{split}' is not closed by a parallel join: its branches "
+            where = f"at {quote(meet)}" if meet else "nowhere"
+            report(f"parallel split {quote(split)} is not closed by a parallel join: its branches "
                    f"first meet {where}; add a gateway of type parallel where they meet",
                    "flow", split)
             continue
         branches = g.out_degree(split)
         if g.in_degree(meet) != branches:
-            report(f"parallel join '{meet}' expected {branches} incoming flows (one per branch of "
-                   f"'{split}'), got {g.in_degree(meet)}; merge alternative paths inside a "
-                   "branch with an exclusive gateway first", "flow", split)
+            report(f"parallel join {quote(meet)} expected {branches} incoming flows (one per "
+                   f"branch of {quote(split)}), got {g.in_degree(meet)}; merge alternative paths "
+                   "inside a branch with an exclusive gateway first", "flow", split)
         matched[meet] = split
     for join in sorted(joins - set(matched)):
-        report(f"parallel join '{join}' does not close a parallel split, so a case would wait "
+        report(f"parallel join {quote(join)} does not close a parallel split, so a case would wait "
                "there forever; use an exclusive gateway to merge alternative paths",
                "gateways", join)
 
@@ -556,11 +639,13 @@ def _check_parallel_pairs(model: Model, g: nx.DiGraph, report: Any) -> None:
 # --- traffic equations and stability ------------------------------------------------------------
 
 
-def branch_probabilities(model: Model, source: str, *, samples: int = 20_000) -> dict[str, float]:
+def branch_probabilities(model: Model, source: str, *, samples: int = 20_000,
+                         draws: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """Probability of each outgoing branch of ``source`` (first-match rule for conditions).
 
     Conditional branches are estimated from ``samples`` draws of the case attributes with a
     fixed seed: this is only used for the stability pre-check and the expected load.
+    ``draws`` (filled on first use) shares those draws between the gateways of one model.
     """
     targets: Any = model.flow[source]
     kind = flow_kind(targets)
@@ -570,14 +655,17 @@ def branch_probabilities(model: Model, source: str, *, samples: int = 20_000) ->
         return {t: float(p) for t, p in targets.items()}
     if kind == "parallel":
         return dict.fromkeys(targets, 1.0)
-    rng = np.random.default_rng(0)
-    draws: dict[str, np.ndarray] = {}
-    for name, spec in model.attributes.items():
-        if isinstance(spec, dict):
-            values = np.array(list(spec), dtype=object)
-            draws[name] = values[rng.choice(len(values), size=samples, p=list(spec.values()))]
-        else:
-            draws[name] = spec.sample(rng, samples)
+    if draws is None:
+        draws = {}
+    if not draws:
+        rng = np.random.default_rng(0)
+        for name, spec in model.attributes.items():
+            if isinstance(spec, dict):
+                values = np.array(list(spec), dtype=object)
+                draws[name] = values[rng.choice(len(values), size=samples,
+                                                p=list(spec.values()))]
+            else:
+                draws[name] = spec.sample(rng, samples)
     taken = np.zeros(samples, dtype=bool)
     out: dict[str, float] = {}
     for branch in targets:
@@ -585,7 +673,7 @@ def branch_probabilities(model: Model, source: str, *, samples: int = 20_000) ->
         for attribute, raw in (branch.when or {}).items():
             spec = model.attributes[attribute]
             predicate = parse_condition(attribute, raw, numeric=not isinstance(spec, dict))
-            hit &= np.fromiter((predicate(v) for v in draws[attribute]), bool, samples)
+            hit &= predicate.holds(draws[attribute])
         out[branch.to] = out.get(branch.to, 0.0) + hit.mean()
         taken |= hit
     return out
@@ -600,20 +688,51 @@ def expected_visits(model: Model) -> dict[str, float]:
     nodes = ["start", *model.activities, *model.gateways, "end"]
     index = {n: i for i, n in enumerate(nodes)}
     n = len(nodes)
-    P = np.zeros((n, n))
+    draws: dict[str, np.ndarray] = {}
+    edges: dict[tuple[int, int], float] = {}
     for source in model.flow:
-        for target, p in branch_probabilities(model, source).items():
-            P[index[source], index[target]] += p
+        for target, p in branch_probabilities(model, source, draws=draws).items():
+            key = (index[source], index[target])
+            edges[key] = edges.get(key, 0.0) + p
     # A join fires once for each full set of k incoming tokens.
     g = build_graph(model)
-    for name, gw in model.gateways.items():
-        k = g.in_degree(name)
-        if gw.type == "parallel" and k > 1:
-            P[:, index[name]] /= k
+    joins = {index[name]: g.in_degree(name) for name, gw in model.gateways.items()
+             if gw.type == "parallel" and g.in_degree(name) > 1}
+    for key in edges:
+        if key[1] in joins:
+            edges[key] /= joins[key[1]]
     e = np.zeros(n)
     e[index["start"]] = 1.0
-    visits = np.linalg.solve(np.eye(n) - P.T, e)
+    if n <= _DENSE_NODES:
+        P = np.zeros((n, n))
+        for (i, j), p in edges.items():
+            P[i, j] = p
+        visits = np.linalg.solve(np.eye(n) - P.T, e)
+    else:  # a dense solve grows with n³ (minutes and gigabytes at 20,000 activities)
+        visits = _sparse_solve(n, edges, e)
     return {name: float(visits[index[name]]) for name in nodes}
+
+
+#: Up to this many nodes the traffic equations are solved densely (as they always were).
+_DENSE_NODES = 500
+
+
+def _sparse_solve(n: int, edges: dict[tuple[int, int], float], e: np.ndarray) -> np.ndarray:
+    """Solve (I - Pᵀ) v = e with P given by its non-zero ``edges``."""
+    from scipy.sparse import csc_matrix, identity
+    from scipy.sparse.linalg import MatrixRankWarning, spsolve
+
+    rows = np.fromiter((j for i, j in edges), dtype=np.intp, count=len(edges))
+    cols = np.fromiter((i for i, j in edges), dtype=np.intp, count=len(edges))
+    values = np.fromiter(edges.values(), dtype=float, count=len(edges))
+    transposed = csc_matrix((values, (rows, cols)), shape=(n, n))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MatrixRankWarning)
+        try:
+            visits = spsolve((identity(n, format="csc") - transposed).tocsc(), e)
+        except MatrixRankWarning:
+            raise np.linalg.LinAlgError("Singular matrix") from None
+    return np.asarray(visits, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -684,7 +803,7 @@ def check_stability(model: Model) -> dict[str, PoolLoad]:
             line, col = model.position("resources", name, "capacity") or (None, None)
             issues.append(Issue(
                 f"resources.{name}.capacity",
-                f"pool '{name}' is unstable: expected an offered load below its capacity "
+                f"pool {quote(name)} is unstable: expected an offered load below its capacity "
                 f"{load.capacity}"
                 + (f" ({load.available:.3g} servers on shift on average)"
                    if load.available is not None and load.available != load.capacity else "")

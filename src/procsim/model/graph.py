@@ -18,6 +18,7 @@ from typing import Any
 
 import networkx as nx
 
+from procsim.errors import quote
 from procsim.model.schema import Model
 
 __all__ = ["Predicate", "build_graph", "find_back_edges", "node_kind", "parse_condition"]
@@ -118,6 +119,26 @@ class Predicate:
             return bool(value in self.operand)
         return _OPS[self.op](value, self.operand)
 
+    def holds(self, values: Any) -> Any:
+        """The test applied to every value of a numpy array (a boolean array).
+
+        Equal, value for value, to calling the predicate on each; texts (an object array)
+        are tested once per distinct value.
+
+        >>> import numpy as np
+        >>> parse_condition("amount", "> 10", numeric=True).holds(np.array([5.0, 50.0]))
+        array([False,  True])
+        """
+        import numpy as np
+
+        if values.dtype == object:
+            distinct, inverse = np.unique(values, return_inverse=True)
+            table = np.fromiter((self(v) for v in distinct), bool, len(distinct))
+            return table[inverse.reshape(-1)]
+        if self.op == "in":
+            return np.isin(values, list(self.operand))
+        return np.asarray(_OPS[self.op](values, self.operand), dtype=bool)
+
 
 def parse_condition(attribute: str, raw: Any, numeric: bool) -> Predicate:
     """Turn a ``when`` entry into a :class:`Predicate`.
@@ -142,19 +163,19 @@ def parse_condition(attribute: str, raw: Any, numeric: bool) -> Predicate:
                     return Predicate(attribute, op, float(operand))
                 except ValueError:
                     raise ValueError(
-                        f"expected a number after '{op}' for numeric attribute '{attribute}', "
+                        f"expected a number after '{op}' for numeric attribute {quote(attribute)}, "
                         f"got {operand!r}"
                     ) from None
             if op in ("==", "!="):
                 return Predicate(attribute, op, operand)
             raise ValueError(
-                f"expected '==', '!=' or a value for categorical attribute '{attribute}', "
+                f"expected '==', '!=' or a value for categorical attribute {quote(attribute)}, "
                 f"got {raw!r}"
             )
         if numeric:
             raise ValueError(
                 f"expected a comparison such as '> 10000' or a number for numeric attribute "
-                f"'{attribute}', got {raw!r}"
+                f"{quote(attribute)}, got {raw!r}"
             )
         return Predicate(attribute, "==", raw)
     if numeric:

@@ -5,6 +5,7 @@ Every problem is collected and raised at once as one :class:`~procsim.errors.Mod
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Any
@@ -12,12 +13,18 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from procsim.errors import Issue, ModelError, close_match_hint
-from procsim.model.check import check_model, check_references
+from procsim.errors import Issue, ModelError, close_match_hint, dotted, quote
+from procsim.model.check import INTEGER_BOUNDS, check_model, check_references
 from procsim.model.schema import Model
-from procsim.model.yamlpos import Positions, _dotted, read_yaml
+from procsim.model.yamlpos import Positions, read_yaml
 
-__all__ = ["load_model", "parse_model", "read_text"]
+__all__ = ["MAX_FILE_BYTES", "load_model", "not_a_model", "parse_model", "read_text"]
+
+#: Largest model, scenario or OKR file read, in bytes (10 MB). The largest real models are a
+#: few hundred kilobytes; reading and checking a file near this size takes seconds, and a
+#: larger one is refused before it is read, so that a stray log or data file cannot hang
+#: procsim or exhaust its memory.
+MAX_FILE_BYTES = 10_000_000
 
 
 def load_model(path: str | os.PathLike[str]) -> Model:
@@ -44,25 +51,48 @@ def load_model(path: str | os.PathLike[str]) -> Model:
 
 
 def read_text(file: str) -> str:
-    """The text of a model, scenario or OKR file, or a ModelError saying why it cannot be read."""
+    """The text of a model, scenario or OKR file, or a ModelError saying why it cannot be read.
+
+    Files above :data:`MAX_FILE_BYTES` are refused before they are read; a binary file is
+    refused without quoting any of it.
+    """
+    def refuse(message: str, line: int | None = None, col: int | None = None) -> ModelError:
+        return ModelError([Issue("", message, file, line, col)], file)
+
     try:
         with open(file, "rb") as fh:
-            raw = fh.read()
-        text = raw.decode("utf-8-sig")
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise refuse(_too_large(size))
+            # Devices and pipes report no size: never read more than the limit from them.
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise refuse("no such file") from None
+    except IsADirectoryError:
+        raise refuse("expected a model file, got a directory") from None
+    except (OSError, ValueError) as exc:  # ValueError: a path holding a NUL character
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise refuse(f"cannot read the file: {reason}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise refuse(_too_large(None))
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise refuse("expected UTF-8 text, got UTF-16; save the file as UTF-8", 1, 1)
+    try:
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if b"\x00" in raw[:8192]:  # how git and grep tell binary files from text
+            raise refuse("not a procsim model (a binary file, not YAML text)", 1, 1) from None
         before = raw[: exc.start]
         line, col = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
         message = (f"expected UTF-8 text, got the byte 0x{raw[exc.start]:02x}; save the file "
                    "as UTF-8")
-        raise ModelError([Issue("", message, file, line, col)], file) from None
-    except FileNotFoundError:
-        raise ModelError([Issue("", "no such file", file)], file) from None
-    except IsADirectoryError:
-        issue = Issue("", "expected a model file, got a directory", file)
-        raise ModelError([issue], file) from None
-    except OSError as exc:
-        raise ModelError([Issue("", f"cannot read the file: {exc}", file)], file) from None
-    return text
+        raise refuse(message, line, col) from None
+
+
+def _too_large(size: int | None) -> str:
+    limit = f"{MAX_FILE_BYTES / 1e6:g} MB"
+    got = f"file is {size / 1e6:.1f} MB" if size is not None else f"file holds more than {limit}"
+    return f"{got}; procsim reads model, scenario and OKR files up to {limit}"
 
 
 def parse_model(text: str, *, file: str | None = None) -> Model:
@@ -83,8 +113,7 @@ def model_from_data(
     issues = list(issues or [])
     if not isinstance(data, dict):
         line, col = positions.of(()) or (1, 1)
-        got = "an empty file" if data is None else _show(data)
-        issues.append(Issue("", f"expected a mapping of model fields, got {got}", file, line, col))
+        issues.append(Issue("", not_a_model(data), file, line, col))
         raise ModelError(issues, file)
 
     time_unit = data.get("time_unit", "minutes")
@@ -118,6 +147,31 @@ def model_from_data(
     return model
 
 
+def not_a_model(data: Any, expected: str = "a mapping of model fields",
+                what: str = "model") -> str:
+    """The message for a file whose YAML is not a mapping: what it is, never what it says
+    (it may be any file at all, given by mistake or by a scenario's ``base``).
+
+    >>> not_a_model("root:x:0:0:root:/root:/bin/bash")
+    'not a procsim model (expected a mapping of model fields, got a text)'
+    """
+    if data is None:
+        return f"expected {expected}, got an empty file"
+    return f"not a procsim {what} (expected {expected}, got {_kind(data)})"
+
+
+def _kind(data: Any) -> str:
+    if isinstance(data, bool):
+        return "true or false"
+    if isinstance(data, int | float):
+        return "a number"
+    if isinstance(data, str):
+        return "a text"
+    if isinstance(data, list):
+        return "a list"
+    return "a date" if data.__class__.__name__ in ("date", "datetime") else "a value"
+
+
 # --- pydantic errors → issues -------------------------------------------------------------------
 
 
@@ -136,16 +190,27 @@ def _fields_at(loc: tuple[Any, ...], data: Any, path: tuple[Any, ...]) -> tuple[
         tag = str(parent["dist"])
         fields = [f for f in _field_names(dists.DISTRIBUTIONS[tag]) if f != "dist"]
         return tag, fields
-    section = loc[0] if len(loc) > 1 else None
-    classes: dict[str | None, type[BaseModel]] = {
-        None: schema.Model, "run": schema.RunSettings, "arrivals": schema.Arrivals,
-        "resources": schema.Resource, "activities": schema.Activity,
-        "gateways": schema.Gateway, "flow": schema.Branch,
+    from procsim.calendars import CalendarInterval, CalendarSpec
+
+    where = path[:-1]  # the mapping that holds the unknown field
+    depth, section = len(where), (where[0] if where else None)
+    classes: dict[tuple[Any, int], list[type[BaseModel]]] = {
+        (None, 0): [schema.Model], ("run", 1): [schema.RunSettings],
+        ("arrivals", 1): [schema.Arrivals], ("resources", 2): [schema.Resource],
+        ("people", 2): [schema.Person], ("priority", 1): [schema.Priority],
+        ("activities", 2): [schema.Activity], ("gateways", 2): [schema.Gateway],
+        ("flow", 3): [schema.Branch], ("okrs", 2): [schema.Okr],
+        ("okrs", 4): [schema.KeyResult], ("calendars", 2): [CalendarSpec],
+        ("calendars", 3): [CalendarInterval], ("calendars", 4): [CalendarInterval],
+        # Any kind of custom KPI: 'vists' is meant for 'visits' whichever kind it fell to.
+        ("kpis", 2): [schema.ShareKpi, schema.VisitKpi, schema.StatKpi],
     }
-    cls = classes.get(section, schema.Model)
-    if section == "kpis":
-        cls = schema.VisitKpi if "visits" in map(_tag, loc) else schema.ShareKpi
-    return "", _field_names(cls)
+    if section == "activities" and depth == 3 and where[2] == "batch":
+        return "", _field_names(schema.Batch)
+    names: list[str] = []
+    for cls in classes.get((section, depth), [schema.Model]):
+        names += [f for f in _field_names(cls) if f not in names]
+    return "", names
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -169,22 +234,37 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[tuple[Any, ...], tuple[
 
 
 def _show(value: Any) -> str:
+    """``value`` as the user wrote it ({a: 1}, [x, y], 'text'), cut to a readable length."""
     if value is None:
         return "nothing"
-    if isinstance(value, dict | list):  # as the user wrote it: {a: 1}, [x, y]
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, dict | list):
+        if len(value) > 20:  # too long to show anyway; dumping it all would only take time
+            return (f"a mapping of {len(value):,} entries" if isinstance(value, dict)
+                    else f"a list of {len(value):,} items")
         try:
             text = yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False)
             text = text.strip().removesuffix("...").strip()
         except (yaml.YAMLError, RecursionError):  # other objects, or absurdly deep nesting
             text = "a mapping" if isinstance(value, dict) else "a list"
     else:
-        text = repr(value) if isinstance(value, str) else str(value)
-    if isinstance(value, bool):
-        text = str(value).lower()
+        text = str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_NUMBER_TYPES = {"float_parsing", "float_type", "finite_number"}
+def _float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+_NUMBER_TYPES = {"float_parsing", "float_type"}
 _INT_TYPES = {"int_parsing", "int_type", "int_from_float"}
 _BOUNDS = {
     "greater_than": ("gt", ">"),
@@ -216,13 +296,26 @@ def _issues_from_pydantic(
     An untagged union (the value of a ``when`` condition) gives one error per alternative:
     those are merged into one, or dropped when an error inside the value explains it.
     """
+    issues: list[Issue] = []
+    # {dsit: lognormal, mean: 800} as an attribute reads as a categorical attribute whose
+    # values are not probabilities: one misspelt 'dist' says it better than each value.
+    for name, spec in (data.get("attributes") or {}).items() \
+            if isinstance(data.get("attributes"), dict) else ():
+        misspelt = [k for k, v in spec.items() if isinstance(k, str) and k != "dist"
+                    and close_match_hint(k, ["dist"]) and _is_distribution_name(v)] \
+            if isinstance(spec, dict) and "dist" not in spec else []
+        if misspelt:
+            where = ("attributes", name, misspelt[0])
+            line, col = positions.of(where, key=True) or (None, None)
+            issues.append(Issue(dotted(where), f"unknown field {quote(misspelt[0])} (did you "
+                                "mean 'dist'?)", file, line, col))
+            errors = [e for e in errors if tuple(e["loc"][:2]) != ("attributes", name)]
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for err in errors:
         path, rest = _data_path(tuple(err["loc"]), data)
         key = path + rest if err["type"] == "missing" else path
         groups.setdefault(key, []).append(err)
 
-    issues: list[Issue] = []
     suggested: set[tuple[tuple[Any, ...], str]] = set()  # (mapping path, field) hinted at
     for key, errs in groups.items():
         alternatives = len(errs) > 1 and all(e["type"] in _TYPE_KINDS for e in errs)
@@ -238,12 +331,26 @@ def _issues_from_pydantic(
             if err["type"] == "extra_forbidden" and hint:
                 suggested.add((key[:-1], hint.group(1)))
             issues.append(issue)
-    # "unknown field 'capasity' (did you mean 'capacity'?)" already says 'capacity' is missing.
+    # "unknown field 'capasity' (did you mean 'capacity'?)" already says 'capacity' is missing;
+    # "unknown field 'vists' (did you mean 'visits'?)" says that the KPI is not a share KPI
+    # missing its 'share'.
+    kinds = {(where, f) for where, f in suggested if f in _KIND_FIELDS}
     return [
         i for i in issues
         if not (i.message.startswith("missing required field '")
-                and _missing_key(i) in suggested)
+                and (_missing_key(i) in suggested
+                     or any(where == _missing_key(i)[0] for where, _ in kinds)))
     ]
+
+
+#: Fields that tell one kind of custom KPI from another.
+_KIND_FIELDS = {"visits", "of", "share"}
+
+
+def _is_distribution_name(value: Any) -> bool:
+    from procsim.dists import DISTRIBUTIONS
+
+    return isinstance(value, str) and value in DISTRIBUTIONS
 
 
 def _missing_key(issue: Issue) -> tuple[tuple[Any, ...], str]:
@@ -277,7 +384,7 @@ def _merged_issue(
                 fragments.append(fragment)
         expected = " or ".join(fragments)
     line, col = positions.of(path) or (None, None)
-    return Issue(_dotted(path), f"expected {expected}, got {_show(value)}", file, line, col)
+    return Issue(dotted(path), f"expected {expected}, got {_show(value)}", file, line, col)
 
 
 def _tag(part: Any) -> str:
@@ -305,12 +412,12 @@ def _issue_from_pydantic(
     at_key = False
 
     if kind == "missing":
-        message = f"missing required field '{rest[0]}'" if rest else "missing required value"
+        message = f"missing required field {quote(rest[0])}" if rest else "missing required value"
     elif kind == "extra_forbidden":
         unknown = path[-1] if path else "?"
         owner, fields = _fields_at(loc, data, path)
         hint = close_match_hint(str(unknown), fields)
-        message = f"unknown field '{unknown}'" + hint
+        message = f"unknown field {quote(unknown)}" + hint
         if not hint:
             message += (f" ({owner} takes {', '.join(fields)})" if owner
                         else f"; expected one of {', '.join(fields)}")
@@ -320,13 +427,20 @@ def _issue_from_pydantic(
 
         tag = ctx.get("tag", value)
         message = (
-            f"expected a distribution ({', '.join(DISTRIBUTIONS)}), got '{tag}'"
+            f"expected a distribution ({', '.join(DISTRIBUTIONS)}), got {quote(tag)}"
             + close_match_hint(str(tag), list(DISTRIBUTIONS))
         )
         if isinstance(_get(data, path), dict) and "dist" in _get(data, path):
             path = (*path, "dist")
     elif kind == "union_tag_not_found":
-        message = f"missing required field '{ctx.get('discriminator', 'dist').strip(chr(39))}'"
+        tag_key = str(ctx.get("discriminator", "dist")).strip("'")
+        mapping = _get(data, path)
+        near = [k for k in mapping if isinstance(k, str) and close_match_hint(k, [tag_key])] \
+            if isinstance(mapping, dict) else []
+        message = f"missing required field {quote(tag_key)}"
+        if near:  # {dsit: gamma, ...}: the tag is there, misspelt
+            message = f"unknown field {quote(near[0])}{close_match_hint(near[0], [tag_key])}"
+            path, at_key = (*path, near[0]), True
     elif kind in ("dict_type", "model_type", "model_attributes_type") and _is_distribution(loc):
         message = ("expected a distribution such as {dist: exponential, mean: 5}, "
                    f"got {_show(value)}")
@@ -345,13 +459,24 @@ def _issue_from_pydantic(
             message = ("expected a node name, got a mapping; a list of branches with conditions "
                        "writes every item as {to: name, when: {...}}, the last one without "
                        "'when'")
+    elif kind == "finite_number":
+        message = f"expected a finite number, got {_show(value)}"
     elif kind in _NUMBER_TYPES:
         message = f"expected a number, got {_show(value)}"
-    elif kind == "int_parsing_size":
+    elif kind == "int_parsing_size" and not isinstance(value, float):
         digits = len(str(value)) if isinstance(value, int | str) else 0
         message = f"expected an integer of a reasonable size, got one of {digits} digits"
-    elif kind in _INT_TYPES:
-        message = f"expected an integer, got {_show(value)}"
+    elif kind in _INT_TYPES or kind == "int_parsing_size":
+        number = _float_or_none(value)
+        # '1e308' is a text to YAML but a number to the reader: show it as written.
+        shown = value if isinstance(value, str) and number is not None else _show(value)
+        message = f"expected an integer, got {shown}"
+        bound = INTEGER_BOUNDS.get(str(loc[-1]))
+        if number is not None and bound is not None and not number <= bound[0]:
+            message = f"expected an integer <= {bound[0]:,}, got {shown}; {bound[1]}"
+        elif isinstance(value, str) and number is not None and math.isfinite(number) \
+                and number.is_integer() and abs(number) < 1e15:
+            message += f"; write it in digits: {int(number)}"
     elif kind in _BOUNDS:
         key, op = _BOUNDS[kind]
         message = f"expected a number {op} {ctx.get(key)}, got {_show(value)}"
@@ -363,11 +488,17 @@ def _issue_from_pydantic(
             message += " (a number, not a text)"
         elif isinstance(value, str):
             message += close_match_hint(value, [o for o in options if o])
+    elif kind == "string_pattern_mismatch" and "<=" in str(ctx.get("pattern", "")):
+        from procsim.model.targets import comparison_error
+
+        message = comparison_error(value, relative=loc[-1:] == ("change",))
     elif kind == "string_pattern_mismatch":
         message = (
             "expected a name of letters, digits, '_' or '-' starting with a letter, "
             f"got {_show(value)}"
         )
+        if isinstance(value, str) and value != value.strip():
+            message += " (remove the spaces or line breaks around it)"
     elif kind in ("dict_type", "model_type", "model_attributes_type"):
         message = f"expected a mapping, got {_show(value)}"
     elif kind == "list_type":
@@ -390,7 +521,7 @@ def _issue_from_pydantic(
         message = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {_show(value)}"
 
     line, col = positions.of(path, key=at_key) or (None, None)
-    return Issue(_dotted(path + rest if kind == "missing" and not rest else path), message,
+    return Issue(dotted(path + rest if kind == "missing" and not rest else path), message,
                  file, line, col)
 
 
@@ -411,7 +542,7 @@ def _refine_value_error(
         if better:
             advice = f"; write '{amount}{better}' (units: {units})"
         else:
-            advice = f"; unknown unit '{suffix}' (units: {units})"
+            advice = f"; unknown unit {quote(suffix)} (units: {units})"
     if loc[:2] == ("run", "warmup"):
         message = ("expected a number of cases, a duration such as '2h', or 'auto', "
                    f"got {_show(value)}")
@@ -442,7 +573,7 @@ def _boolean_issues(data: Any, positions: Positions, file: str | None) -> list[I
             else:
                 expected = "a number"
             line, col = positions.of(path) or (None, None)
-            issues.append(Issue(_dotted(path), f"expected {expected}, got {_show(node)}",
+            issues.append(Issue(dotted(path), f"expected {expected}, got {_show(node)}",
                                 file, line, col))
         elif isinstance(node, dict):
             if path[:1] == ("flow",) and path[-1:] == ("when",):

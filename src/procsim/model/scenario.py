@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from procsim.errors import Issue, ModelError, close_match_hint
-from procsim.model.load import load_model, model_from_data, read_text
+from procsim.errors import Issue, ModelError, close_match_hint, quote
+from procsim.errors import dotted as dotted_path
+from procsim.model.load import load_model, model_from_data, not_a_model, read_text
 from procsim.model.schema import Model
-from procsim.model.yamlpos import Positions, _dotted, read_yaml
+from procsim.model.yamlpos import Positions, read_yaml
 
 __all__ = ["Change", "apply_changes", "load_scenario", "with_okrs"]
 
@@ -80,28 +82,36 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
     file = os.fspath(path)
     text = read_text(file)
     data, positions, issues = read_yaml(text, file)
-    if not (isinstance(data, dict) and "base" in data):
+    # A file with changes but no base is a scenario that lost its base, not a model.
+    if not (isinstance(data, dict) and ("base" in data or "changes" in data)):
         model = load_model(file)
         model._source_data = data
         return model
 
     def error(message: str, *where: Any, key: bool = False) -> Issue:
         line, col = positions.of(where, key=key) or (None, None)
-        return Issue(_dotted(where), message, file, line, col)
+        return Issue(dotted_path(where), message, file, line, col)
 
     for key in data:
         if key not in _ENVELOPE:
+            hint = close_match_hint(str(key), list(_ENVELOPE))
             issues.append(error(
-                f"unknown field '{key}' in a scenario (it holds {', '.join(_ENVELOPE)}; "
-                f"write model fields as changes, e.g. '{key}.…: value')", key, key=True))
-    if data.get("procsim") != 1:
-        issues.append(error(f"expected 1, got {data.get('procsim')!r}", "procsim"))
+                f"unknown field {quote(key)}{hint} in a scenario (it holds "
+                f"{', '.join(_ENVELOPE)}" + ("" if hint else
+                                             f"; write model fields as changes, e.g. "
+                                             f"'{key}.…: value'") + ")", key, key=True))
+    version = data.get("procsim")
+    if version != 1 or isinstance(version, bool):
+        issues.append(error(f"expected 1, got {_brief(version)}", "procsim"))
     if not isinstance(data.get("name"), str) or not data["name"].strip():
         issues.append(error("expected a non-empty text as the scenario's name", "name"))
     base_ref = data.get("base")
     changes = data.get("changes")
-    if not isinstance(base_ref, str):
-        issues.append(error(f"expected the path of the base model, got {base_ref!r}", "base"))
+    if not isinstance(base_ref, str) or not base_ref.strip() or _CONTROL.search(base_ref):
+        issues.append(error(f"expected the path of the base model, got {_brief(base_ref)}"
+                            + (" (a path holds no control characters)"
+                               if isinstance(base_ref, str) and _CONTROL.search(base_ref)
+                               else ""), "base"))
     if not isinstance(changes, dict) or not changes:
         issues.append(error("expected a mapping of dotted paths to new values, e.g. "
                             "'resources.agents.capacity: 8'", "changes"))
@@ -110,16 +120,21 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
     assert isinstance(base_ref, str) and isinstance(changes, dict)
 
     base_file = os.path.normpath(os.path.join(os.path.dirname(file), base_ref))
+    if os.path.isdir(base_file):
+        raise ModelError([error(f"expected a model file as base, got a directory: {base_file}",
+                                "base")], file)
     if not os.path.isfile(base_file):
         raise ModelError([error(f"no such base model: {base_file}", "base")], file)
     if os.path.abspath(base_file) == os.path.abspath(file):
         raise ModelError([error("a scenario cannot be its own base", "base")], file)
-    base_text = read_text(base_file)
-    base_data, _, _ = read_yaml(base_text, base_file)
-    if isinstance(base_data, dict) and "base" in base_data:
+    base_data, base_positions, base_issues = _read_base(
+        base_file, lambda message: error(message, "base"), file)
+    if "base" in base_data:
         raise ModelError([error(f"{base_ref} is itself a scenario; a scenario's base must be a "
-                                f"full model (here: its base, {base_data['base']})", "base")], file)
-    load_model(base_file)  # the base must be valid on its own; its errors name its own file
+                                f"full model (here: its base, {_brief(base_data['base'])})",
+                                "base")], file)
+    # The base must be valid on its own; its errors name its own file.
+    model_from_data(base_data, base_positions, file=base_file, issues=base_issues)
 
     merged = copy.deepcopy(base_data)
     merged_positions = Positions()
@@ -149,6 +164,55 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
     model._base_file = base_file
     model._source_data = merged
     return model
+
+
+# C0 and C1 controls (NUL, line breaks, escape sequences): never part of a file's path.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _brief(value: Any) -> str:
+    """``value`` for a message, short: texts quoted (and cut), collections by their kind."""
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = "nothing" if value is None else str(value).lower() if isinstance(value, bool) \
+        else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _read_base(base_file: str, error: Any, file: str
+               ) -> tuple[dict[str, Any], Positions, list[Issue]]:
+    """The YAML data of a scenario's base, if it is a procsim model; else a ModelError placed
+    at the scenario's ``base:`` that says so without quoting the file.
+
+    A base may be any path, outside the scenario's folder too; an error about a file that is
+    not a model must not show what it holds (``base: /etc/passwd``).
+    """
+    try:
+        base_text = read_text(base_file)
+    except ModelError as exc:
+        if not exc.issues[0].message.startswith("not a procsim model"):  # e.g. too large
+            raise
+        raise ModelError([error(f"{base_file} is {exc.issues[0].message}")], file) from None
+    looks_like_a_model = re.search(r"^procsim\s*:", base_text, re.MULTILINE) is not None
+    try:
+        base_data, positions, issues = read_yaml(base_text, base_file)
+    except ModelError:
+        if looks_like_a_model:
+            raise  # a model with a mistake: its own errors, with its own lines, help
+        raise ModelError([error(f"{base_file} is not a procsim model (not valid YAML, and no "
+                                "'procsim: 1' in it)")], file) from None
+    if base_data is None:
+        raise ModelError([error(f"{base_file} is not a procsim model (it is empty)")], file)
+    if not isinstance(base_data, dict):
+        raise ModelError([error(f"{base_file} is {not_a_model(base_data)}")], file)
+    if "procsim" not in base_data:
+        raise ModelError([error(f"{base_file} is not a procsim model (it has no 'procsim: 1'; "
+                                "a model starts with it)")], file)
+    return base_data, positions, issues
 
 
 def apply_changes(model: Model, changes: dict[str, Any], *, name: str | None = None) -> Model:
@@ -203,7 +267,7 @@ def _apply(data: dict[str, Any], dotted: str, value: Any) -> Change:
         raise _PathError(f"expected a dotted path such as 'resources.agents.capacity', "
                          f"got {dotted!r}")
     if parts[0] in ("procsim", "name", "description"):
-        raise _PathError(f"'{parts[0]}' cannot be changed here; give the scenario its own "
+        raise _PathError(f"{quote(parts[0])} cannot be changed here; give the scenario its own "
                          "name and description")
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
@@ -213,11 +277,12 @@ def _apply(data: dict[str, Any], dotted: str, value: Any) -> Change:
     in_collection = len(parts) == 2 and parts[0] in COLLECTIONS
     if isinstance(node, list):
         if not isinstance(last, int) or not 0 <= last < len(node):
-            raise _PathError(f"no item {last!r} in {prefix} (it has {len(node)} items)")
+            raise _PathError(_no_item(last, node, prefix))
         before, node[last] = node[last], value
         return Change(dotted, "set", before, value)
     if not isinstance(node, dict):
-        raise _PathError(f"{prefix} is a single value, not a mapping; change '{prefix}' itself")
+        raise _PathError(f"{prefix} is a single value, not a mapping; change {quote(prefix)} "
+                         "itself")
     if last in node:
         before = node[last]
         if value is None and in_collection:
@@ -230,7 +295,7 @@ def _apply(data: dict[str, Any], dotted: str, value: Any) -> Change:
         return Change(dotted, "add", None, value)
     where = prefix or "the base model"
     raise _PathError(
-        f"no field '{last}' in {where}{close_match_hint(str(last), [str(k) for k in node])}; "
+        f"no field {quote(last)} in {where}{close_match_hint(str(last), [str(k) for k in node])}; "
         "a change must address a field that exists in the base (new entries can only be "
         f"added directly under {', '.join(COLLECTIONS)})"
     )
@@ -241,11 +306,26 @@ def _step(node: Any, part: str | int, before: list[str | int]) -> Any:
     if isinstance(node, dict):
         if part in node:
             return node[part]
-        raise _PathError(f"no field '{part}' in {where}"
+        raise _PathError(f"no field {quote(part)} in {where}"
                          f"{close_match_hint(str(part), [str(k) for k in node])}")
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part]
-    raise _PathError(f"no field '{part}' in {where} (it is not a mapping)")
+    if isinstance(node, list):
+        if isinstance(part, int) and 0 <= part < len(node):
+            return node[part]
+        raise _PathError(_no_item(part, node, where))
+    raise _PathError(f"no field {quote(part)} in {where} (it is a single value, not a mapping)")
+
+
+def _no_item(part: str | int, items: list[Any], where: str) -> str:
+    """Why ``part`` does not address an item of the list ``items`` at ``where``."""
+    n = len(items)
+    numbers = ("it is empty" if n == 0 else "it has 1 item, numbered 0" if n == 1
+               else f"it has {n} items, numbered 0 to {n - 1}")
+    if isinstance(part, int):
+        return f"no item {part} in {where}: {numbers}"
+    if re.fullmatch(r"\s*-\s*\d+\s*", part):
+        return (f"expected an item number >= 0 in {where}, got {part.strip()} ({numbers}; "
+                "negative numbers do not count from the end)")
+    return f"{where} is a list: expected an item number, got {quote(part)} ({numbers})"
 
 
 def with_okrs(model: Model, path: str | os.PathLike[str]) -> Model:
@@ -258,14 +338,16 @@ def with_okrs(model: Model, path: str | os.PathLike[str]) -> Model:
     text = read_text(file)
     data, positions, issues = read_yaml(text, file)
     if not isinstance(data, dict) or not data:
-        raise ModelError([Issue("", "expected a mapping with 'kpis' and/or 'okrs'", file, 1, 1)],
-                         file)
+        expected = "a mapping with 'kpis' and/or 'okrs'"
+        message = (f"expected {expected}, got an empty mapping" if data == {}
+                   else not_a_model(data, expected, "OKR file"))
+        raise ModelError([Issue("", message, file, 1, 1)], file)
     for key in data:
         if key not in ("kpis", "okrs"):
             line, col = positions.of((key,), key=True) or (None, None)
             hint = close_match_hint(str(key), ["kpis", "okrs"])
-            issues.append(Issue(str(key), f"unknown field '{key}'{hint} in an OKR file (it holds "
-                                "kpis and okrs)", file, line, col))
+            issues.append(Issue(str(key), f"unknown field {quote(key)}{hint} in an OKR file (it "
+                                "holds kpis and okrs)", file, line, col))
     if issues:
         raise ModelError(issues, file)
     merged = copy.deepcopy(model.source_data)

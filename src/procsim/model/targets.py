@@ -5,14 +5,16 @@ Shared by the model checks and the OKR evaluation, so both read targets the same
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from procsim.errors import quote
 from procsim.units import parse_duration
 
-__all__ = ["CASE_KPIS", "SYSTEM_KPIS", "Threshold", "kpi_kind", "parse_stat", "parse_threshold",
-           "parse_value"]
+__all__ = ["CASE_KPIS", "SYSTEM_KPIS", "Threshold", "comparison_error", "kpi_kind", "parse_stat",
+           "parse_threshold", "parse_value"]
 
 #: Per-case KPIs and what their values are.
 CASE_KPIS = {"cycle_time": "time", "waiting_time": "time", "processing_time": "time",
@@ -22,6 +24,10 @@ SYSTEM_KPIS = {"throughput_per_hour": "rate", "wip": "count", "idle_cost_per_hou
                "cost_per_case_with_idle": "money"}
 
 _THRESHOLD_RE = re.compile(r"^\s*(<=|>=|<|>)\s*(.+?)\s*$")
+# Operators written the other way round or as one character, and what they mean.
+_OPERATOR_TYPOS = {"=>": ">=", "=<": "<=", "≥": ">=", "≤": "<=", "⩾": ">=", "⩽": "<=",
+                   "≧": ">=", "≦": "<="}
+_TYPO_RE = re.compile(r"^\s*(=>|=<|≥|≤|⩾|⩽|≧|≦|==|=|!=|<>)\s*(.*?)\s*$")
 _STAT_RE = re.compile(r"^p(\d+(?:\.\d+)?)$")
 
 
@@ -51,25 +57,82 @@ def parse_stat(stat: str) -> float | None:
 
 
 def parse_value(raw: Any, kind: str, time_unit: str) -> float:
-    """A target value in the KPI's own unit: durations with units, shares as ``85%`` or 0.85."""
+    """A target value in the KPI's own unit: durations with units, shares as ``85%`` or 0.85.
+
+    Every target is a finite number, and none is negative (times, costs, rates, counts and
+    shares never are).
+
+    Examples
+    --------
+    >>> parse_value("85%", "share", "minutes"), parse_value("2h", "time", "minutes")
+    (0.85, 120.0)
+    >>> parse_value("45min", "share", "minutes")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: expected a share ... got '45min' (a share of cases has no unit of time)
+    """
     if isinstance(raw, bool):
-        raise ValueError(f"expected a number, got {raw!r}")
+        raise ValueError(f"expected a number, got {str(raw).lower()}")
     if kind == "share":
-        if isinstance(raw, str) and raw.strip().endswith("%"):
-            return float(raw.strip()[:-1]) / 100
-        value = float(raw)
-        if not 0 <= value <= 1:
-            raise ValueError(f"expected a share between 0 and 1 or a percentage such as 85%, "
-                             f"got {raw!r}")
+        expected = "a share between 0 and 1 or a percentage such as 85%"
+        text = raw.strip() if isinstance(raw, str) else raw
+        try:
+            value = (_number(text[:-1]) / 100 if isinstance(text, str) and text.endswith("%")
+                     else _number(text))
+        except ValueError:
+            unit = isinstance(raw, str) and re.search(r"[0-9.]\s*(s|sec|min|h|d|w)\s*$", raw)
+            raise ValueError(f"expected {expected}, got {_shown(raw)}"
+                             + (" (a share of cases has no unit of time)" if unit else "")
+                             ) from None
+        if not (math.isfinite(value) and 0 <= value <= 1):
+            raise ValueError(f"expected {expected}, got {_shown(raw)}")
         return value
     if kind == "time":
-        return parse_duration(raw, time_unit)
-    if isinstance(raw, str):
+        value = parse_duration(raw, time_unit)
+    else:
         try:
-            return float(raw)
+            value = _number(raw)
         except ValueError:
-            raise ValueError(f"expected a number, got {raw!r}") from None
+            raise ValueError(f"expected a number, got {_shown(raw)}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {_shown(raw)}")
+    if value < 0:
+        raise ValueError(f"expected a number >= 0, got {_shown(raw)}")
+    return value
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError(raw)
     return float(raw)
+
+
+def _shown(raw: Any) -> str:
+    if isinstance(raw, float):
+        return f"{raw:g}"
+    return quote(raw) if isinstance(raw, str) else str(raw)
+
+
+def comparison_error(text: Any, *, relative: bool = False) -> str:
+    """What is wrong with a target that is not a comparison, with the likely fix.
+
+    Examples
+    --------
+    >>> comparison_error("=> 5")
+    "expected a comparison such as '<= 30min' or '>= 80%', got '=> 5' (did you mean '>= 5'?)"
+    """
+    example = "'<= +5%'" if relative else "'<= 30min' or '>= 80%'"
+    message = f"expected a comparison such as {example}, got {_shown(text)}"
+    if not isinstance(text, str):
+        return message
+    typo = _TYPO_RE.match(text)
+    if typo and typo.group(1) in _OPERATOR_TYPOS:
+        meant = f"{_OPERATOR_TYPOS[typo.group(1)]} {typo.group(2)}"
+        return message + f" (did you mean {quote(meant)}?)"
+    if typo:
+        return message + " (a target is a bound: write '<=' or '>=')"
+    if text.strip():
+        return message + " (start with the direction: '<=' or '>=')"
+    return message
 
 
 @dataclass(frozen=True)
@@ -93,11 +156,18 @@ def parse_threshold(text: Any, kind: str, time_unit: str, *, relative: bool = Fa
     """Parse ``"<= 30min"``, ``">= 80%"`` or, with ``relative``, ``"<= +5%"`` (a change)."""
     m = _THRESHOLD_RE.match(str(text)) if isinstance(text, str) else None
     if not m:
-        example = "'<= +5%'" if relative else "'<= 30min' or '>= 80%'"
-        raise ValueError(f"expected a comparison such as {example}, got {text!r}")
+        raise ValueError(comparison_error(text, relative=relative))
     op, raw = m.groups()
     if relative:
         if not raw.endswith("%"):
-            raise ValueError(f"expected a relative change in percent such as '+5%', got {raw!r}")
-        return Threshold(op, float(raw[:-1]) / 100, str(text).strip())
+            raise ValueError(f"expected a relative change in percent such as '+5%', "
+                             f"got {quote(raw)}")
+        try:
+            change = float(raw[:-1]) / 100
+        except ValueError:
+            change = math.nan
+        if not math.isfinite(change):
+            raise ValueError(f"expected a relative change in percent such as '+5%', "
+                             f"got {quote(raw)}")
+        return Threshold(op, change, str(text).strip())
     return Threshold(op, parse_value(raw, kind, time_unit), str(text).strip())
