@@ -32,7 +32,7 @@ import numpy as np
 
 from procsim.engine import Plan, ReplicationRecord
 from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
-from procsim.stats import Estimate, estimate, mser5, pooled_percentiles
+from procsim.stats import Estimate, estimate, mser5, pooled_percentiles, sectioned_percentile
 from procsim.units import format_duration, to_hours
 
 __all__ = ["CASE_KPIS", "Bottleneck", "KpiSummary", "QueueSeries", "RunResult", "queue_series",
@@ -114,7 +114,8 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
     model = plan.model
     n = record.cases
     if n - warmup < 2:
-        raise SimulationError(
+        raise SimulationError.at(
+            model, ("run", "warmup"),
             f"replication {record.replication}: warm-up of {warmup} cases leaves "
             f"{max(n - warmup, 0)} of {n} cases to measure; lower run.warmup or raise run.cases"
         )
@@ -323,8 +324,9 @@ class KpiSummary:
 
     ``estimate`` is the t-interval of the per-replication means; ``percentiles`` are
     pooled over all measured cases of all replications, and ``percentile_estimates``
-    are t-intervals of the per-replication percentiles; ``sd`` is the spread across
-    cases (not across replications). ``unit`` is a time unit, the currency, or a rate.
+    their sectioning intervals, centred on them (:func:`procsim.stats.sectioned_percentile`);
+    ``sd`` is the spread across cases (not across replications). ``unit`` is a time unit,
+    the currency, or a rate.
     """
 
     name: str
@@ -437,7 +439,7 @@ class RunResult:
                 estimate(self.values(name)),
                 sd=float(pooled.std(ddof=1)) if pooled.size > 1 else None,
                 percentiles=pooled_percentiles(samples, PERCENTILES),
-                percentile_estimates={f"p{q}": estimate(self.values(name, f"p{q}"))
+                percentile_estimates={f"p{q}": sectioned_percentile(samples, q)
                                       for q in PERCENTILES},
             )
         if name in SYSTEM_KPIS:

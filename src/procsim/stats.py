@@ -28,6 +28,7 @@ __all__ = [
     "parse_percentile",
     "pooled_percentiles",
     "replications_needed",
+    "sectioned_percentile",
 ]
 
 
@@ -334,6 +335,62 @@ def pooled_percentiles(
         return dict.fromkeys(keys, math.nan)
     values = np.percentile(pooled, [float(q) for q in qs])
     return {key: float(v) for key, v in zip(keys, values, strict=True)}
+
+
+def sectioned_percentile(samples: Sequence[npt.ArrayLike], q: float,
+                         confidence: float = 0.95) -> Estimate:
+    """A percentile pooled over replications, with its sectioning confidence interval.
+
+    The point estimate is the percentile of all replications' values pooled, as
+    :func:`pooled_percentiles` reports it. Its interval is centred on that point and takes
+    its spread from the replications' own percentiles around it (*sectioning*, Asmussen &
+    Glynn 2007, §III.5a; Nakayama 2014): with ``R`` replications, ``ξ`` the pooled percentile
+    and ``ξ_r`` that of replication ``r``,
+
+        S² = Σ_r (ξ_r − ξ)² / (R − 1),    ξ ± t_{R−1} · S / √R.
+
+    Unlike a t-interval of the ``ξ_r`` (batching), this interval is centred on the number
+    shown beside it, and it does not inherit the bias of percentiles of short replications
+    (that bias widens it instead of moving it).
+
+    Parameters
+    ----------
+    samples : sequence of array_like of float
+        One array of per-case values per replication; NaN values are ignored, and a
+        replication without values is not counted.
+    q : float
+        Percentile in ``[0, 100]``.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    Estimate
+        ``mean`` is the pooled percentile, ``sd`` the sectioning spread ``S``, ``n`` the
+        replications counted; ``half_width`` is ``inf`` with one replication.
+
+    Examples
+    --------
+    >>> e = sectioned_percentile([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0], [3.0, 4.0, 5.0]], 50)
+    >>> e.mean, e.n
+    (3.0, 3)
+    >>> round(e.half_width, 4)
+    2.4841
+    """
+    _check_confidence(confidence)
+    parts = [x[~np.isnan(x)] for x in (np.asarray(s, dtype=float).ravel() for s in samples)]
+    parts = [x for x in parts if x.size]
+    n = len(parts)
+    if n == 0:
+        return Estimate(math.nan, math.nan, 0, math.nan, confidence)
+    point = float(np.percentile(np.concatenate(parts), q))
+    if n == 1:
+        return Estimate(point, math.nan, 1, math.inf, confidence)
+    own = np.array([np.percentile(x, q) for x in parts])
+    sd = float(np.sqrt(np.sum((own - point) ** 2) / (n - 1)))
+    from scipy.special import stdtrit
+
+    t = float(stdtrit(n - 1, 0.5 + confidence / 2.0))
+    return Estimate(point, sd, n, t * sd / math.sqrt(n), confidence)
 
 
 _PERCENTILE_RE = re.compile(r"p(\d+(?:\.\d+)?)")
