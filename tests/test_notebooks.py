@@ -1,7 +1,10 @@
 """The notebooks in notebooks/ run from top to bottom, draw their plots, and are committed clean.
 
-Each notebook is executed with nbclient in a fresh ``python3`` kernel, with the repository
-root as working directory (the notebooks open ``models/…`` and ``scenarios/…`` from there).
+Each notebook is executed with nbclient in a fresh ``python3`` kernel, once with the repository
+root as working directory (``python -c "…NotebookClient(nb).execute()"`` run there) and once
+with the notebook's own folder (where JupyterLab, VS Code and ``jupyter nbconvert --execute
+notebooks/x.ipynb`` start the kernel): the notebooks find ``models/…``, ``scenarios/…`` and
+``okrs/…`` from either.
 """
 
 from __future__ import annotations
@@ -39,15 +42,17 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workdir", ["root", "notebook folder"])
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_and_draws(path: Path) -> None:
+def test_notebook_runs_and_draws(path: Path, workdir: str) -> None:
     nb = nbformat.read(path, as_version=4)
+    cwd = ROOT if workdir == "root" else path.parent
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
-                                     resources={"metadata": {"path": str(ROOT)}})
+                                     resources={"metadata": {"path": str(cwd)}})
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as exc:  # the cell, and the traceback
-        pytest.fail(f"{path.name} failed:\n{exc}")
+        pytest.fail(f"{path.name} failed from the {workdir}:\n{exc}")
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     errors = [o for o in outputs if o.output_type == "error"]
     assert not errors, f"{path.name}: {[(o.ename, o.evalue) for o in errors]}"
