@@ -194,7 +194,8 @@ def test_people_work_at_their_speed_or_with_their_own_durations() -> None:
     assert record.instance_server is not None
     assert record.instance_server.tolist() == [0, 1, 0, 0]
     kpis = replication_kpis(compile_model(model), record, 0)
-    assert kpis.cases["cost_per_case"].tolist() == [40.0, 60.0, 40.0, 40.0]
+    # The cost of each case's own work (the full cost adds idle time: test_full_cost.py).
+    assert kpis.cases["busy_cost_per_case"].tolist() == [40.0, 60.0, 40.0, 40.0]
     # Window 1.5..6.0 (4.5 h): Ann busy 2 h of it, Bob 3 h.
     assert kpis.people["ann"]["utilization"] == pytest.approx(2.0 / 4.5)
     assert kpis.people["bob"]["utilization"] == pytest.approx(3.0 / 4.5)
@@ -277,7 +278,11 @@ def test_a_batch_shares_its_cost_between_its_cases() -> None:
     text = BATCH.replace("capacity: 1}", "capacity: 1, cost_per_hour: 30}")
     model = parse_model(text)
     kpis = replication_kpis(compile_model(model), run(model, cases=7), 0)
-    assert kpis.cases["cost_per_case"].tolist() == pytest.approx([5, 5, 5, 5, 5, 5, 15])
+    assert kpis.cases["busy_cost_per_case"].tolist() == pytest.approx([5, 5, 5, 5, 5, 5, 15])
+    # Full cost: the clerk is paid 6 h in the window 1..7 and busy 1 h of it; 150 EUR idle
+    # over 7 cases.
+    assert kpis.cases["cost_per_case"].tolist() == pytest.approx(
+        [5 + 150 / 7] * 6 + [15 + 150 / 7])
 
 
 def test_a_batch_without_time_out_that_never_fills_is_reported() -> None:

@@ -343,3 +343,27 @@ def test_run_lengths_that_mean_nothing_are_refused(
         desk: procsim.Model, settings: dict[str, Any], message: str) -> None:
     with pytest.raises(procsim.SimulationError, match=message):
         procsim.simulate(desk, replications=2, seed=1, jobs=1, **settings)
+
+
+def test_a_lost_worker_breaks_the_pool_even_when_the_executor_waits_for_ever() -> None:
+    # A worker killed while it sends a record leaves half a message in the result pipe: the
+    # executor's thread waits for the rest and never reports the pool broken. The wait for
+    # records asks the pool itself whether a worker has ended.
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from procsim.simulate import _in_order
+
+    class Stuck:
+        def submit(self, fn: object, *args: object) -> Future[object]:
+            return Future()  # never completes, as under a stuck executor thread
+
+    checks: list[int] = []
+
+    def lost() -> bool:
+        checks.append(1)
+        return len(checks) >= 2
+
+    with pytest.raises(BrokenProcessPool):
+        list(_in_order(Stuck(), lambda r: r, range(3), None, lost=lost))  # type: ignore[arg-type]
+    assert len(checks) == 2

@@ -317,14 +317,19 @@ flow: {{start: serve, serve: check, check: {{serve: {p}, end: {1 - p}}}}}
     # A Jackson network of an M/M/2 station and an infinite-server delay, each visited
     # 1/(1−p) times per case.
     cycle = visits * (mmc_waiting_time(2, lam_eff, service) + service + check)
-    cost = visits * (serve_cost + service / 60 * rate_per_hour) + visits * check_cost
+    busy_cost = visits * (serve_cost + service / 60 * rate_per_hour) + visits * check_cost
+    # The full cost adds idle time: both clerks are paid all the time, 2 × 45 EUR/h × 1/λ
+    # hours per case in all, busy or not.
+    cost = visits * (serve_cost + check_cost) + 2 * rate_per_hour * (1 / lam) / 60
     wip = r.kpi("wip").estimate
     throughput = r.kpi("throughput_per_hour").estimate
     assert not mismatches({
         "W (Jackson)": (r.kpi("cycle_time").estimate, cycle),
         "L = λW": (wip, lam * cycle),
         "throughput = 60λ per hour": (throughput, 60 * lam),
-        "cost per case = Σ v·(cost + mean·rate/60)": (r.kpi("cost_per_case").estimate, cost),
+        "busy cost per case = Σ v·(cost + mean·rate/60)": (
+            r.kpi("busy_cost_per_case").estimate, busy_cost),
+        "cost per case = Σ v·cost + c·rate/(60λ)": (r.kpi("cost_per_case").estimate, cost),
     })
 
     # Little's law inside the simulation: WIP against throughput × mean cycle time, replication

@@ -129,13 +129,44 @@ def _parse_amount_of_time(value: str, time_unit: str, *, positive: bool) -> floa
     return amount
 
 
+def _parse_replications(value: str | None, *, minimum: int) -> int | str | None:
+    """``--replications``: a number of at least ``minimum``, or ``auto``."""
+    if value is None or value.strip() == "auto":
+        return None if value is None else "auto"
+    if not value.strip().isdigit() or int(value) < minimum:
+        raise _fail(f"error: --replications: expected a number of at least {minimum} or "
+                    f"'auto', got {_quoted(value)}")
+    return int(value)
+
+
+def _parse_precision(value: str | None) -> float | None:
+    """``--precision``: a percentage such as ``10%`` or a fraction such as ``0.1``."""
+    if value is None:
+        return None
+    try:
+        text = value.strip()
+        relative = float(text.removesuffix("%")) / (100 if text.endswith("%") else 1)
+        if not 0 < relative < 1:
+            raise ValueError
+    except ValueError:
+        raise _fail(f"error: --precision: expected a percentage such as 10%, got "
+                    f"{_quoted(value)}") from None
+    return relative
+
+
 @app.command()
 def run(
     model_file: Annotated[Path, typer.Argument(
         metavar="MODEL.yaml", help="The process model, or a scenario (a base model + changes).")],
-    replications: Annotated[
-        int | None, typer.Option("--replications", "-r", min=1, help="Replications (default: "
-                                 "the model's run.replications).")] = None,
+    replications: Annotated[str | None, typer.Option(
+        "--replications", "-r", help="A number, or auto: add replications until the KPIs of "
+        "the key results and targets (cycle time without any) are within --precision "
+        "(default: the model's run.replications, auto unless it gives a number).")] = None,
+    precision: Annotated[str | None, typer.Option(
+        help="With -r auto: the half-width wanted, relative to the value (default: the "
+        "model's run.precision, 10%).")] = None,
+    max_replications: Annotated[int | None, typer.Option(
+        min=2, help="With -r auto: the cap (default: run.max_replications, 200).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the model's; "
                                              "drawn and printed when it has none).")] = None,
     cases: Annotated[int | None, typer.Option(min=1, help="Arrivals per replication.")] = None,
@@ -173,6 +204,8 @@ def run(
 
     if cases is not None and duration is not None:
         raise _fail("error: give either --cases or --duration, not both")
+    reps = _parse_replications(replications, minimum=1)
+    relative = _parse_precision(precision)
     model = _load(model_file)
     duration_value: float | None = None
     if duration is not None:
@@ -190,7 +223,8 @@ def run(
         with _executor(executor, scheduler) as pool, bar:
             def simulate_with(on_record: Callable[[Any], None] | None = None) -> Any:
                 return simulate(
-                    model, replications=replications, seed=seed, cases=cases,
+                    model, replications=reps, precision=relative,
+                    max_replications=max_replications, seed=seed, cases=cases,
                     duration=duration_value, warmup=warmup_value, jobs=jobs,
                     allow_unstable=allow_unstable, progress=bar, executor=pool,
                     on_record=on_record)
@@ -381,10 +415,14 @@ def compare(
         "to, those in the baseline).")] = None,
     replications: Annotated[str | None, typer.Option(
         "--replications", "-r", help="A number (at least 2), or auto: add replications until "
-        "every KPI is within --precision.")] = None,
-    precision: Annotated[str, typer.Option(
-        help="With -r auto: the half-width wanted, relative to the mean.")] = "5%",
-    max_replications: Annotated[int, typer.Option(min=2, help="With -r auto: the cap.")] = 200,
+        "the KPIs of the key results and targets, and the differences in them, are within "
+        "--precision (default: the model's run.replications, auto unless it gives a "
+        "number).")] = None,
+    precision: Annotated[str | None, typer.Option(
+        help="With -r auto: the half-width wanted, relative to the baseline's value "
+        "(default: the model's run.precision, 10%).")] = None,
+    max_replications: Annotated[int | None, typer.Option(
+        min=2, help="With -r auto: the cap (default: run.max_replications, 200).")] = None,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     cases: Annotated[int | None, typer.Option(min=1)] = None,
     warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto.")] = None,
@@ -413,19 +451,8 @@ def compare(
     from procsim.model.scenario import with_okrs
     from procsim.output import atomic_write
 
-    reps: int | str | None = replications
-    if replications is not None and replications != "auto":
-        if not replications.isdigit() or int(replications) < 2:
-            raise _fail(f"error: --replications: expected a number of at least 2 or 'auto', "
-                        f"got {replications!r}")
-        reps = int(replications)
-    try:
-        relative = float(precision.strip().removesuffix("%")) / (100 if "%" in precision else 1)
-        if not 0 < relative < 1:
-            raise ValueError
-    except ValueError:
-        raise _fail(f"error: --precision: expected a percentage such as 5%, got {precision!r}"
-                    ) from None
+    reps = _parse_replications(replications, minimum=2)
+    relative = _parse_precision(precision)
     _check_report(report)
     baseline = _load(baseline_file)
     if okrs is not None:
@@ -444,8 +471,9 @@ def compare(
     from procsim.simulate import running
 
     warmup_value = _parse_warmup(warmup, baseline.time_unit)
-    first_round = reps if isinstance(reps, int) else min(baseline.run.replications,
-                                                         max_replications)
+    reps_setting = reps if reps is not None else baseline.run.replications
+    first_round = reps_setting if isinstance(reps_setting, int) else min(
+        baseline.run.min_replications, max_replications or baseline.run.max_replications)
     bar = _progress_bar(quiet, total=(1 + len(scenarios)) * first_round)
     try:
         with _executor(executor, scheduler) as pool, bar, running(executor=pool, progress=bar):
@@ -546,7 +574,13 @@ def validate(
         loads = offered_load(model)
         _echo(f"{path}: ok: {model.name} ({len(model.activities)} activities, "
                    f"{len(model.resources)} pools)")
+        from procsim.model.check import bare_duration_warning
+
         placeholders = find_placeholders(path)
+        # Once per model, and not about the placeholders' stand-ins (warned about below).
+        bare = bare_duration_warning(model, ignore_lines={i.line for i in placeholders})
+        if bare is not None:
+            _echo(str(bare).replace(": error: ", ": warning: ", 1), err=True)
         for issue in placeholders:
             _echo(str(issue).replace(": error: ", ": warning: ", 1), err=True)
         if placeholders:

@@ -19,10 +19,18 @@ import numpy as np
 from procsim.kpi import RunResult
 from procsim.model.schema import Model
 from procsim.okr import KeyResultSpec, Verdict, judge, key_results, kpi_health, kpi_values
-from procsim.simulate import simulate
-from procsim.stats import Estimate, estimate, paired_difference
+from procsim.simulate import (
+    default_cases,
+    precision_targets,
+    replications_for_precision,
+    simulate,
+)
+from procsim.stats import Estimate, estimate, paired_difference, replications_needed
+from procsim.units import SECONDS_PER, short_unit
 
-__all__ = ["ComparisonResult", "KpiComparison", "ScenarioComparison", "compare"]
+__all__ = ["ComparisonResult", "KpiComparison", "ScenarioComparison", "compare",
+           "format_comparison", "format_key_result", "gap_text", "key_result_cell", "row_scale",
+           "settle_text"]
 
 
 @dataclass(frozen=True)
@@ -43,15 +51,34 @@ class KpiComparison:
 
     @property
     def distinguishable(self) -> bool:
-        """Does the interval of the paired difference exclude zero?"""
+        """Does the interval of the paired difference exclude zero (beyond rounding noise)?"""
         lo, hi = self.difference.ci
-        return bool(lo > 0 or hi < 0)
+        return bool(lo > self.noise or hi < -self.noise)
+
+    @property
+    def noise(self) -> float:
+        """Differences this small are floating-point rounding (sums of the same numbers in
+        another order), not a change: a billionth of the KPI's scale."""
+        return 1e-9 * max(abs(self.baseline.mean), abs(self.scenario.mean), 0.0)
+
+    def exact(self, value: float) -> float:
+        """``value`` (a difference), with rounding noise (:attr:`noise`) made an exact 0."""
+        return 0.0 if abs(value) <= self.noise else value
+
+    @property
+    def exact_relative_change(self) -> float:
+        """The relative change, an exact 0 when the difference is rounding noise."""
+        return 0.0 if abs(self.difference.mean) <= self.noise else self.relative_change
 
     def to_dict(self) -> dict[str, Any]:
         d = self.difference
-        return {"mean": _num(d.mean), "ci": [_num(v) for v in d.ci],
-                "relative": _num(self.relative_change),
+        return {"mean": _num(self.exact(d.mean)), "ci": [_num(self.exact(v)) for v in d.ci],
+                "relative": _num(self.exact_relative_change),
                 "distinguishable": self.distinguishable}
+
+    def formatted(self, scale: float | None = None) -> dict[str, str]:
+        """The comparison as people read it (see :func:`format_comparison`)."""
+        return format_comparison(self, scale)
 
 
 @dataclass(frozen=True)
@@ -94,6 +121,26 @@ class ComparisonResult:
     @property
     def any_not_met(self) -> bool:
         return any(v.status == "not_met" for s in self.scenarios for v in s.verdicts)
+
+    def baseline_key_results(self) -> list[Verdict]:
+        """The baseline against each key result: how far today is from the target.
+
+        The verdict of the baseline's own values (at the comparison's confidence level), as
+        for a scenario. For a change relative to the baseline, the estimate is the baseline's
+        value of the statistic (the reference the change is measured from) and the verdict
+        is that of "no change".
+        """
+        out = []
+        model = self.baseline.model
+        for kr in self.key_results:
+            values = kpi_values(self.baseline, kr.kpi, kr.stat, model)
+            verdict = judge(values * 0.0 if kr.relative else values, kr.threshold,
+                            confidence=self.confidence)
+            if kr.relative:
+                verdict = Verdict(verdict.status, estimate(values, self.confidence),
+                                  kr.threshold, verdict.probability, None)
+            out.append(verdict)
+        return out
 
     # --- the recommendation -------------------------------------------------------------------
 
@@ -151,12 +198,16 @@ class ComparisonResult:
             entry["delta"] = {s.name: s.kpis[i].to_dict() for s in self.scenarios}
             kpis[kc.key] = entry
         okrs: list[dict[str, Any]] = []
+        today = self.baseline_key_results()
         for j, kr in enumerate(self.key_results):
             if not okrs or okrs[-1]["objective"] != kr.objective:
                 okrs.append({"objective": kr.objective, "key_results": []})
             okrs[-1]["key_results"].append({
                 **kr.to_dict(),
                 "results": {s.name: s.verdicts[j].to_dict() for s in self.scenarios},
+                # The baseline's value with its interval and verdict (for a change: its value
+                # of the statistic, the reference).
+                "baseline_result": today[j].to_dict(),
             })
         return {
             "procsim_version": __version__,
@@ -194,16 +245,69 @@ class ComparisonResult:
         out = []
         for s in self.scenarios:
             for kc in s.kpis:
-                lo, hi = kc.difference.ci
+                lo, hi = (kc.exact(v) for v in kc.difference.ci)
                 out.append({
                     "scenario": s.name, "kpi": kc.key, "label": kc.label, "unit": kc.unit,
                     "baseline": kc.baseline.mean, "scenario_value": kc.scenario.mean,
                     "scenario_ci_low": kc.scenario.ci[0], "scenario_ci_high": kc.scenario.ci[1],
-                    "difference": kc.difference.mean, "difference_ci_low": lo,
-                    "difference_ci_high": hi, "relative_change": kc.relative_change,
+                    "difference": kc.exact(kc.difference.mean), "difference_ci_low": lo,
+                    "difference_ci_high": hi,
+                    "relative_change": kc.exact_relative_change,
                     "distinguishable": kc.distinguishable, "confidence": self.confidence,
+                    "baseline_ci_low": kc.baseline.ci[0], "baseline_ci_high": kc.baseline.ci[1],
                 })
         return out
+
+    def _scorecard_lines(self, pct: str) -> list[str]:
+        """The key results, one block each: the baseline today, then every scenario."""
+        currency = self.baseline.model.currency or ""
+        unit = self.baseline.time_unit
+        today = self.baseline_key_results()
+        names = ["baseline (today)", *(s.name for s in self.scenarios)]
+        width = min(max(len(n) for n in names), 40) + 2
+        lines = ["", f"{'Key results':<{width + 6}}{'value [' + pct + ' CI]':<30}"
+                     f"{'verdict':<18}{'P':>5}"]
+        objective = None
+        for j, kr in enumerate(self.key_results):
+            if kr.objective != objective:
+                objective = kr.objective
+                lines.append(f"  Objective: {objective}")
+            lines.append(f"    {kr.text}")
+            if kr.reading and kr.direction_source == "inferred":
+                # say how a direction that was not stated was read
+                lines.append(f"      ({kr.reading})")
+            verdicts = [today[j], *(s.verdicts[j] for s in self.scenarios)]
+            scale = max((abs(v.estimate.mean) for v in verdicts
+                         if math.isfinite(v.estimate.mean)), default=0.0)
+            values = []
+            for k, v in enumerate(verdicts):
+                reference = k == 0 and kr.relative   # the baseline's value, not a change
+                values.append(format_key_result(
+                    _absolute(kr) if reference else kr, v.estimate.mean, ci=v.estimate.ci,
+                    currency=currency, time_unit=unit, scale=None if reference else scale))
+            column = max(30, *(len(v) + 2 for v in values))
+            if j == 0:
+                lines[1] = (f"{'Key results':<{width + 6}}{'value [' + pct + ' CI]':<{column}}"
+                            f"{'verdict':<18}{'P':>5}")
+            for k, (name, v) in enumerate(zip(names, verdicts, strict=True)):
+                baseline = k == 0
+                value = values[k]
+                if baseline and kr.relative:
+                    verdict, p, note = "(reference)", "", ""
+                else:
+                    verdict = f"{v.symbol} {_STATUS_WORDS[v.status]}"
+                    p = f"{v.probability:.0%}"
+                    note = (gap_text(kr, v, currency=currency, time_unit=unit) if baseline
+                            else settle_text(v, kr, currency=currency, time_unit=unit)
+                            if v.status == "inconclusive" else "")
+                label = name if len(name) <= width - 2 else name[:width - 3] + "…"
+                line = f"      {label:<{width}}{value:<{column}}{verdict:<18}{p:>5}"
+                lines.append((line + (f"   {note}" if baseline and note else "")).rstrip())
+                if note and not baseline:
+                    lines.append(f"      {'':<{width}}{note}")
+        lines.append("  ✓ met (the interval on the right side of the target), ✗ not met, "
+                     "? inconclusive; P = estimated probability of attainment")
+        return lines
 
     def summary(self) -> str:
         """The terminal report: KPI differences per scenario, the scorecard, the recommendation."""
@@ -214,50 +318,38 @@ class ComparisonResult:
             f"{len(self.scenarios)} scenario(s) on common random numbers; intervals {pct} "
             f"(adjustment: {self.adjustment})",
         ]
+        lines.append(f"Warm-up: {min(base.warmup):,}"
+                     + (f"–{max(base.warmup):,}" if max(base.warmup) != min(base.warmup) else "")
+                     + " cases dropped per replication"
+                     + (" (MSER-5)" if base.warmup_setting == "auto" else ""))
+        lines += [f"Note: {note}" for note in base.notes]
         if self.precision is not None:
             rounds = " → ".join(str(n) for n in self.rounds)
-            reached = ("every KPI within" if _replications_for_precision(self, self.precision)
-                       <= base.replications else "cap reached before every KPI was within")
+            reached = ("the KPIs of the key results and targets, and their differences, "
+                       "within" if replications_for_comparison(self, self.precision)
+                       <= base.replications else "cap reached before the KPIs of the key "
+                       "results and targets, and their differences, were within")
             lines.append(f"Replications chosen automatically: {rounds} ({reached} "
-                         f"±{self.precision:.0%} of its mean)")
+                         f"±{self.precision:.0%} of the baseline's value)")
+        scales = [row_scale([s.kpis[i] for s in self.scenarios])
+                  for i in range(len(self.scenarios[0].kpis) if self.scenarios else 0)]
         for s in self.scenarios:
             lines += ["", f"== {s.name}" + (f"  ({s.model.file})" if s.model.file else "")]
             lines += [f"   {c.describe(arrow='→', width=50)}" for c in s.model.changes]
-            lines.append(f"{'KPI':<30}{'baseline':>11}{'scenario':>11}"
+            width = max([30, *(len(kc.label) + 1 for kc in s.kpis)])
+            lines.append(f"{'KPI':<{width}}{'unit':<11}{'baseline':>10}{'scenario':>10}"
                          f" {'difference [' + pct + ' CI]':>32}{'change':>9}")
-            for kc in s.kpis:
-                lo, hi = kc.difference.ci
+            for kc, scale in zip(s.kpis, scales, strict=True):
+                shown = kc.formatted(scale)
                 mark = " *" if kc.distinguishable else ""
-                rel = kc.relative_change
-                rel_text = f"{rel:+.1%}" if math.isfinite(rel) else "n/a"
-                diff = f"{kc.difference.mean:+.4g} [{lo:+.4g}, {hi:+.4g}]"
+                diff = f"{shown['difference']} {shown['difference_ci']}"
                 lines.append(
-                    f"{kc.label:<30}{kc.baseline.mean:>11.4g}{kc.scenario.mean:>11.4g}"
-                    f" {diff:>32}{rel_text:>9}{mark}")
-            lines.append("   * the interval of the difference excludes zero")
+                    f"{kc.label:<{width}}{shown['unit'][:10]:<11}{shown['baseline']:>10}"
+                    f"{shown['scenario']:>10} {diff:>32}{shown['relative']:>9}{mark}")
+            lines.append("   * the interval of the difference excludes zero; shares in %, "
+                         "their differences in percentage points")
         if self.key_results:
-            lines += ["", f"{'Key results':<54}" + "  ".join(
-                f"{s.name[:24]:>24}" for s in self.scenarios)]
-            objective = None
-            for j, kr in enumerate(self.key_results):
-                if kr.objective != objective:
-                    objective = kr.objective
-                    lines.append(f"  {objective}")
-                cells = []
-                for s in self.scenarios:
-                    v = s.verdicts[j]
-                    cells.append(f"{v.symbol} {kr.format(v.estimate.mean)}  P={v.probability:.0%}"
-                                 .rjust(24))
-                lines.append(f"    {kr.text[:50]:<50}" + "  ".join(cells))
-            pending = [(s.name, kr.text, s.verdicts[j].replications_needed)
-                       for s in self.scenarios for j, kr in enumerate(self.key_results)
-                       if s.verdicts[j].status == "inconclusive"]
-            for name, text, needed in pending:
-                more = (f"about {needed} replications in all would settle it" if needed
-                        else "the estimate sits on the target")
-                lines.append(f"  ? {name}: {text}: inconclusive; {more}")
-            lines.append("  ✓ met (interval on the right side of the target), ✗ not met, "
-                         "? inconclusive; P = estimated probability of attainment")
+            lines += self._scorecard_lines(pct)
         if self.baseline_health:
             lines += ["", "KPI health" + " " * 34 + "  ".join(
                 f"{n[:14]:>14}" for n in ["baseline", *(s.name for s in self.scenarios)])]
@@ -267,6 +359,16 @@ class ComparisonResult:
                              + "  ".join(f"{c:>14}" for c in cells))
         lines += ["", f"Recommendation: {self.recommendation()}"]
         return "\n".join(lines)
+
+
+_STATUS_WORDS = {"met": "met", "not_met": "not met", "inconclusive": "inconclusive"}
+
+
+def _absolute(kr: KeyResultSpec) -> KeyResultSpec:
+    """The key result's statistic as a value in its own unit (for the baseline of a change)."""
+    from dataclasses import replace
+
+    return replace(kr, relative=False)
 
 
 def _health(v: Verdict) -> str:
@@ -292,18 +394,250 @@ def _estimate_dict(e: Estimate) -> dict[str, Any]:
     return {"mean": _num(e.mean), "ci": [_num(v) for v in e.ci]}
 
 
+# --- numbers for people ---------------------------------------------------------------------
+#
+# Every value of a KPI is shown to the *resolution* of that KPI in the comparison: four
+# significant digits of the larger of its values (baseline and scenarios), a tenth of a
+# percentage point for shares. A difference below the resolution is shown as 0 (no "-5.3e-16"
+# from rounding in sums of equal numbers, no "-0.00"). Times smaller than one of the model's
+# time unit are shown in the largest unit in which they are at least 1 (0.004 h → 14.4 s).
+
+#: Beyond this many replications, settling a verdict is not practical (see :func:`settle_text`).
+PRACTICAL_REPLICATIONS = 1000
+
+
+def readable_unit(unit: str, scale: float) -> tuple[str, float]:
+    """The unit to show amounts of about ``scale`` (in ``unit``) in, and the factor to it.
+
+    A time unit is kept, unless the amounts are below one of it: then the largest smaller
+    unit in which they are at least 1. Other units (a currency, a rate) are kept.
+
+    >>> readable_unit("hours", 0.004), readable_unit("minutes", 72.5)
+    (('seconds', 3600.0), ('minutes', 1.0))
+    """
+    if unit not in SECONDS_PER or not math.isfinite(scale) or scale == 0:
+        return unit, 1.0
+    seconds = abs(scale) * SECONDS_PER[unit]
+    for smaller in ("days", "hours", "minutes", "seconds"):
+        if SECONDS_PER[smaller] <= SECONDS_PER[unit] and (
+                seconds >= SECONDS_PER[smaller] or smaller == "seconds"):
+            return smaller, SECONDS_PER[unit] / SECONDS_PER[smaller]
+    return unit, 1.0  # pragma: no cover - "seconds" always returns
+
+
+def decimals_for(scale: float, digits: int = 4) -> int:
+    """Decimals that show ``digits`` significant digits of ``scale`` (none for large ones).
+
+    >>> decimals_for(72.56), decimals_for(0.0123), decimals_for(23380)
+    (2, 5, 0)
+    """
+    if not math.isfinite(scale) or scale == 0:
+        return 0
+    return max(0, digits - 1 - math.floor(math.log10(abs(scale))))
+
+
+def format_amount(value: float, decimals: int, *, signed: bool = False) -> str:
+    """``value`` with ``decimals`` decimals and thousands separators; what rounds to zero is
+    ``0`` (never ``-0.00``); ``signed`` puts ``+`` before positive values.
+
+    >>> format_amount(-5.3e-16, 2, signed=True), format_amount(0.5, 2, signed=True)
+    ('0', '+0.50')
+    >>> format_amount(1234.5, 1)
+    '1,234.5'
+    """
+    if not math.isfinite(value):
+        return "n/a"
+    text = f"{value:,.{decimals}f}"
+    if float(text.replace(",", "")) == 0:
+        return "0"
+    return f"+{text}" if signed and value > 0 else text
+
+
+def format_change(relative: float) -> str:
+    """A relative change in percent, ``0.0%`` when it rounds to zero (no ``-0.0%``)."""
+    if not math.isfinite(relative):
+        return "n/a"
+    return "0.0%" if round(relative * 100, 1) == 0 else f"{relative:+.1%}"
+
+
+def format_comparison(kc: KpiComparison, scale: float | None = None) -> dict[str, str]:
+    """A KPI comparison as text: ``unit``, ``baseline``, ``baseline_ci``, ``scenario``,
+    ``scenario_ci``, ``difference``, ``difference_ci``, ``difference_unit`` and ``relative``.
+
+    ``scale`` (default: the larger of the baseline's and the scenario's value) sets the unit
+    of a time and the resolution; pass the largest value of a row of several scenarios so
+    that the row reads in one unit. Shares are shown in percent and their differences in
+    percentage points (``pts``).
+    """
+    values = (kc.baseline.mean, kc.scenario.mean)
+    if scale is None:
+        scale = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    if kc.unit == "share":
+        unit, factor, decimals, difference_unit = "%", 100.0, 1, "pts"
+    else:
+        unit, factor = readable_unit(kc.unit, scale)
+        unit = short_unit(unit)
+        decimals = decimals_for(scale * factor)
+        difference_unit = unit
+
+    def amount(v: float, signed: bool = False) -> str:
+        return format_amount(v * factor, decimals, signed=signed)
+
+    def interval(e: Estimate, signed: bool = False) -> str:
+        return f"[{amount(e.ci[0], signed)}, {amount(e.ci[1], signed)}]"
+
+    difference = kc.difference
+    shown_zero = amount(difference.mean) == "0"
+    return {
+        "unit": unit, "difference_unit": difference_unit,
+        "baseline": amount(kc.baseline.mean), "baseline_ci": interval(kc.baseline),
+        "scenario": amount(kc.scenario.mean), "scenario_ci": interval(kc.scenario),
+        "difference": amount(difference.mean, signed=True),
+        "difference_ci": interval(difference, signed=True),
+        "relative": "0.0%" if shown_zero else format_change(kc.relative_change),
+    }
+
+
+def row_scale(comparisons: list[KpiComparison]) -> float:
+    """The scale of one KPI's row over several scenarios: its largest value."""
+    return max((abs(v) for kc in comparisons for v in (kc.baseline.mean, kc.scenario.mean)
+                if math.isfinite(v)), default=0.0)
+
+
+def format_key_result(kr: KeyResultSpec, value: float, *, scale: float | None = None,
+                      currency: str = "", time_unit: str = "minutes", signed: bool = False,
+                      ci: tuple[float, float] | None = None, digits: int = 4) -> str:
+    """A value of a key result's statistic with its unit: ``139.6 min``, ``46.5%``,
+    ``+0.0%`` for a change, ``30.16 EUR``; small times in a smaller unit (``14.4 s``).
+
+    With ``ci``, the interval follows the value, the unit comes once at the end:
+    ``139.6 [132.0, 147.2] min``. ``scale`` (default: the value) sets the unit of a time and
+    the resolution, so that several values can be shown alike; ``digits`` the significant
+    digits of the scale that are shown.
+    """
+    if kr.relative:
+        text = kr.format(value)
+        return text if ci is None else f"{text} [{kr.format(ci[0])}, {kr.format(ci[1])}]"
+    if not math.isfinite(value):
+        return "n/a"
+    scale = abs(value) if scale is None else scale
+    factor, decimals, suffix = 1.0, decimals_for(scale, digits), ""
+    if kr.kind == "share":
+        factor, decimals, suffix = 100.0, 1, "%"
+    elif kr.kind == "time":
+        unit, factor = readable_unit(time_unit, scale)
+        decimals, suffix = decimals_for(scale * factor, digits), f" {short_unit(unit)}"
+    elif kr.kind == "money" and currency:
+        suffix = f" {currency}"
+
+    def amount(x: float, signed: bool = signed) -> str:
+        text = format_amount(x * factor, decimals, signed=signed)
+        return f"{text}%" if kr.kind == "share" else text   # every share with its sign
+
+    text = amount(value)
+    if ci is not None:
+        text += f" [{amount(ci[0], False)}, {amount(ci[1], False)}]"
+    return text if kr.kind == "share" else text + suffix
+
+
+def key_result_cell(kr: KeyResultSpec, est: Estimate, *, scale: float | None = None,
+                    currency: str = "", time_unit: str = "minutes") -> tuple[str, str]:
+    """``(value with its unit, "[low, high]")`` of a key result's estimate, for a table cell.
+
+    >>> from procsim.model.targets import Threshold
+    >>> kr = KeyResultSpec("o", "cycle_time", "p90", Threshold("<=", 100, "<= 100"), False, "")
+    >>> key_result_cell(kr, Estimate(139.6, 5.0, 10, 7.6, 0.95), time_unit="minutes")
+    ('139.6 min', '[132.0, 147.2]')
+    """
+    full = format_key_result(kr, est.mean, ci=est.ci, scale=scale, currency=currency,
+                             time_unit=time_unit)
+    value, _, rest = full.partition(" [")
+    ci, _, suffix = rest.rpartition("]")
+    return f"{value}{suffix}", f"[{ci}]"
+
+
+def settle_text(verdict: Verdict, kr: KeyResultSpec | None = None, *,
+                currency: str = "", time_unit: str = "minutes") -> str:
+    """What would settle an inconclusive verdict, in words.
+
+    The two-stage estimate of the replications needed grows with 1 / (distance to the
+    target)²; above :data:`PRACTICAL_REPLICATIONS` it is said to be impractical: the estimate
+    is then closer to the target than the run can resolve, and a gap that small is rarely
+    worth resolving.
+    """
+    needed = verdict.replications_needed
+    if not needed:
+        return "the estimate sits on the target"
+    rounded = _round_up(needed)
+    if needed <= PRACTICAL_REPLICATIONS:
+        return f"about {rounded:,} replications in all would settle it"
+    gap = ""
+    if kr is not None:
+        distance = abs(verdict.estimate.mean - kr.threshold.value)
+        shown = (f"{distance * 100:.2g} points" if kr.relative
+                 else format_key_result(kr, distance, currency=currency, time_unit=time_unit,
+                                        digits=2))
+        gap = f" (it is {shown} away)"
+    return (f"would need about {rounded:,} replications, too many to be practical: the "
+            f"estimate is too close to the target to tell{gap}; treat it as at the target")
+
+
+def _round_up(n: int) -> int:
+    """``n`` rounded up to two significant digits: 227 → 230, 23,380 → 24,000."""
+    if n < 100:
+        return n
+    step = 10 ** (len(str(n)) - 2)
+    return -(-n // step) * step
+
+
+def gap_text(kr: KeyResultSpec, verdict: Verdict, *, currency: str = "",
+             time_unit: str = "minutes") -> str:
+    """How far the baseline is from an absolute key result's target, in words."""
+    if kr.relative:
+        return "the reference for the change"
+    value, target = verdict.estimate.mean, kr.threshold.value
+    if kr.threshold.holds(value):
+        return "meets the target today"
+    distance = abs(value - target)
+    shown = format_key_result(kr, distance, currency=currency, time_unit=time_unit, digits=3)
+    if kr.kind == "share":
+        shown = shown.replace("%", " points")
+    return f"{shown} {'above' if value > target else 'below'} the target"
+
+
+#: The standard KPI statistics every comparison shows (``None``: a system KPI, its mean).
+STANDARD_COMPARED = (("cycle_time", ("mean", "p90")), ("waiting_time", ("mean",)),
+                     ("processing_time", ("mean",)), ("delay_time", ("mean",)),
+                     ("cost_per_case", ("mean",)), ("throughput_per_hour", (None,)),
+                     ("wip", (None,)))
+
+
 def _compared_kpis(baseline: RunResult) -> list[tuple[str, str, str, Any]]:
-    """(key, label, unit, how) of every KPI statistic that is compared."""
+    """(key, label, unit, how) of every KPI statistic that is compared.
+
+    The standard ones (:data:`STANDARD_COMPARED`), then every other standard KPI statistic
+    that a key result refers to (``working_cycle_time``, ``idle_cost_per_hour``, a p95, …),
+    then every custom KPI (those with a target, and those key results use, among them),
+    then the utilisation of every pool.
+    """
+    from procsim.model.targets import SYSTEM_KPIS
+
     model = baseline.model
     out: list[tuple[str, str, str, Any]] = []
-    for kpi, stats in (("cycle_time", ("mean", "p90")), ("waiting_time", ("mean",)),
-                       ("processing_time", ("mean",)), ("delay_time", ("mean",)),
-                       ("cost_per_case", ("mean",)), ("throughput_per_hour", (None,)),
-                       ("wip", (None,))):
-        unit = baseline.kpi(kpi).unit
-        for stat in stats:
+
+    def add(kpi: str, stat: str | None) -> None:
+        key = f"{kpi}:{stat or 'mean'}"
+        if all(key != k for k, *_ in out):
             label = f"{kpi} ({stat})" if stat else kpi
-            out.append((f"{kpi}:{stat or 'mean'}", label, unit, (kpi, stat or "mean")))
+            out.append((key, label, baseline.kpi(kpi).unit, (kpi, stat or "mean")))
+
+    for kpi, stats in STANDARD_COMPARED:
+        for stat in stats:
+            add(kpi, stat)
+    for okr in model.okrs:
+        for kr in okr.key_results:
+            if kr.kpi not in model.kpis:
+                add(kr.kpi, None if kr.kpi in SYSTEM_KPIS else (kr.stat or "mean"))
     for name in model.kpis:
         out.append((name, name, baseline.kpi(name).unit, (name, "mean")))
     for pool in model.resources:
@@ -324,8 +658,8 @@ def compare(
     scenarios: list[Model],
     *,
     replications: int | str | None = None,
-    precision: float = 0.05,
-    max_replications: int = 200,
+    precision: float | None = None,
+    max_replications: int | None = None,
     seed: int | None = None,
     cases: int | None = None,
     duration: float | str | None = None,
@@ -338,11 +672,15 @@ def compare(
     The key results and KPI targets are the baseline's (``baseline.okrs``, ``baseline.kpis``);
     every model runs with the baseline's run settings unless overridden here.
 
-    With ``replications="auto"``, the comparison is rerun with more replications (the
-    two-stage rule n · (half-width / (precision · |mean|))²) until every compared KPI of every
-    model has an interval half-width within ``precision`` of its mean, or
-    ``max_replications`` is reached. Replication r is the same in every round, so a larger
-    run extends a smaller one.
+    ``replications``, ``precision`` and ``max_replications`` default to the baseline's
+    ``run`` section. With ``replications="auto"`` (the default unless the model fixes a
+    number), the comparison starts with ``run.min_replications`` (20) and is rerun with more
+    (the two-stage rule n · (half-width / (precision · |value|))²) until the KPIs that the
+    key results and KPI targets use (the mean cycle time without any), in every model, and
+    every scenario's paired difference from the baseline in them, have an interval
+    half-width within ``precision`` of the baseline's value (see
+    :func:`replications_for_comparison`), or ``max_replications`` is reached. Replication r
+    is the same in every round, so a larger run extends a smaller one.
 
     Examples
     --------
@@ -371,9 +709,12 @@ def compare(
         from procsim.rng import draw_seed
 
         seed = draw_seed()
+    replications = replications if replications is not None else run.replications
+    precision = precision if precision is not None else run.precision
+    cap = max_replications if max_replications is not None else run.max_replications
     settings: dict[str, Any] = {
-        "replications": run.replications if replications in (None, "auto") else replications,
-        "seed": seed, "warmup": warmup, "jobs": jobs, "allow_unstable": allow_unstable,
+        "replications": replications, "seed": seed, "warmup": warmup, "jobs": jobs,
+        "allow_unstable": allow_unstable,
     }
     if duration is not None:
         settings["duration"] = duration
@@ -381,36 +722,53 @@ def compare(
         settings["cases"] = cases
     elif run.duration is not None:
         settings["duration"] = run.duration
+    elif run.cases is not None:
+        settings["cases"] = run.cases
     else:
-        settings["cases"] = run.cases_or_default
+        settings["cases"] = default_cases(baseline)
     if warmup is None:
         settings["warmup"] = run.warmup
     if replications != "auto":
         return _compare_once(baseline, scenarios, settings)
     rounds = []
-    settings["replications"] = min(int(settings["replications"]), max_replications)
+    settings["replications"] = min(run.min_replications, cap)
     while True:
         result = _compare_once(baseline, scenarios, settings)
         n = int(settings["replications"])
         rounds.append(n)
-        needed = _replications_for_precision(result, precision)
-        if needed <= n or n >= max_replications:
+        needed = replications_for_comparison(result, precision)
+        if needed <= n or n >= cap:
             return ComparisonResult(result.baseline, result.scenarios, result.key_results,
                                     result.baseline_health, result.confidence, precision,
                                     tuple(rounds))
-        settings["replications"] = min(needed, max_replications)
+        settings["replications"] = min(needed, cap)
 
 
-def _replications_for_precision(result: ComparisonResult, precision: float) -> int:
-    """Replications that would bring every compared KPI within ``precision`` (two-stage rule)."""
-    from procsim.stats import replications_needed
+def replications_for_comparison(result: ComparisonResult, precision: float) -> int:
+    """Replications that would bring what decides the comparison within ``precision``.
 
-    needed = 0
+    The two-stage rule (:func:`procsim.stats.replications_needed`) on: every model's estimate
+    of the KPIs its key results and KPI targets use (:func:`procsim.simulate.precision_targets`
+    of the baseline), and every scenario's paired difference from the baseline in those KPIs,
+    whose half-width is wanted within ``precision`` of the *baseline's* value (a difference
+    can be zero, so not of itself). A KPI whose value is 0 has no relative precision and is
+    left out.
+    """
+    base = result.baseline
+    targets = precision_targets(base.model)
+    needed = replications_for_precision(base, targets, precision)
     for s in result.scenarios:
-        for kc in s.kpis:
-            for est in (kc.baseline, kc.scenario):
-                if est.n >= 2 and est.mean and math.isfinite(est.half_width):
-                    needed = max(needed, replications_needed(est, precision))
+        needed = max(needed, replications_for_precision(s.result, targets, precision))
+        for kpi, stat in targets:
+            scale = base.estimate(kpi, stat).mean
+            b = kpi_values(base, kpi, stat, base.model)
+            v = kpi_values(s.result, kpi, stat, base.model)
+            delta = paired_difference(b, v, result.confidence)
+            if delta.n >= 2 and scale and math.isfinite(scale) and math.isfinite(
+                    delta.half_width):
+                needed = max(needed, replications_needed(
+                    Estimate(scale, delta.sd, delta.n, delta.half_width, delta.confidence),
+                    precision))
     return needed
 
 

@@ -55,8 +55,9 @@ def _cut(text: str) -> str:
     return f"{text[:QUOTE_LIMIT]}…({len(text):,} characters)"
 
 
-def quote(value: Any) -> str:
-    r"""``value`` quoted for a message: as Python writes it (escapes included), cut when long.
+def quote(value: Any, limit: int | None = None) -> str:
+    r"""``value`` quoted for a message: as Python writes it (escapes included), cut when long
+    (beyond ``limit`` characters, :data:`QUOTE_LIMIT` by default).
 
     Examples
     --------
@@ -68,9 +69,10 @@ def quote(value: Any) -> str:
     "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'…(10,000 characters)"
     """
     text = str(value)
-    if len(text) <= QUOTE_LIMIT:
+    limit = QUOTE_LIMIT if limit is None else limit
+    if len(text) <= limit:
         return repr(text)
-    return f"{text[:QUOTE_LIMIT]!r}…({len(text):,} characters)"
+    return f"{text[:limit]!r}…({len(text):,} characters)"
 
 
 def dotted(path: Iterable[Any]) -> str:

@@ -2,7 +2,7 @@
 
 Per case (after warm-up): cycle time, waiting time (in resource queues), processing
 time (durations of activities done by a resource), delay time (durations of activities
-without a resource, such as waiting for the customer) and cost. On a flow without
+without a resource, such as waiting for the customer) and cost (below). On a flow without
 parallel branches, cycle time = waiting + processing + delay; with parallel branches the
 three are summed over branches and may exceed the cycle time. Per activity: instances, visits
 per case, share of cases, waiting and processing time. Per pool: utilisation and mean
@@ -14,8 +14,22 @@ on shift over its servers' on-shift time (with members: the sum of their on-shif
 calendars); people get both too. ``working_cycle_time`` counts a case's time in the system
 only while the working calendar (``working_calendar``, else the arrival calendar) is open.
 ``idle_cost_per_hour`` is the cost of servers on shift but not busy (a server without a
-calendar is on shift all the time), per hour of the window; ``cost_per_case_with_idle``
-adds the idle cost of the window, shared by the measured cases, to the mean cost per case.
+calendar is on shift all the time), per hour of the window.
+
+Cost per case, for every model: ``busy_cost_per_case`` is what the case's own work costs
+(the activities' fixed ``cost`` plus the time staff spent on it × their cost per hour);
+``cost_per_case`` is the *full* cost, that plus an equal share of the idle cost of the
+window (paid staff time on shift, capacity × cost per hour × time on shift, minus the busy
+time, divided by the measured cases). So more staff always costs more per case, and the
+mean of ``cost_per_case`` is (up to the work of the cases in the system at the window's
+ends) the staff cost of the window, busy or idle, plus the activity costs, per case. The
+idle share is the same for every case of a replication: idle capacity is the price of
+keeping the service open for whoever arrives (it buys shorter waits for every case), not of
+any one case's work. Another allocation (in proportion to each case's
+busy time, a "fully loaded" hourly rate) gives the same mean and only moves cost between
+cases; with the equal share the spread and percentiles of ``cost_per_case`` are those of
+the work (``busy_cost_per_case``) shifted by the replication's idle share, which keeps them
+readable. ``cost_per_case_with_idle``, its mean, is kept for compatibility.
 
 Time-averages (utilisation, queue length, WIP, throughput) are taken over the
 *measurement window* of each replication: from the arrival of the first measured case
@@ -25,6 +39,7 @@ steady state the KPIs describe.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,7 +160,8 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
                                        minlength=n)[measured],
         "delay_time": np.bincount(case, weights=np.where(staffed, 0.0, proc),
                                   minlength=n)[measured],
-        "cost_per_case": np.bincount(case, weights=cost, minlength=n)[measured],
+        # The full cost per case is completed below, once the idle cost is known.
+        "busy_cost_per_case": np.bincount(case, weights=cost, minlength=n)[measured],
         "working_cycle_time": _working_cycle_time(model, record, warmup, cycle),
     }
 
@@ -200,8 +216,11 @@ def replication_kpis(plan: Plan, record: ReplicationRecord, warmup: int) -> Repl
         idle_cost += staff.members_idle_cost(t0, t1, hours_per_unit)
     window_hours = window * hours_per_unit
     values["idle_cost_per_hour"] = idle_cost / window_hours if window > 0 else np.nan
-    values["cost_per_case_with_idle"] = float(cases["cost_per_case"].mean()) + (
-        idle_cost / n_measured)
+    # Full cost: each case's own work plus an equal share of the staff time paid in the
+    # window but not busy (see the module docstring for why an equal share).
+    cases["cost_per_case"] = cases["busy_cost_per_case"] + idle_cost / n_measured
+    # Kept for compatibility: the full cost's mean, now the mean of cost_per_case.
+    values["cost_per_case_with_idle"] = float(cases["cost_per_case"].mean())
     flows = {edge: float(count) / n for edge, count in zip(plan.edges, record.flow, strict=True)}
     return ReplicationKpis(warmup, cases, values, activities, resources, flows,
                            queue_series(record, warmup), people)
@@ -405,6 +424,13 @@ class RunResult:
         The arrival period that was simulated ("500 cases", "arrivals for 30 days"), which
         differs from the model's ``run`` section when ``cases`` or ``duration`` overrode it;
         ``None`` means the model's.
+    precision : float or None
+        With ``replications="auto"``: the relative half-width the replications were added
+        for, on the ``precision_kpis`` (pairs of KPI and statistic); ``None`` when the number
+        of replications was fixed.
+    notes : tuple of str
+        What a reader of the numbers must know: the run length chosen by default, a warm-up
+        that cut much of the run, the replication cap reached before the precision.
     """
 
     model: Any
@@ -415,6 +441,9 @@ class RunResult:
     per_replication: list[ReplicationKpis]
     records: list[ReplicationRecord] | None = None
     horizon: str | None = None
+    precision: float | None = None
+    precision_kpis: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
 
     # --- KPIs -------------------------------------------------------------------------------
 
@@ -458,6 +487,20 @@ class RunResult:
 
         raise KeyError(f"unknown KPI '{name}'{close_match_hint(name, known)}")
 
+    def estimate(self, name: str, stat: str = "mean") -> Estimate:
+        """The estimate of a KPI statistic with its confidence interval, as reported.
+
+        The mean's t-interval across replications; for a percentile of a case KPI, the
+        pooled percentile with its sectioning interval
+        (:func:`procsim.stats.sectioned_percentile`).
+        """
+        from procsim.model.targets import parse_stat
+
+        q = parse_stat(stat) if name in CASE_KPIS else None
+        if q is None:
+            return self.kpi(name).estimate
+        return sectioned_percentile(self.case_values(name), q)
+
     def values(self, name: str, stat: str | None = None) -> np.ndarray:
         """Per-replication values of a KPI statistic: the basis of every comparison.
 
@@ -487,11 +530,23 @@ class RunResult:
                              for r in self.per_replication])
         return self.share(spec.share, within=spec.within, over=spec.over)
 
-    def share(self, kpi: str, *, within: float | None = None, over: float | None = None
-              ) -> np.ndarray:
-        """Per-replication share of cases with ``kpi <= within`` (or ``kpi > over``)."""
+    def share(self, kpi: str, *, within: float | str | None = None,
+              over: float | str | None = None) -> np.ndarray:
+        """Per-replication share of cases with ``kpi <= within`` (or ``kpi > over``).
+
+        A threshold is a number in the model's time unit, or a duration such as ``"30min"``;
+        for ``working_cycle_time`` also in working time, ``"2wd"`` or ``"6wh"`` (see
+        :func:`procsim.model.targets.working_day`); ValueError where those do not apply.
+        """
         if (within is None) == (over is None):
             raise ValueError("give exactly one of within= or over=")
+        if isinstance(within, str) or isinstance(over, str):
+            from procsim.model.targets import parse_value, working_time
+
+            kind = "time" if CASE_KPIS.get(kpi) == "time" else "money"
+            context = working_time(self.model, kpi)
+            within, over = ((parse_value(v, kind, self.model.time_unit, working=context)
+                             if isinstance(v, str) else v) for v in (within, over))
         samples = self.case_values(kpi)
         if within is not None:
             return np.array([np.mean(s <= within) for s in samples])
@@ -501,9 +556,11 @@ class RunResult:
     def kpi_names(self) -> list[str]:
         """The KPIs reported: the standard ones that apply to the model, then custom ones.
 
-        ``working_cycle_time`` applies with a working (or arrival) calendar; the cost of idle
-        time to models with calendars, rate profiles, priorities, people or batches whose
-        staff has a cost. Every standard KPI can be asked for by name (:meth:`kpi`).
+        ``working_cycle_time`` applies with a working (or arrival) calendar;
+        ``idle_cost_per_hour`` to models whose staff has a cost; ``cost_per_case_with_idle``
+        (the mean of ``cost_per_case``, kept for compatibility) to those of them with
+        calendars, rate profiles, priorities, people or batches, as before ``cost_per_case``
+        included idle time. Every standard KPI can be asked for by name (:meth:`kpi`).
         """
         custom = list(getattr(self.model, "kpis", {}) or {})
         return [*self._standard_kpis(), *custom]
@@ -516,8 +573,9 @@ class RunResult:
             names.remove("working_cycle_time")
         paid = any(spec.cost_per_hour > 0 for spec in self.model.resources.values()) or any(
             (p.cost_per_hour or 0) > 0 for p in getattr(self.model, "people", {}).values())
-        if not (paid and realistic_features(self.model)):
+        if not paid:
             names.remove("idle_cost_per_hour")
+        if not (paid and realistic_features(self.model)):
             names.remove("cost_per_case_with_idle")
         return names
 
@@ -622,6 +680,12 @@ class RunResult:
             "currency": self.model.currency,
             "horizon": self.horizon or self.model.run.horizon,
             "warmup": {"setting": self.warmup_setting, "cases": self.warmup},
+            "precision": (None if self.precision is None else
+                          {"target": self.precision,
+                           "kpis": [f"{k}:{s}" for k, s in self.precision_kpis],
+                           "reached": {f"{k}:{s}": _num(self._relative_half_width(k, s))
+                                       for k, s in self.precision_kpis}}),
+            "notes": list(self.notes),
             "measured_cases": [int(r.cases["cycle_time"].size) for r in self.per_replication],
             "kpis": {name: self.kpi(name).to_dict() for name in self.kpi_names},
             "activities": activities,
@@ -630,6 +694,10 @@ class RunResult:
         if people:
             out["people"] = people
         return out
+
+    def _relative_half_width(self, name: str, stat: str) -> float:
+        est = self.estimate(name, stat)
+        return est.half_width / abs(est.mean) if est.mean else math.nan
 
     def _repr_html_(self) -> str:
         """The summary table, as Jupyter shows the result."""
@@ -644,7 +712,8 @@ class RunResult:
         width = max(22, *(len(name) + 1 for name in self.kpi_names))
         lines = [
             f"{self.model.name}: {self.replications} replications, seed {self.seed}, "
-            f"{measured:,} measured cases (warm-up {_warmup_text(self.warmup)})",
+            f"{measured:,} measured cases (warm-up {_warmup_text(self.warmup)}"
+            f"{' by MSER-5' if self.warmup_setting == 'auto' else ''})",
             "",
             f"{'KPI':<{width}}{'mean':>12}{'95% CI':>26}{'p50':>11}{'p90':>11}{'p95':>11}"
             "  unit",
@@ -691,6 +760,12 @@ class RunResult:
         ct = self.kpi("cycle_time")
         lines += ["", f"Mean cycle time {format_duration(ct.mean, unit)} "
                       f"± {format_duration(ct.estimate.half_width, unit)} (95% CI half-width)."]
+        if self.precision is not None:
+            lines.append(f"Replications: {self.replications}, until "
+                         + ", ".join(f"{k}{'' if s == 'mean' else ' ' + s}" for k, s
+                                     in self.precision_kpis)
+                         + f" within ±{self.precision:.0%} (or the cap).")
+        lines += [f"Note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 

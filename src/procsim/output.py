@@ -325,7 +325,10 @@ def _records_of(result: RunResult) -> list[ReplicationRecord]:
 def write_compare_csv(result: ComparisonResult, path: str | os.PathLike[str]) -> Path:
     """Write the table of ``procsim compare --csv``: one row per (scenario, KPI statistic).
 
-    The columns are those of :meth:`ComparisonResult.rows`; text cells go through
+    Every KPI the comparison shows is there, with those the key results and KPI targets use.
+    The columns are those of :meth:`ComparisonResult.rows` (the baseline's interval,
+    ``baseline_ci_low`` and ``baseline_ci_high``, last, so that older readers by position
+    still work); a difference that is floating-point rounding is an exact 0; text cells go through
     :func:`spreadsheet_safe`, numbers are written as they are (the shortest text that reads
     back as the same float).
     """

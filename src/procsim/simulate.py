@@ -7,13 +7,14 @@ changes its numbers: the same seed gives the same :class:`~procsim.kpi.RunResult
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
@@ -27,9 +28,11 @@ from procsim.kpi import ReplicationKpis, RunResult, replication_kpis, resolve_wa
 from procsim.model.check import check_stability
 from procsim.model.schema import Model
 from procsim.rng import draw_seed
+from procsim.stats import replications_needed
 from procsim.units import format_duration, parse_duration
 
-__all__ = ["ClusterError", "dask_executor", "running", "simulate"]
+__all__ = ["ClusterError", "dask_executor", "default_cases", "precision_targets",
+           "replications_for_precision", "running", "simulate"]
 
 #: ``progress(done, total)``: replications finished so far, out of ``total``.
 Progress = Callable[[int, int], None]
@@ -38,7 +41,9 @@ Progress = Callable[[int, int], None]
 def simulate(
     model: Model,
     *,
-    replications: int | None = None,
+    replications: int | str | None = None,
+    precision: float | None = None,
+    max_replications: int | None = None,
     seed: int | None = None,
     cases: int | None = None,
     duration: float | str | None = None,
@@ -58,8 +63,17 @@ def simulate(
     ----------
     model : Model
         A checked model, from :func:`procsim.load_model`.
-    replications : int, optional
-        Number of independent replications.
+    replications : int or "auto", optional
+        Number of independent replications, or ``"auto"`` (the default unless the model's
+        ``run.replications`` fixes it): ``run.min_replications`` (20), then more, as many as
+        the two-stage rule says, until the KPIs that the model's key results and KPI targets
+        use (the mean cycle time when it has none) have a 95 % interval within
+        ``precision`` of their value, at most ``max_replications``.
+    precision : float, optional
+        With ``"auto"``: the relative half-width wanted (default ``run.precision``, 0.1).
+    max_replications : int, optional
+        With ``"auto"``: the cap (default ``run.max_replications``, 200); reaching it is said
+        in the result's ``notes``.
     seed : int, optional
         Root seed. Without one (here and in the model) a seed is drawn and recorded in the result.
     cases : int, optional
@@ -107,18 +121,32 @@ def simulate(
     if not allow_unstable:
         check_stability(model)
     replications = replications if replications is not None else run.replications
-    if replications < 1:
-        raise SimulationError(f"expected at least 1 replication, got {replications}")
+    fixed = None if replications == "auto" else replications
+    if fixed is not None and (isinstance(fixed, bool) or not isinstance(fixed, int)):
+        raise SimulationError(f"expected a number of replications or 'auto', got {fixed!r}")
+    if fixed is not None and fixed < 1:
+        raise SimulationError(f"expected at least 1 replication, got {fixed}")
+    precision = precision if precision is not None else run.precision
+    if not 0 < precision < 1:
+        raise SimulationError(f"expected a precision between 0 and 1 (0.1 for ±10 %), got "
+                              f"{precision!r}")
+    cap = max_replications if max_replications is not None else run.max_replications
+    first_round = min(run.min_replications, cap)
     seed = seed if seed is not None else run.seed
     seed = seed if seed is not None else draw_seed()
 
     arrival_duration: float | None
+    notes: list[str] = []
     if duration is not None:
         arrival_duration, n_cases = parse_duration(duration, model.time_unit), None
     elif cases is not None:
         arrival_duration, n_cases = None, cases
+    elif run.duration is not None or run.cases is not None:
+        arrival_duration, n_cases = run.duration, run.cases
     else:
-        arrival_duration, n_cases = run.duration, run.cases_or_default
+        arrival_duration, n_cases = None, default_cases(model)
+        notes.append(f"run length: {n_cases:,} cases per replication (the default for this "
+                     f"model's load; set run.cases or run.duration to choose)")
 
     warmup_setting = warmup if warmup is not None else run.warmup
     by_duration = False
@@ -134,52 +162,161 @@ def simulate(
     executor = executor if executor is not None else options.executor
     plan = compile_model(model)
     task = _Task(plan, seed, n_cases, arrival_duration, run.max_activity_instances)
-    # Records are needed at the end only for an event log kept in the result or for MSER-5,
-    # which looks at every replication at once; otherwise each becomes KPIs on arrival.
-    hold = keep_records or warmup_setting == "auto"
+    horizon = (f"{n_cases} cases" if arrival_duration is None
+               else f"arrivals for {arrival_duration:g} {model.time_unit}")
+    targets = precision_targets(model)
+
+    # With warmup "auto", MSER-5 looks at the replications of the first round at once (all of
+    # them when their number is fixed): their records are held until it has chosen the cut,
+    # which later rounds then keep (the pilot runs of Law & Kelton's procedure). Records are
+    # otherwise held only when the result is to keep them; each becomes KPIs on arrival.
+    auto_warmup = warmup_setting == "auto"
     records: list[ReplicationRecord] = []
     per_replication: list[ReplicationKpis] = []
     warmups: list[int] = []
-    arriving = _records(task, replications, jobs, executor, progress)
-    try:
-        for record in arriving:
-            if on_record is not None:
-                on_record(record)
-            if hold:
-                records.append(record)
-            else:
-                (w,) = resolve_warmup([record], warmup_setting, by_duration=by_duration)
-                warmups.append(w)
-                per_replication.append(replication_kpis(plan, record, w))
-            del record
-    finally:
-        # An error here, Ctrl-C or SIGTERM stops the workers at once (see _records); so does
-        # a second interrupt arriving while the first is on its way here (an inline loop:
-        # a helper function could be interrupted as it is entered).
-        late: KeyboardInterrupt | None = None
-        while True:
-            try:
-                arriving.close()
-                break
-            except KeyboardInterrupt as exc:
-                late = late or exc
-        if late is not None:
-            raise late
-    if hold:
-        warmups = resolve_warmup(records, warmup_setting, by_duration=by_duration)
-        per_replication = [replication_kpis(plan, rec, w)
-                           for rec, w in zip(records, warmups, strict=True)]
-    return RunResult(
-        model=model,
-        seed=seed,
-        replications=replications,
-        warmup=warmups,
-        warmup_setting=warmup_setting,
-        per_replication=per_replication,
-        records=records if keep_records else None,
-        horizon=(f"{n_cases} cases" if arrival_duration is None
-                 else f"arrivals for {arrival_duration:g} {model.time_unit}"),
-    )
+    chosen_cut: int | None = None
+    done = 0
+    stop = fixed if fixed is not None else first_round
+    while True:
+        pilot = auto_warmup and chosen_cut is None
+        held: list[ReplicationRecord] = []
+        arriving = _records(task, range(done, stop), jobs, executor, progress)
+        try:
+            for record in arriving:
+                if on_record is not None:
+                    on_record(record)
+                if keep_records:
+                    records.append(record)
+                if pilot:
+                    held.append(record)
+                else:
+                    if chosen_cut is not None:
+                        w = min(chosen_cut, record.cases - 2)
+                    else:
+                        (w,) = resolve_warmup([record], warmup_setting, by_duration=by_duration)
+                    warmups.append(w)
+                    per_replication.append(replication_kpis(plan, record, w))
+                del record
+        finally:
+            # An error here, Ctrl-C or SIGTERM stops the workers at once (see _records); so
+            # does a second interrupt arriving while the first is on its way here (an inline
+            # loop: a helper function could be interrupted as it is entered).
+            late: KeyboardInterrupt | None = None
+            while True:
+                try:
+                    arriving.close()
+                    break
+                except KeyboardInterrupt as exc:
+                    late = late or exc
+            if late is not None:
+                raise late
+        if pilot:
+            cuts = resolve_warmup(held, "auto")
+            chosen_cut = cuts[0]
+            warmups += cuts
+            per_replication += [replication_kpis(plan, rec, w)
+                                for rec, w in zip(held, cuts, strict=True)]
+            notes += _warmup_notes(held, chosen_cut)
+            del held
+        done = stop
+        result = RunResult(
+            model=model, seed=seed, replications=done, warmup=warmups,
+            warmup_setting=warmup_setting, per_replication=per_replication,
+            records=records if keep_records else None, horizon=horizon,
+            precision=None if fixed is not None else precision, precision_kpis=targets,
+            notes=tuple(notes))
+        if fixed is not None:
+            return result
+        needed = replications_for_precision(result, targets, precision)
+        if needed <= done:
+            return result
+        if done >= cap:
+            return dataclasses.replace(result, notes=(*notes, _cap_note(result, targets, cap,
+                                                                        needed)))
+        stop = min(cap, max(done + 1, needed))
+
+
+def default_cases(model: Model) -> int:
+    """Cases per replication when the model gives neither ``cases`` nor ``duration``.
+
+    Thirty times the longest relaxation time of the model's pools, in arrivals, and at least
+    5,000. The relaxation time of a pool of ``c`` servers at utilisation ``ρ`` with a mean
+    service time ``s`` is about ``s / (c (1 − √ρ)²)`` (Whitt 1989, *Planning queueing
+    simulations*): the time its queue takes to forget where it started, which is what a
+    run must be long compared with, both for the warm-up to be found and for the mean of the
+    rest not to keep the start's bias. It grows without bound as ``ρ`` nears 1: 342 cases
+    for an M/M/1 queue at ρ = 0.9, so 10,300 cases per replication. The floor of 5,000 is
+    there for the skewness of short replications' means: at ρ = 0.8 (71 cases of relaxation)
+    runs of 2,200 cases gave 95 % intervals that covered the mean of an M/M/4 queue in only
+    90–92 % of 200 seeds, missing low (bench/coverage.py). At most 1,000,000.
+    """
+    from procsim.model.check import expected_visits, offered_load
+
+    visits = expected_visits(model)
+    per_pool = dict.fromkeys(model.resources, 0.0)
+    for name, activity in model.activities.items():
+        if activity.resource is not None:
+            per_pool[activity.resource] += visits[name]
+    rate = model.arrival_rate
+    longest = 0.0
+    for name, load in offered_load(model).items():
+        servers = load.available if load.available is not None else load.capacity
+        if per_pool[name] <= 0 or servers <= 0 or not 0 < load.utilization < 1:
+            continue
+        service = load.work_per_case / per_pool[name]
+        relaxation = service / (servers * (1 - math.sqrt(load.utilization)) ** 2)
+        longest = max(longest, rate * relaxation)
+    return int(min(max(5000, math.ceil(30 * longest / 100) * 100), 1_000_000))
+
+
+def precision_targets(model: Model) -> tuple[tuple[str, str], ...]:
+    """The (KPI, statistic) pairs that ``replications: auto`` brings within the precision.
+
+    Those that the model's key results and KPI targets use, in their order; the mean cycle
+    time when there are none.
+    """
+    out: list[tuple[str, str]] = []
+    for objective in model.okrs:
+        for kr in objective.key_results:
+            out.append((kr.kpi, str(kr.stat or "mean")))
+    for name, spec in model.kpis.items():
+        if getattr(spec, "target", None) is not None:
+            out.append((name, "mean"))
+    return tuple(dict.fromkeys(out)) or (("cycle_time", "mean"),)
+
+
+def replications_for_precision(result: RunResult, targets: Sequence[tuple[str, str]],
+                               precision: float) -> int:
+    """Replications that would bring every target's interval within ``precision`` of it.
+
+    The two-stage rule of :func:`procsim.stats.replications_needed` on each target's
+    estimate (a percentile's sectioning interval); a target whose value is 0 has no relative
+    precision and is left out.
+    """
+    needed = 0
+    for kpi, stat in targets:
+        est = result.estimate(kpi, stat)
+        if est.n >= 2 and est.mean and math.isfinite(est.mean) and math.isfinite(est.half_width):
+            needed = max(needed, replications_needed(est, precision))
+    return needed
+
+
+def _warmup_notes(held: list[ReplicationRecord], cut: int) -> list[str]:
+    shortest = min(r.cases for r in held)
+    if cut > shortest // 4:
+        return [f"warm-up: MSER-5 cut {cut:,} of {shortest:,} cases (more than a quarter of the "
+                "run): the process may not settle within a replication; raise run.cases, "
+                "or set run.warmup yourself"]
+    return []
+
+
+def _cap_note(result: RunResult, targets: Sequence[tuple[str, str]], cap: int,
+              needed: int) -> str:
+    worst = max((result.estimate(k, s) for k, s in targets),
+                key=lambda e: e.half_width / abs(e.mean) if e.mean else 0.0)
+    reached = worst.half_width / abs(worst.mean) if worst.mean else math.nan
+    return (f"replications: stopped at the cap of {cap} (run.max_replications) with an "
+            f"interval of ±{reached:.1%}; about {needed:,} would reach the precision")
 
 
 def _check_run_length(cases: int | None, duration: float | None, warmup: int | float | str,
@@ -282,25 +419,30 @@ class _Task:
                                max_instances=self.max_instances)
 
 
-def _records(task: _Task, replications: int, jobs: int | None, executor: Executor | None,
+def _records(task: _Task, replications: range, jobs: int | None, executor: Executor | None,
              progress: Progress | None) -> Generator[ReplicationRecord, None, None]:
-    """Every replication's record, in the order of replications."""
+    """The records of ``replications`` (indices), in their order.
+
+    ``progress(done, total)`` counts these replications only (0 to ``len(replications)``):
+    each round of ``replications="auto"`` shows as one more run.
+    """
     if progress:
-        progress(0, replications)
+        progress(0, len(replications))
     if executor is not None:
         yield from _in_order(executor, task, replications, progress)
         return
-    workers = min(jobs or os.cpu_count() or 1, replications)
+    workers = min(jobs or os.cpu_count() or 1, len(replications))
     if workers <= 1:
-        for r in range(replications):
+        for r in replications:
             yield task(r)
             if progress:
-                progress(r + 1, replications)
+                progress(r + 1 - replications.start, len(replications))
         return
     pool = _LocalPool(workers)
     completed = False
     try:
-        yield from _in_order(pool.executor, task, replications, progress, cancel=False)
+        yield from _in_order(pool.executor, task, replications, progress, cancel=False,
+                             lost=pool.lost_worker)
         completed = True
     except BrokenProcessPool as err:
         raise SimulationError(
@@ -326,18 +468,29 @@ def _records(task: _Task, replications: int, jobs: int | None, executor: Executo
                 signal.raise_signal(held[0])
 
 
-def _in_order(executor: Executor, task: _Task, replications: int,
-              progress: Progress | None, *, cancel: bool = True) -> Iterator[ReplicationRecord]:
+def _in_order(executor: Executor, task: _Task, replications: range,
+              progress: Progress | None, *, cancel: bool = True,
+              lost: Callable[[], bool] | None = None) -> Iterator[ReplicationRecord]:
+    """The records of ``replications`` run on ``executor``, in their order.
+
+    ``lost()``, when given, says whether a worker process has ended under the pool; it is
+    asked every half second while replications are pending, because the executor itself
+    may never notice (a worker killed while it sends a record leaves half a message, and
+    the executor's thread waits for the rest): the pool is then broken.
+    """
     futures: list[Future[ReplicationRecord] | None] = [
-        executor.submit(task, r) for r in range(replications)]
+        executor.submit(task, r) for r in replications]
     pending = {f for f in futures if f is not None}
     following = 0  # the next replication to hand on
     try:
         while pending:
-            _, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=None if lost is None else 0.5,
+                                 return_when=FIRST_COMPLETED)
+            if not done and lost is not None and lost():
+                raise BrokenProcessPool("a worker process ended while replications ran")
             if progress:
-                progress(replications - len(pending), replications)
-            while following < replications:
+                progress(len(replications) - len(pending), len(replications))
+            while following < len(futures):
                 future = futures[following]
                 assert future is not None
                 if not future.done():
@@ -440,6 +593,10 @@ class _LocalPool:
         self._processes: dict[int, Any] = processes if processes is not None else {}
         self._results = getattr(self.executor, "_result_queue", None)
         self._manager: threading.Thread | None = None  # the executor's thread, once started
+
+    def lost_worker(self) -> bool:
+        """Whether a worker process has ended (the executor's workers end only at shutdown)."""
+        return any(process.exitcode is not None for process in list(self._processes.values()))
 
     def close(self, *, at_once: bool, held: list[int]) -> None:
         """Shut the pool down: at once, or (every replication in) letting the workers end.

@@ -233,8 +233,8 @@ class SweepResult:
     def staffing_cost_per_hour(self) -> list[float]:
         """Cost of the staff on shift per hour at every point: Σ capacity × cost_per_hour.
 
-        Paid whether busy or idle, unlike ``cost_per_case``, which charges busy time only;
-        this is the cost side of a capacity sweep.
+        Paid whether busy or idle (as ``cost_per_case``, the full cost per case, charges it:
+        ``busy_cost_per_case`` is the work alone); this is the cost side of a capacity sweep.
         """
         return [float(sum(p.capacity * p.cost_per_hour for p in r.model.resources.values()))
                 for r in self.results]

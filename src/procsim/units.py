@@ -2,16 +2,22 @@
 
 A model declares a ``time_unit``; bare numbers are in that unit, strings carry
 their own. Everything inside the engine is a float in the model's time unit.
+
+Working time has units of its own, ``wd`` (working day) and ``wh`` (working hour): they
+measure time while a calendar is open, so they only make sense for a threshold or target on a
+KPI measured in working time (``working_cycle_time``). :func:`parse_duration` refuses them;
+:func:`working_amount` recognises them, and :mod:`procsim.model.targets` converts them with
+the model's working calendar.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["SECONDS_PER", "TimeUnit", "format_duration", "parse_duration", "short_unit",
-           "to_hours"]
+__all__ = ["SECONDS_PER", "WORKING_UNITS", "TimeUnit", "WorkingDuration", "format_duration",
+           "parse_duration", "short_unit", "to_hours", "working_amount"]
 
 TimeUnit = Literal["seconds", "minutes", "hours", "days"]
 
@@ -31,6 +37,78 @@ _SUFFIX_SECONDS: dict[str, float] = {
 _DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-z]+)\s*$")
 
 EXPECTED_DURATION = "a number or a duration such as '90s', '30min', '2h', '1.5d'"
+
+#: Units of working time: measured while the working calendar is open.
+WORKING_UNITS: dict[str, str] = {"wd": "working days", "wh": "working hours"}
+#: Where the working-time units apply, for messages.
+WORKING_ONLY = ("working-time units (wd, wh) apply only to thresholds and targets of "
+                "working_cycle_time, measured in the model's working calendar")
+
+
+def working_amount(value: object) -> tuple[float, str] | None:
+    """``(amount, unit)`` of a working-time duration such as ``"2wd"`` or ``"4.5wh"``, else None.
+
+    Examples
+    --------
+    >>> working_amount("2wd"), working_amount(" 4.5 wh "), working_amount("2d")
+    ((2.0, 'wd'), (4.5, 'wh'), None)
+    """
+    if not isinstance(value, str):
+        return None
+    m = _DURATION_RE.match(value)
+    if m and m.group(2) in WORKING_UNITS:
+        return float(m.group(1)), m.group(2)
+    return None
+
+
+class WorkingDuration(float):
+    """A threshold written in working time (``2wd``), as a float in the model's time unit.
+
+    It remembers what was written (``text``, ``amount``, ``unit``), so that messages and
+    reports can show ``2wd`` rather than ``960``. Until the model's working calendar is known
+    its value is NaN (``resolved`` is false); :class:`procsim.model.Model` resolves it.
+
+    Examples
+    --------
+    >>> d = WorkingDuration.written(2.0, "wd")
+    >>> d.resolved, d.text
+    (False, '2wd')
+    >>> r = d.resolve(480.0)     # a working day of 8 h, in minutes
+    >>> float(r), r.text, r.resolved
+    (960.0, '2wd', True)
+    """
+
+    amount: float
+    unit: str
+
+    def __new__(cls, value: float, amount: float, unit: str) -> WorkingDuration:
+        self = super().__new__(cls, value)
+        self.amount = amount
+        self.unit = unit
+        return self
+
+    @classmethod
+    def written(cls, amount: float, unit: str) -> WorkingDuration:
+        """An unresolved working duration of ``amount`` ``unit`` (``"wd"`` or ``"wh"``)."""
+        return cls(math.nan, amount, unit)
+
+    def resolve(self, working_day: float, time_unit: str = "minutes") -> WorkingDuration:
+        """This duration in ``time_unit``, with a working day of ``working_day`` time units."""
+        hour = 3600.0 / SECONDS_PER[time_unit]
+        return WorkingDuration(self.amount * (working_day if self.unit == "wd" else hour),
+                               self.amount, self.unit)
+
+    @property
+    def resolved(self) -> bool:
+        return not math.isnan(self)
+
+    @property
+    def text(self) -> str:
+        return f"{self.amount:g}{self.unit}"
+
+    def __reduce__(self) -> Any:
+        # Pickled with the model for worker processes: keep what was written.
+        return (WorkingDuration, (float(self), self.amount, self.unit))
 
 
 def parse_duration(value: object, time_unit: str) -> float:
@@ -67,6 +145,9 @@ def parse_duration(value: object, time_unit: str) -> float:
         m = _DURATION_RE.match(value)
         if m and m.group(2) in _SUFFIX_SECONDS:
             amount = float(m.group(1)) * _SUFFIX_SECONDS[m.group(2)] / SECONDS_PER[time_unit]
+        elif m and m.group(2) in WORKING_UNITS:
+            raise ValueError(f"expected {EXPECTED_DURATION}, got {_shown(value)} in "
+                             f"{WORKING_UNITS[m.group(2)]}: {WORKING_ONLY}")
         else:
             try:  # a number written as a string, e.g. "12"
                 amount = float(value)

@@ -8,6 +8,7 @@ from the traffic equations, so that an unstable model is refused before it runs.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
 
 __all__ = [
     "PoolLoad",
+    "bare_duration_warning",
     "check_model",
     "check_references",
     "check_stability",
@@ -145,7 +147,9 @@ def _check_run(model: Model, report: Any) -> None:
     # Runs that could never end: say the bound rather than start them.
     for field, value, bound, what in (
             ("cases", run.cases, MAX_CASES, "cases per replication"),
-            ("replications", run.replications, MAX_REPLICATIONS, "replications"),
+            ("replications", run.replications if isinstance(run.replications, int) else None,
+             MAX_REPLICATIONS, "replications"),
+            ("max_replications", run.max_replications, MAX_REPLICATIONS, "replications"),
             ("warmup", warmup if isinstance(warmup, int) else None, MAX_CASES, "cases")):
         if value is not None and value > bound:
             shown = f"{value:,}" if value < 10**15 else f"{value:.3g}"
@@ -357,7 +361,14 @@ def _check_numbers(model: Model, report: Any) -> None:
 
 
 def _check_targets(model: Model, report: Any) -> None:
-    from procsim.model.targets import kpi_kind, parse_stat, parse_threshold, parse_value
+    from procsim.model.targets import (
+        kpi_kind,
+        parse_stat,
+        parse_threshold,
+        read_key_result,
+        working_time,
+    )
+    from procsim.units import WORKING_UNITS, WorkingDuration
 
     for name, spec in model.kpis.items():
         kind = kpi_kind(name, model.kpis)
@@ -369,9 +380,16 @@ def _check_targets(model: Model, report: Any) -> None:
                 report(str(exc), "kpis", name, "stat")
         if spec.target is not None and kind is not None:
             try:
-                parse_threshold(spec.target, kind, model.time_unit)
+                parse_threshold(spec.target, kind, model.time_unit,
+                                working=working_time(model, name))
             except ValueError as exc:
                 report(str(exc), "kpis", name, "target")
+        for key in ("within", "over"):
+            limit = getattr(spec, key, None)
+            if isinstance(limit, WorkingDuration) and not limit.resolved:
+                why = working_time(model, getattr(spec, "share", "")).why_not
+                report(f"got {limit.text!r}, in {WORKING_UNITS[limit.unit]}: {why}",
+                       "kpis", name, key)
     known = [*CASE_KPIS, *SYSTEM_KPIS, *model.kpis]
     for i, okr in enumerate(model.okrs):
         for j, kr in enumerate(okr.key_results):
@@ -393,13 +411,116 @@ def _check_targets(model: Model, report: Any) -> None:
             if isinstance(kr.from_, float) and not np.isfinite(kr.from_):
                 report(f"expected 'baseline' or a finite number, got {kr.from_:g}", *where,
                        "from")
-            try:
-                if kr.to is not None:
-                    parse_value(kr.to, kind, model.time_unit)
-                else:
+            if kr.change is not None:
+                try:
                     parse_threshold(kr.change, kind, model.time_unit, relative=True)
-            except ValueError as exc:
-                report(str(exc), *where, "to" if kr.to is not None else "change")
+                except ValueError as exc:
+                    report(str(exc), *where, "change")
+            _, problems = read_key_result(kr, kind, model.time_unit, currency=model.currency,
+                                          working=working_time(model, kr.kpi))
+            for field, message in problems:
+                if not (field == "from" and isinstance(kr.from_, float)
+                        and not np.isfinite(kr.from_)):  # reported above
+                    report(message, *where, field)
+
+
+#: Parameters of a distribution of durations that are themselves durations (shapes are not).
+_DURATION_PARAMETERS = ("mean", "sd", "value", "min", "max", "mode", "scale", "values", "edges")
+_MONEY_SHARES = ("cost_per_case", "busy_cost_per_case")
+
+
+def bare_duration_warning(model: Model, *,
+                          ignore_lines: Collection[int | None] = ()) -> Issue | None:
+    """One warning when durations are bare numbers in a model whose time unit is not minutes.
+
+    A bare number is read in ``time_unit``: ``mean: 14`` is 14 hours with ``time_unit:
+    hours``, which is easy to misread (and to mistype) when most people think in minutes.
+    ``procsim validate`` shows it once, at the first such number, with how many there are.
+    ``None`` when every duration has its unit, the unit is minutes, or the model was built in
+    Python (no file to point at). Numbers on ``ignore_lines`` (placeholders, already warned
+    about) do not count.
+    """
+    from procsim.model.targets import kpi_kind
+    from procsim.units import short_unit
+
+    data = model.source_data
+    if model.time_unit == "minutes" or not isinstance(data, dict):
+        return None
+    found: list[tuple[tuple[Any, ...], Any]] = []
+
+    def number(value: Any) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    def bare(value: Any, *path: Any) -> None:
+        if number(value):
+            found.append((path, value))
+        elif isinstance(value, str) and value.strip():
+            try:
+                float(value.lstrip("<>= ").strip())
+            except ValueError:
+                return
+            found.append((path, value))
+
+    def distribution(spec: Any, *path: Any) -> None:
+        if not isinstance(spec, dict):
+            bare(spec, *path)
+            return
+        for key in _DURATION_PARAMETERS:
+            value = spec.get(key)
+            if isinstance(value, list):
+                for k, item in enumerate(value):
+                    bare(item, *path, key, k)
+            elif value is not None:
+                bare(value, *path, key)
+
+    def section(name: str) -> dict[Any, Any]:
+        value = data.get(name)
+        return value if isinstance(value, dict) else {}
+
+    run = section("run")
+    if "duration" in run:
+        bare(run["duration"], "run", "duration")
+    if isinstance(section("arrivals").get("interarrival"), dict):
+        distribution(section("arrivals")["interarrival"], "arrivals", "interarrival")
+    for name, activity in section("activities").items():
+        if not isinstance(activity, dict):
+            continue
+        if "duration" in activity:
+            distribution(activity["duration"], "activities", name, "duration")
+        for person, spec in (activity.get("durations") or {}).items():
+            distribution(spec, "activities", name, "durations", person)
+        batch = activity.get("batch")
+        if isinstance(batch, dict) and "timeout" in batch:
+            bare(batch["timeout"], "activities", name, "batch", "timeout")
+    for name, spec in section("kpis").items():
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("share") not in _MONEY_SHARES:
+            for key in ("within", "over"):
+                if key in spec:
+                    bare(spec[key], "kpis", name, key)
+        if "of" in spec and kpi_kind(str(spec["of"]), {}) == "time" and "target" in spec:
+            bare(spec["target"], "kpis", name, "target")
+    for i, okr in enumerate(data.get("okrs") or []):
+        for j, kr in enumerate(okr.get("key_results") or [] if isinstance(okr, dict) else []):
+            if isinstance(kr, dict) and kpi_kind(str(kr.get("kpi")), model.kpis) == "time":
+                for key in ("to", "from"):
+                    if key in kr and kr[key] != "baseline":
+                        bare(kr[key], "okrs", i, "key_results", j, key)
+    found = [(path, value) for path, value in found
+             if (model.position(*path) or (None, None))[0] not in ignore_lines]
+    if not found:
+        return None
+    found.sort(key=lambda item: model.position(*item[0]) or (10**9, 0))
+    path, value = found[0]
+    unit = model.time_unit
+    more = (f"{len(found)} durations are bare numbers" if len(found) > 1
+            else "a duration is a bare number")
+    line, col = model.position(*path) or (None, None)
+    return Issue(dotted(path), f"{more}, read in {unit} (time_unit: {unit}): this one, "
+                 f"{value}, is {str(value).lstrip('<>= ')} {short_unit(unit)}; write durations "
+                 "with their unit ('90s', '30min', '2h', '1.5d') so that none is misread",
+                 model.file, line, col)
 
 
 def _check_kpis(model: Model, report: Any) -> None:

@@ -483,7 +483,10 @@ def _issue_from_pydantic(
     elif kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
-        message = f"expected {expected}, got {_show(value)}"
+        # A long list of options leaves less room for a long value (one readable line).
+        shown = quote(value, limit=24) if isinstance(value, str) and len(options) > 8 else (
+            _show(value))
+        message = f"expected {expected}, got {shown}"
         if str(value) in options:  # procsim: '1'
             message += " (a number, not a text)"
         elif isinstance(value, str):

@@ -25,7 +25,7 @@ import math
 import os
 import platform
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -34,7 +34,13 @@ from urllib.parse import quote
 
 import numpy as np
 
-from procsim.compare import ComparisonResult
+from procsim.compare import (
+    ComparisonResult,
+    gap_text,
+    key_result_cell,
+    row_scale,
+    settle_text,
+)
 from procsim.errors import ProcsimError
 from procsim.kpi import PERCENTILES, RunResult
 from procsim.okr import Verdict, kpi_health
@@ -120,24 +126,51 @@ def _unit(unit: str) -> str:
 
 
 def _scorecard(result: ComparisonResult) -> dict[str, Any]:
+    """The OKR scorecard: one row per key result; the baseline today, then every scenario.
+
+    The baseline's cell says how far today is from the target (for a change relative to
+    the baseline: its value of the statistic, the reference). Values of a row share one
+    unit and resolution (:func:`procsim.compare.format_key_result`).
+    """
+    currency = result.baseline.model.currency or ""
+    unit = result.baseline.time_unit
+    today = result.baseline_key_results()
     objectives: list[dict[str, Any]] = []
     for j, kr in enumerate(result.key_results):
         if not objectives or objectives[-1]["objective"] != kr.objective:
             objectives.append({"objective": kr.objective, "rows": []})
+        verdicts = [s.verdicts[j] for s in result.scenarios]
+        scale = max((abs(v.estimate.mean) for v in [today[j], *verdicts]
+                     if math.isfinite(v.estimate.mean)), default=0.0)
+
+        def shown(v: Verdict, kr: Any = kr, scale: float | None = scale) -> tuple[str, str]:
+            return key_result_cell(kr, v.estimate, scale=scale, currency=currency,
+                                   time_unit=unit)
+
         cells = []
-        for s in result.scenarios:
-            v = s.verdicts[j]
+        for v in verdicts:
             symbol, label = _STATUS[v.status]
-            lo, hi = v.estimate.ci
-            settle = ""
-            if v.status == "inconclusive":
-                settle = (f"about {v.replications_needed} replications would settle it"
-                          if v.replications_needed else "the estimate sits on the target")
+            value, ci = shown(v)
             cells.append({"status": v.status, "symbol": symbol, "label": label,
-                          "value": kr.format(v.estimate.mean),
-                          "ci": f"[{kr.format(lo)}, {kr.format(hi)}]",
-                          "probability": f"{v.probability:.0%}", "settle": settle})
+                          "value": value, "ci": ci,
+                          "probability": f"{v.probability:.0%}",
+                          "settle": (settle_text(v, kr, currency=currency, time_unit=unit)
+                                     if v.status == "inconclusive" else "")})
+        base = today[j]
+        if kr.relative:
+            value, ci = shown(base, replace(kr, relative=False), None)
+            baseline = {"status": "reference", "symbol": "", "label": "reference",
+                        "value": value, "ci": ci, "probability": "",
+                        "note": "the value the change is measured from"}
+        else:
+            symbol, label = _STATUS[base.status]
+            value, ci = shown(base)
+            baseline = {"status": base.status, "symbol": symbol, "label": label,
+                        "value": value, "ci": ci,
+                        "probability": f"{base.probability:.0%}",
+                        "note": gap_text(kr, base, currency=currency, time_unit=unit)}
         objectives[-1]["rows"].append({"text": kr.text, "target": kr.threshold.text,
+                                       "reading": kr.reading, "baseline": baseline,
                                        "cells": cells})
     return {"scenarios": [s.name for s in result.scenarios], "objectives": objectives,
             "confidence": _percent_text(result.confidence)}
@@ -184,14 +217,13 @@ def _distribution_targets(result: Any, kpi: str) -> dict[str, float]:
         model = base.model
     else:
         model = result.model
-    from procsim.model.targets import parse_threshold
+    from procsim.model.targets import kpi_target
 
     for name, spec in model.kpis.items():
         if not getattr(spec, "target", None):
             continue
         if getattr(spec, "of", None) == kpi:
-            threshold = parse_threshold(spec.target, "time" if kpi != "cost_per_case" else "money",
-                                        model.time_unit)
+            threshold = kpi_target(model, name)  # reads "<= 2wd" for working_cycle_time too
             out[f"{name}: {spec.stat} {threshold.text}"] = threshold.value
         elif getattr(spec, "share", None) == kpi and spec.within is not None:
             out[f"{name}: {spec.target} within {_fmt(spec.within)} "
@@ -308,6 +340,13 @@ def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: st
                        f" adjustment: {adjustment})"),
         *extra,
     ]
+    if first.precision is not None:
+        targets = ", ".join(k if s == "mean" else f"{k} {s}" for k, s in first.precision_kpis)
+        settings.insert(2, ("Replications chosen", f"automatically, until {targets} within "
+                            f"±{first.precision:.0%} of the value (at least "
+                            f"{first.model.run.min_replications}, at most "
+                            f"{first.model.run.max_replications})"))
+    settings += [("Note", note) for note in first.notes]
     files: list[dict[str, str]] = []
     for name, r in runs:
         for label, path in (("model", r.model.file), ("base", r.model.base_file),
@@ -365,27 +404,22 @@ def _comparison_context(result: ComparisonResult, title: str | None) -> ReportCo
         if result.baseline_health else []
     differences = []
     for i, kc in enumerate(result.scenarios[0].kpis if result.scenarios else []):
-        share = kc.unit == "share"
-        show = (lambda v: f"{v:.1%}") if share else _fmt
+        row = [s.kpis[i] for s in result.scenarios]
+        scale = row_scale(row)
         cells = []
-        # Differences below a billionth of the baseline are rounding noise: show them as 0.
-        tiny = 1e-9 * max(abs(kc.baseline.mean), 1e-12)
-
-        def signed(v: float, share: bool = share, tiny: float = tiny) -> str:
-            v = 0.0 if abs(v) < tiny else v
-            return f"{v * 100:+.1f}" if share else f"{v:+.4g}"
-
-        for s in result.scenarios:
-            c = s.kpis[i]
-            lo, hi = c.difference.ci
-            rel = c.relative_change
-            cells.append({"value": show(c.scenario.mean),
-                          "difference": signed(c.difference.mean) + (" pts" if share else ""),
-                          "ci": f"[{signed(lo)}, {signed(hi)}]",
-                          "relative": f"{rel:+.1%}" if math.isfinite(rel) else "n/a",
+        for c in row:
+            shown = c.formatted(scale)
+            share = c.unit == "share"
+            cells.append({"value": shown["scenario"] + ("%" if share else ""),
+                          "difference": shown["difference"] + (" pts" if share else ""),
+                          "ci": shown["difference_ci"],
+                          "relative": shown["relative"],
                           "distinguishable": c.distinguishable})
-        differences.append({"label": kc.label, "unit": "" if share else _unit(kc.unit),
-                            "baseline": show(kc.baseline.mean), "cells": cells})
+        first = kc.formatted(scale)
+        differences.append({"label": kc.label,
+                            "unit": "" if kc.unit == "share" else first["unit"],
+                            "baseline": first["baseline"] + ("%" if kc.unit == "share" else ""),
+                            "baseline_ci": first["baseline_ci"], "cells": cells})
     changes = [{"name": s.name, "file": s.model.file or "(built in Python)",
                 "color": colors[s.name],
                 "rows": [{"path": c.path, "kind": c.kind,
