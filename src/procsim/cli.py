@@ -648,6 +648,197 @@ def export(
     _echo(f"wrote {bpmn_out}", err=True)
 
 
+@app.command()
+def kpis(
+    log_file: Annotated[Path, typer.Argument(
+        metavar="LOG", help="An event log: CSV or XES, plain or .gz.")],
+    okrs: Annotated[Path | None, typer.Option(
+        "--okrs", metavar="OKRS.yaml", help="KPI targets (kpis: with target), as compare "
+        "--okrs takes them: each judged on the log's measured value.")] = None,
+    fail_on_off_track: Annotated[bool, typer.Option(
+        help="Exit 1 when a KPI with a target is off track.")] = False,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", metavar="OUT.json", help="Write the KPIs as JSON.")] = None,
+    time_unit: Annotated[str, typer.Option(
+        "--time-unit", metavar="UNIT", help="seconds, minutes, hours or days.")] = "minutes",
+    case: Annotated[str | None, typer.Option(metavar="COLUMN", help="The case id column.")
+                    ] = None,
+    activity: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    resource: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    start: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    end: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    enabled: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    drop_bad_rows: Annotated[bool, typer.Option(
+        help="Leave out (and count) rows that cannot be read, instead of refusing the log.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no table.")] = False,
+) -> None:
+    """Measure the KPIs of an event log, and their health against targets."""
+    from procsim.eventlog import read_log
+    from procsim.eventlog.kpis import load_log_targets, log_kpis
+    from procsim.output import atomic_write
+
+    if time_unit not in ("seconds", "minutes", "hours", "days"):
+        raise _fail(f"error: --time-unit: expected seconds, minutes, hours or days, got "
+                    f"{_quoted(time_unit)}")
+    _check_outputs({"--json": json_out}, inputs=[log_file, okrs])
+    try:
+        log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
+                       end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
+        targets = (None if okrs is None else
+                   load_log_targets(okrs, activities=log.frame["activity"].unique().tolist(),
+                                    time_unit=time_unit))
+        result = log_kpis(log, model=targets, time_unit=time_unit)
+    except ModelError as err:
+        raise _fail(str(err)) from None
+    except ProcsimError as err:
+        raise _fail(format_error(err)) from None
+    except (ValueError, KeyError) as exc:
+        raise _fail(f"error: {log_file}: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"error: cannot read {exc.filename or log_file}: "
+                    f"{exc.strerror or exc}") from None
+    for problem in log.dropped[:10]:
+        _echo(f"{problem} (dropped)", err=True)
+    if len(log.dropped) > 10:
+        _echo(f"… and {len(log.dropped) - 10} more rows dropped", err=True)
+    if not quiet:
+        _echo(result.summary())
+    if json_out is not None:
+        data = result.to_dict()
+        try:
+            atomic_write(json_out, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
+                                                        ensure_ascii=False))
+        except OSError as exc:
+            raise _fail(f"error: cannot write output: {exc}") from None
+        _echo(f"wrote {json_out}", err=True)
+    if fail_on_off_track and result.off_track:
+        _echo(f"error: KPIs off track (--fail-on-off-track): {', '.join(result.off_track)}",
+              err=True)
+        raise typer.Exit(EXIT_CHECKS_FAILED)
+
+
+@app.command()
+def backtest(
+    model_file: Annotated[Path, typer.Argument(metavar="MODEL.yaml",
+                                               help="The model to back-test.")],
+    log_file: Annotated[Path, typer.Argument(
+        metavar="LOG", help="The real event log: CSV or XES, plain or .gz.")],
+    replications: Annotated[int, typer.Option(
+        "--replications", "-r", min=2, help="Replications.")] = 10,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: drawn, "
+                                             "printed).")] = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", metavar="OUT.json", help="Write distances and KPIs as JSON.")] = None,
+    drop_bad_rows: Annotated[bool, typer.Option(
+        help="Leave out (and count) rows that cannot be read, instead of refusing the log.")
+    ] = False,
+) -> None:
+    """Simulate the model over the log's cases and period; report how close it is."""
+    import procsim
+    from procsim.eventlog import read_log
+    from procsim.eventlog.fidelity import backtest as run_backtest
+    from procsim.eventlog.simulated import simulated_log
+    from procsim.output import atomic_write
+
+    model = _load(model_file)
+    _check_outputs({"--json": json_out}, inputs=[model_file, log_file])
+    try:
+        log = read_log(log_file, on_error="drop" if drop_bad_rows else "refuse")
+        first = log.frame["start"].min()
+        if getattr(first, "tz", None) is not None:  # the model's start is local wall time
+            first = first.tz_localize(None)
+        first = first.floor("us")  # a datetime holds microseconds
+        model = model.model_copy(update={"start": first.to_pydatetime()})
+        result = procsim.simulate(model, replications=replications, cases=log.cases, warmup=0,
+                                  seed=seed, keep_records=True)
+        simulated = [simulated_log(result, r) for r in range(replications)]
+        report = run_backtest(log, simulated, time_unit=model.time_unit, model=model)
+    except ModelError as err:
+        raise _fail(str(err)) from None
+    except ProcsimError as err:
+        raise _fail(format_error(err)) from None
+    except ImportError as exc:
+        raise _fail(f"error: {exc}") from None
+    except (ValueError, KeyError) as exc:
+        raise _fail(f"error: {log_file}: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"error: cannot read {exc.filename or log_file}: "
+                    f"{exc.strerror or exc}") from None
+    for problem in log.dropped[:10]:
+        _echo(f"{problem} (dropped)", err=True)
+    _echo(f"{log.cases} cases from {first}, {replications} replications, seed {result.seed}")
+    _echo(report.summary())
+    if json_out is not None:
+        data = {"model": str(model_file), "log": str(log_file), "seed": result.seed,
+                **report.to_dict()}
+        try:
+            atomic_write(json_out, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
+                                                        ensure_ascii=False))
+        except OSError as exc:
+            raise _fail(f"error: cannot write output: {exc}") from None
+        _echo(f"wrote {json_out}", err=True)
+
+
+@app.command()
+def discover(
+    log_file: Annotated[Path, typer.Argument(
+        metavar="LOG", help="An event log: CSV or XES, plain or .gz.")],
+    out: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="MODEL.yaml", help="Where to write the model.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite MODEL.yaml if it exists.")
+                     ] = False,
+    min_frequency: Annotated[float, typer.Option(
+        "--min-frequency", metavar="SHARE", help="Drop transitions taken by less than this "
+        "share of their activity's outgoing ones (0 to 1).")] = 0.0,
+    case: Annotated[str | None, typer.Option(metavar="COLUMN", help="The case id column.")
+                    ] = None,
+    activity: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    resource: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    start: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    end: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    enabled: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    drop_bad_rows: Annotated[bool, typer.Option(
+        help="Leave out (and count) rows that cannot be read, instead of refusing the log.")
+    ] = False,
+) -> None:
+    """Discover a runnable procsim model (flow, arrivals, durations, pools) from an event log."""
+    from procsim.eventlog import read_log
+    from procsim.eventlog.discover import discover as discover_model
+    from procsim.output import atomic_write
+
+    if not (math.isfinite(min_frequency) and 0.0 <= min_frequency < 1.0):
+        raise _fail(f"error: --min-frequency: expected a share in [0, 1), got {min_frequency}")
+    _check_outputs({"--output": out}, inputs=[log_file])
+    if out.exists() and not force:
+        raise _fail(f"error: {out} exists; pass --force to overwrite it")
+    try:
+        log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
+                       end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
+        text = discover_model(log, min_frequency=min_frequency)
+    except ModelError as err:
+        raise _fail(str(err)) from None
+    except ProcsimError as err:
+        raise _fail(format_error(err)) from None
+    except ImportError as exc:
+        raise _fail(f"error: {exc}") from None
+    except (ValueError, KeyError) as exc:
+        raise _fail(f"error: {log_file}: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"error: cannot read {exc.filename or log_file}: "
+                    f"{exc.strerror or exc}") from None
+    for problem in log.dropped[:10]:
+        _echo(f"{problem} (dropped)", err=True)
+    if len(log.dropped) > 10:
+        _echo(f"… and {len(log.dropped) - 10} more rows dropped", err=True)
+    try:
+        atomic_write(out, lambda fh: fh.write(text))
+    except OSError as exc:
+        raise _fail(f"error: cannot write output: {exc}") from None
+    _echo(f"wrote {out} ({log.cases} cases); costs are PLACEHOLDERs: "
+          f"procsim validate {out} lists them", err=True)
+
+
 def main() -> None:
     """Entry point of the ``procsim`` console script."""
     # SIGTERM (kill, systemd, a CI timeout) cleans up like Ctrl-C; only the exit code differs.

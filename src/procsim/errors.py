@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "Issue",
+    "LogError",
     "ModelError",
     "ProcsimError",
     "SimulationError",
@@ -208,6 +209,44 @@ class SimulationError(ProcsimError):
                    path=dotted(path))
 
 
+class LogError(ProcsimError, ValueError):
+    """An event log could not be read: a whole-file problem (``message``), or bad rows.
+
+    ``problems`` are the bad rows (objects whose ``str`` is ``FILE:LINE: message``, such as
+    :class:`procsim.eventlog.RowProblem`), ``count`` how many there are; the message lists
+    the first :attr:`SHOWN` of them and the count.
+
+    Examples
+    --------
+    >>> print(LogError("log.csv: the file is empty"))
+    log.csv: the file is empty
+    >>> print(LogError(problems=["log.csv:3: missing end time"] * 12, file="log.csv"))
+    log.csv:3: missing end time
+    ...
+    log.csv:3: missing end time
+    … and 2 more
+    12 bad rows in log.csv (pass on_error="drop" to read the others)
+    """
+
+    #: bad rows listed in the message
+    SHOWN = 10
+
+    def __init__(self, message: str = "", *, problems: Sequence[Any] = (),
+                 file: str | None = None) -> None:
+        self.problems = tuple(problems)
+        self.count = len(self.problems)
+        self.file = file
+        if self.problems:
+            lines = [readable(str(p)) for p in self.problems[:self.SHOWN]]
+            if self.count > self.SHOWN:
+                lines.append(f"… and {self.count - self.SHOWN:,} more")
+            rows = "row" if self.count == 1 else "rows"
+            lines.append(message or f"{self.count:,} bad {rows} in {file or '<log>'} "
+                         '(pass on_error="drop" to read the others)')
+            message = "\n".join(lines)
+        super().__init__(message)
+
+
 def _simulation_error(cls: type[SimulationError], message: str, where: dict[str, Any]
                       ) -> SimulationError:
     return cls(message, **where)
@@ -220,7 +259,7 @@ def format_error(err: ProcsimError) -> str:
     >>> format_error(SimulationError("expected at least 1 replication, got 0"))
     'error: expected at least 1 replication, got 0'
     """
-    if isinstance(err, ModelError):
+    if isinstance(err, ModelError) or (isinstance(err, LogError) and err.problems):
         return str(err)
     issue = getattr(err, "issue", None)
     if isinstance(issue, Issue):

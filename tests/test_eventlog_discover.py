@@ -1,0 +1,249 @@
+"""Model discovery from an event log (``procsim discover``): a simulated log gives back the
+model that wrote it, within sampling error; real logs give models that parse and run; the
+command-line contract."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("scipy")
+
+import procsim  # noqa: E402
+from procsim.eventlog import read_log  # noqa: E402
+from procsim.eventlog.discover import discover, fit_duration  # noqa: E402
+from procsim.eventlog.simulated import simulated_log  # noqa: E402
+
+DATA = Path(__file__).parent / "data" / "eventlogs"
+CASES = 2000
+
+# Known probabilities and durations; `wait_customer` has no pool (a delay), `triage` and
+# `check` share the clerk pool, `check` loops back to `fix`.
+MODEL = """
+procsim: 1
+name: Known process
+start: 2026-01-05T08:00
+time_unit: minutes
+arrivals: {interarrival: {dist: exponential, mean: 10}}
+resources: {clerk: {capacity: 1}, expert: {capacity: 1}}
+activities:
+  triage: {resource: clerk, duration: {dist: gamma, mean: 3, sd: 1.5}}
+  fix: {resource: expert, duration: {dist: lognormal, mean: 5, sd: 2}}
+  check: {resource: clerk, duration: {dist: fixed, value: 1}}
+  wait_customer: {duration: {dist: exponential, mean: 30}}
+flow:
+  start: triage
+  triage: {fix: 0.7, wait_customer: 0.3}
+  wait_customer: fix
+  fix: check
+  check: {end: 0.8, fix: 0.2}
+"""
+
+
+@pytest.fixture(scope="module")
+def known() -> tuple[object, object, str]:
+    result = procsim.simulate(procsim.parse_model(MODEL), replications=1, cases=CASES,
+                              seed=13, warmup=0, keep_records=True)
+    log = simulated_log(result, 0)
+    return result, log, discover(log)
+
+
+def _within(value: float, truth: float, standard_error: float) -> None:
+    # 4 standard errors: a false alarm has probability about 6e-5.
+    assert abs(value - truth) <= 4 * standard_error, (value, truth, standard_error)
+
+
+def test_discovered_model_recovers_the_branch_probabilities(known: tuple) -> None:
+    _, log, text = known
+    model = procsim.parse_model(text)
+    flow = model.flow
+    assert flow["start"] == "triage" and flow["wait_customer"] == "fix"
+    assert flow["fix"] == "check"
+    # triage → fix: one binomial trial per case.
+    _within(flow["triage"]["fix"], 0.7, math.sqrt(0.7 * 0.3 / CASES))
+    # check → end: one trial per visit of check (about CASES / 0.8 of them).
+    visits = int((log.frame["activity"] == "check").sum())
+    _within(flow["check"]["end"], 0.8, math.sqrt(0.8 * 0.2 / visits))
+    assert sum(flow["check"].values()) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_discovered_model_recovers_arrivals_and_durations(known: tuple) -> None:
+    _, log, text = known
+    model = procsim.parse_model(text)
+    assert model.time_unit == "minutes"
+    assert str(model.start).startswith("2026-01-05")
+    # Mean of CASES - 1 exponential gaps of mean 10: standard error 10 / sqrt(n).
+    _within(model.arrivals.interarrival.mean, 10.0, 10.0 / math.sqrt(CASES - 1))
+    counts = log.frame["activity"].value_counts()
+    for name, mean, sd in (("triage", 3.0, 1.5), ("fix", 5.0, 2.0),
+                           ("wait_customer", 30.0, 30.0)):
+        _within(model.activities[name].duration.mean, mean, sd / math.sqrt(counts[name]))
+    check = model.activities["check"].duration
+    assert check.dist == "fixed" and check.value == pytest.approx(1.0, abs=1e-6)
+    # Every number says where it came from.
+    assert f"# {counts['fix']} observations" in text
+    assert f"mean of {CASES - 1} gaps" in text
+
+
+def test_discovered_pools_and_delays(known: tuple) -> None:
+    _, _, text = known
+    model = procsim.parse_model(text)
+    activities = model.activities
+    assert activities["wait_customer"].resource is None  # no resource in the log: a delay
+    assert activities["triage"].resource == activities["check"].resource == "clerk"
+    assert activities["fix"].resource == "expert"
+    assert {name: r.capacity for name, r in model.resources.items()} == {"clerk": 1,
+                                                                          "expert": 1}
+    assert text.count("# PLACEHOLDER: cost_per_hour") == 2
+
+
+def test_discovered_model_runs_and_matches_the_cycle_time(known: tuple) -> None:
+    result, _, text = known
+    rerun = procsim.simulate(procsim.parse_model(text), replications=3, cases=1000,
+                             warmup=0, seed=1)
+    truth = result.kpi("cycle_time").mean
+    # A loose check that the parts fit together (queues are the same M/G/1 ones).
+    assert rerun.kpi("cycle_time").mean == pytest.approx(truth, rel=0.25)
+
+
+@pytest.mark.parametrize("name", ["LoanApp_simplified_train.csv.gz",
+                                  "PurchasingExample.csv.gz"])
+@pytest.mark.parametrize("min_frequency", [0.0, 0.05])
+def test_real_logs_give_models_that_parse_and_run(name: str, min_frequency: float) -> None:
+    log = read_log(DATA / name)
+    text = discover(log, min_frequency=min_frequency)
+    model = procsim.parse_model(text)
+    assert model.start is not None
+    result = procsim.simulate(model, replications=2, cases=300, warmup=0, seed=2)
+    assert result.kpi("cycle_time").mean > 0
+
+
+def test_min_frequency_drops_rare_transitions_and_renormalises() -> None:
+    log = read_log(DATA / "PurchasingExample.csv.gz")
+    full = procsim.parse_model(discover(log)).flow
+    pruned_text = discover(log, min_frequency=0.05)
+    pruned = procsim.parse_model(pruned_text).flow
+    edges = sum(len(t) if isinstance(t, dict) else 1 for t in full.values())
+    kept = sum(len(t) if isinstance(t, dict) else 1 for t in pruned.values())
+    assert kept < edges
+    for targets in pruned.values():
+        if isinstance(targets, dict):
+            assert sum(targets.values()) == pytest.approx(1.0, abs=1e-9)
+            assert min(targets.values()) >= 0.05 - 1e-6
+    # Dropping every transition but each node's most frequent one still gives a valid model.
+    procsim.parse_model(discover(log, min_frequency=0.99))
+
+
+def test_min_frequency_out_of_range_is_refused(known: tuple) -> None:
+    _, log, _ = known
+    for bad in (-0.1, 1.0, float("nan")):
+        with pytest.raises(ValueError, match="min_frequency"):
+            discover(log, min_frequency=bad)
+
+
+@pytest.mark.parametrize(("family", "draw"), [
+    ("exponential", lambda rng: rng.exponential(4.0, 3000)),
+    ("lognormal", lambda rng: rng.lognormal(1.0, 1.0, 3000)),
+    ("gamma", lambda rng: rng.gamma(9.0, 0.5, 3000)),
+    ("normal", lambda rng: np.abs(rng.normal(20.0, 2.0, 3000))),
+])
+def test_fit_duration_chooses_the_family_by_aic(family: str, draw: object) -> None:
+    values = draw(np.random.default_rng(5))  # type: ignore[operator]
+    fit = fit_duration(values)
+    if family == "exponential" and fit.dist == "gamma":
+        # Gamma nests the exponential (shape 1): AIC picks it for exponential data with
+        # probability P(chi2_1 > 2) = 16 %, with an sd close to the mean.
+        assert fit.params["sd"] == pytest.approx(fit.mean, rel=0.1)
+    else:
+        assert fit.dist == family
+    assert fit.observations == 3000 and fit.aic is not None
+    _within(fit.mean, float(np.mean(values)), float(np.std(values)) / math.sqrt(3000))
+
+
+def test_fit_duration_fixed_and_zero_durations() -> None:
+    assert fit_duration([2.0]).dist == "fixed"
+    assert fit_duration([0.0, 0.0]).params == {"value": 0.0}
+    # Zeros rule out lognormal and gamma, whose densities vanish at 0.
+    assert fit_duration([0.0, 1.0, 2.0, 0.5, 3.0]).dist in ("exponential", "normal")
+
+
+def test_names_are_made_valid_and_unique() -> None:
+    frame = pd.DataFrame({
+        "case": ["1", "1", "1", "2"],
+        "activity": ["Start", "yes", "Check-in (desk)", "Check in desk"],
+        "resource": pd.Series(["Ann", "SYSTEM", pd.NA, "Bob"], dtype=object),
+        "start": pd.to_datetime(["2026-01-05 09:00", "2026-01-05 09:10", "2026-01-05 09:20",
+                                 "2026-01-05 10:00"]),
+        "end": pd.to_datetime(["2026-01-05 09:05", "2026-01-05 09:15", "2026-01-05 09:30",
+                               "2026-01-05 10:07"]),
+        "enabled": pd.to_datetime([pd.NaT] * 4),
+        "line": [2, 3, 4, 5],
+    })
+    from procsim.eventlog import EventLog
+
+    model = procsim.parse_model(discover(EventLog(frame)))
+    assert set(model.activities) == {"start_activity", "yes_activity", "check-in_desk",
+                                     "check_in_desk"}
+    assert model.activities["yes_activity"].resource is None  # SYSTEM: a delay
+    assert model.activities["check-in_desk"].resource is None  # missing: a delay
+    assert model.activities["start_activity"].description == "Start"
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def _cli(*args: str) -> object:
+    from typer.testing import CliRunner
+
+    from procsim.cli import app
+
+    return CliRunner().invoke(app, ["discover", *args])
+
+
+def test_cli_writes_a_model_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "model.yaml"
+    log = str(DATA / "LoanApp_simplified_train.csv.gz")
+    result = _cli(log, "-o", str(out), "--min-frequency", "0.05")
+    assert result.exit_code == 0, result.output
+    model = procsim.load_model(out)
+    assert "check_credit_history" in model.activities
+    before = out.read_text()
+    result = _cli(log, "-o", str(out))
+    assert result.exit_code == 2 and "--force" in result.output
+    assert out.read_text() == before
+    assert _cli(log, "-o", str(out), "--force").exit_code == 0
+
+
+def test_cli_column_overrides(tmp_path: Path) -> None:
+    csv = tmp_path / "log.csv"
+    csv.write_text("ticket,step,who,began,finished\n"
+                   "1,a,Ann,2026-01-05 09:00,2026-01-05 09:05\n"
+                   "1,b,Bob,2026-01-05 09:06,2026-01-05 09:09\n"
+                   "2,a,Ann,2026-01-05 09:30,2026-01-05 09:34\n")
+    out = tmp_path / "m.yaml"
+    result = _cli(str(csv), "-o", str(out), "--case", "ticket", "--activity", "step",
+                  "--resource", "who", "--start", "began", "--end", "finished")
+    assert result.exit_code == 0, result.output
+    assert set(procsim.load_model(out).activities) == {"a", "b"}
+
+
+def test_cli_bad_input_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    log = str(DATA / "PurchasingExample.csv.gz")
+    out = str(tmp_path / "m.yaml")
+    for args in ([str(empty), "-o", out], [str(tmp_path / "missing.csv"), "-o", out],
+                 [log, "-o", out, "--min-frequency", "1.5"],
+                 [log, "-o", str(tmp_path / "no" / "m.yaml")],
+                 [log, "-o", log],
+                 [log]):
+        result = _cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+        assert not isinstance(result.exception, Exception) or isinstance(
+            result.exception, SystemExit)
+    assert not Path(out).exists()
