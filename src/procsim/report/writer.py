@@ -176,7 +176,20 @@ def _scorecard(result: ComparisonResult) -> dict[str, Any]:
             "confidence": _percent_text(result.confidence)}
 
 
-def _health_rows(columns: list[str], health: list[dict[str, Verdict]], kinds: dict[str, str]
+def _health_units(model: Any) -> dict[str, str]:
+    """Each custom KPI's unit as shown beside its value ("share" for a share of cases)."""
+    from procsim.model.targets import kpi_kind
+
+    units = {"time": _unit(model.time_unit), "money": model.currency or "",
+             "rate": "cases/h", "count": "cases"}
+    out = {}
+    for name in model.kpis:
+        kind = kpi_kind(name, model.kpis) or "time"
+        out[name] = "share" if kind == "share" else units.get(kind, "")
+    return out
+
+
+def _health_rows(columns: list[str], health: list[dict[str, Verdict]], units: dict[str, str]
                  ) -> list[dict[str, Any]]:
     rows = []
     for name in health[0]:
@@ -185,7 +198,9 @@ def _health_rows(columns: list[str], health: list[dict[str, Verdict]], kinds: di
             v = h[name]
             symbol, label = _HEALTH[v.status]
             value = v.estimate.mean
-            shown = f"{value:.1%}" if kinds.get(name) == "share" else _fmt(value)
+            unit = units.get(name, "")
+            shown = (f"{value:.1%}" if unit == "share"
+                     else f"{_fmt(value)} {unit}".rstrip())
             cells.append({"status": v.status, "symbol": symbol, "label": label, "value": shown})
         rows.append({"name": name, "target": health[0][name].threshold.text, "cells": cells})
     return rows
@@ -396,11 +411,10 @@ def _comparison_context(result: ComparisonResult, title: str | None) -> ReportCo
     base = result.baseline
     runs = [(s.name, s.result) for s in series_of(result)]
     colors = {s.name: s.color for s in series_of(result)}
-    kinds = {name: ("share" if getattr(spec, "share", None) else "time")
-             for name, spec in base.model.kpis.items()}
+    units = _health_units(base.model)
     health_cols = ["baseline", *(s.name for s in result.scenarios)]
     health = _health_rows(health_cols, [result.baseline_health,
-                                        *(s.health for s in result.scenarios)], kinds) \
+                                        *(s.health for s in result.scenarios)], units) \
         if result.baseline_health else []
     differences = []
     for i, kc in enumerate(result.scenarios[0].kpis if result.scenarios else []):
@@ -454,8 +468,7 @@ def _comparison_context(result: ComparisonResult, title: str | None) -> ReportCo
 
 
 def _run_context(run: RunResult, title: str | None) -> ReportContext:
-    kinds = {name: ("share" if getattr(spec, "share", None) else "time")
-             for name, spec in run.model.kpis.items()}
+    units = _health_units(run.model)
     health = kpi_health(run, run.model)
     data = {
         "kind": "run",
@@ -468,7 +481,7 @@ def _run_context(run: RunResult, title: str | None) -> ReportContext:
         "headline": _headline(run),
         "kpis": _kpi_rows(run),
         "health_columns": [run.model.name],
-        "health": _health_rows([run.model.name], [health], kinds) if health else [],
+        "health": _health_rows([run.model.name], [health], units) if health else [],
         "differences": [],
         "bottlenecks": [{"name": run.model.name, "color": series_of(run)[0].color,
                          "rows": _bottleneck_rows(run)}] if run.model.resources else [],
