@@ -143,3 +143,37 @@ def test_cli_replications_auto_and_bad_values(tmp_path: Path) -> None:
         done = runner.invoke(app, ["run", str(path), *args])
         assert done.exit_code == 2 and message in done.output, (args, done.output)
         assert "Traceback" not in done.output
+
+
+def test_extending_a_result_runs_only_the_new_replications() -> None:
+    m = model(0.8, extra="run: {cases: 1500}\n")
+    first = procsim.simulate(m, seed=7, replications=20)
+    ran: list[int] = []
+    more = procsim.simulate(m, seed=7, replications=30, extend=first,
+                            on_record=lambda record: ran.append(record.replication))
+    assert ran == list(range(20, 30))
+    assert more.replications == 30 and more.warmup == [first.warmup[0]] * 30
+    assert more.values("cycle_time")[:20] == pytest.approx(first.values("cycle_time"), rel=0)
+    # The new replications are those a run of 30 would have, with the same warm-up.
+    fresh = procsim.simulate(m, seed=7, replications=30, warmup=first.warmup[0])
+    assert more.values("cycle_time") == pytest.approx(fresh.values("cycle_time"), rel=1e-12)
+    with pytest.raises(procsim.SimulationError, match="same seed"):
+        procsim.simulate(m, seed=8, replications=30, extend=first)
+
+
+def test_compare_rounds_extend_rather_than_rerun() -> None:
+    from procsim.compare import compare
+
+    base = model(0.8, extra="run: {cases: 1500}\n")
+    faster = procsim.parse_model(MM1.format(gap=1 / 0.8, c=1).replace(
+        "name: One desk", "name: Faster").replace("mean: 1}", "mean: 0.9}")
+        + "run: {cases: 1500}\n")
+    seen: list[tuple[int, int]] = []
+    from procsim.simulate import running
+
+    with running(progress=lambda done, total: seen.append((done, total))):
+        result = compare(base, [faster], replications="auto", precision=0.05, seed=3)
+    assert len(result.rounds) >= 2
+    # Every model ran each replication once: the totals of the rounds add up to the last.
+    totals = [total for done, total in seen if done == 0]
+    assert sum(totals) == 2 * result.rounds[-1]

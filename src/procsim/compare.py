@@ -679,8 +679,9 @@ def compare(
     key results and KPI targets use (the mean cycle time without any), in every model, and
     every scenario's paired difference from the baseline in them, have an interval
     half-width within ``precision`` of the baseline's value (see
-    :func:`replications_for_comparison`), or ``max_replications`` is reached. Replication r
-    is the same in every round, so a larger run extends a smaller one.
+    :func:`replications_for_comparison`), or ``max_replications`` is reached. Each round
+    extends the last (replication r is the same in every round; the warm-up is the one the
+    first round chose), so no replication runs twice.
 
     Examples
     --------
@@ -732,8 +733,9 @@ def compare(
         return _compare_once(baseline, scenarios, settings)
     rounds = []
     settings["replications"] = min(run.min_replications, cap)
+    previous: ComparisonResult | None = None
     while True:
-        result = _compare_once(baseline, scenarios, settings)
+        result = previous = _compare_once(baseline, scenarios, settings, previous)
         n = int(settings["replications"])
         rounds.append(n)
         needed = replications_for_comparison(result, precision)
@@ -772,9 +774,12 @@ def replications_for_comparison(result: ComparisonResult, precision: float) -> i
     return needed
 
 
-def _compare_once(baseline: Model, scenarios: list[Model], settings: dict[str, Any]
-                  ) -> ComparisonResult:
-    base_result = simulate(baseline, **settings)
+def _compare_once(baseline: Model, scenarios: list[Model], settings: dict[str, Any],
+                  previous: ComparisonResult | None = None) -> ComparisonResult:
+    """One comparison; with ``previous`` (the last round), each model's replications are
+    extended rather than run again."""
+    base_result = simulate(baseline, **settings,
+                           extend=previous.baseline if previous is not None else None)
     m = max(len(scenarios), 1)
     confidence = 1 - 0.05 / m
     krs = key_results(baseline, base_result)
@@ -783,8 +788,9 @@ def _compare_once(baseline: Model, scenarios: list[Model], settings: dict[str, A
 
     compared = _compared_kpis(base_result)
     comparisons = []
-    for scenario in scenarios:
-        result = simulate(scenario, **settings)
+    for i, scenario in enumerate(scenarios):
+        result = simulate(scenario, **settings, extend=(
+            previous.scenarios[i].result if previous is not None else None))
         kpis = []
         for key, label, unit, how in compared:
             b = _values(base_result, how, baseline)

@@ -54,6 +54,7 @@ def simulate(
     progress: Progress | None = None,
     executor: Executor | None = None,
     on_record: Callable[[ReplicationRecord], None] | None = None,
+    extend: RunResult | None = None,
 ) -> RunResult:
     """Simulate ``model`` and return KPI distributions with confidence intervals.
 
@@ -99,6 +100,10 @@ def simulate(
     on_record : callable, optional
         Called with each replication's :class:`~procsim.engine.ReplicationRecord`, in the
         order of replications, as soon as it is available (to stream an event log to disk).
+    extend : RunResult, optional
+        An earlier result of this model with the same seed and horizon: its replications
+        are kept and only the following ones run (up to ``replications``), with the warm-up
+        it chose. :func:`procsim.compare.compare` adds its rounds this way.
 
     ``progress`` and ``executor`` default to those set with :func:`running`.
 
@@ -176,7 +181,20 @@ def simulate(
     warmups: list[int] = []
     chosen_cut: int | None = None
     done = 0
-    stop = fixed if fixed is not None else first_round
+    if extend is not None:
+        if keep_records or extend.seed != seed or extend.horizon != horizon or (
+                extend.warmup_setting != warmup_setting):
+            raise SimulationError(
+                "expected an earlier result with the same seed, horizon and warm-up setting, "
+                "and no records kept, to extend")
+        per_replication, warmups = list(extend.per_replication), list(extend.warmup)
+        done = extend.replications
+        chosen_cut = extend.warmup[0] if auto_warmup else None
+        notes = list(extend.notes)
+    stop = fixed if fixed is not None else max(first_round, done)
+    if stop < done:
+        raise SimulationError(f"expected at least the {done} replications of the result "
+                              f"extended, got {stop}")
     while True:
         pilot = auto_warmup and chosen_cut is None
         held: list[ReplicationRecord] = []
