@@ -15,7 +15,12 @@ pytest.importorskip("scipy")
 
 import procsim  # noqa: E402
 from procsim.eventlog import read_log  # noqa: E402
-from procsim.eventlog.discover import discover, fit_duration  # noqa: E402
+from procsim.eventlog.discover import (  # noqa: E402
+    arrival_profile,
+    discover,
+    fit_duration,
+    queue_wait,
+)
 from procsim.eventlog.simulated import simulated_log  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "eventlogs"
@@ -191,6 +196,124 @@ def test_names_are_made_valid_and_unique() -> None:
     assert model.activities["yes_activity"].resource is None  # SYSTEM: a delay
     assert model.activities["check-in_desk"].resource is None  # missing: a delay
     assert model.activities["start_activity"].description == "Start"
+
+
+
+def _frame(rows: list[tuple[str, str, str, str, str]]) -> object:
+    """An EventLog from (case, activity, resource, start, end) rows, without enabled times."""
+    from procsim.eventlog import EventLog
+
+    frame = pd.DataFrame(rows, columns=["case", "activity", "resource", "start", "end"])
+    frame["start"] = pd.to_datetime(frame["start"])
+    frame["end"] = pd.to_datetime(frame["end"])
+    frame["enabled"] = pd.to_datetime(pd.Series([pd.NaT] * len(frame)))
+    frame["line"] = np.arange(2, len(frame) + 2)
+    return EventLog(frame[["case", "activity", "resource", "start", "end", "enabled", "line"]])
+
+
+def test_queue_wait_matches_queueing_theory() -> None:
+    # M/M/1: rho / (mu - lambda); M/D/1: half of it (Pollaczek-Khinchine).
+    assert queue_wait(0.8, 1.0, 1.0, 1) == pytest.approx(0.8 / 0.2)
+    assert queue_wait(0.8, 1.0, 0.0, 1) == pytest.approx(0.8 / 0.2 / 2)
+    # M/M/2 at lambda = 1, mu = 1: Erlang C = 1/3, Wq = C / (c mu - lambda) = 1/3.
+    assert queue_wait(1.0, 1.0, 1.0, 2) == pytest.approx(1 / 3)
+    assert queue_wait(2.0, 1.0, 1.0, 2) == math.inf
+    assert queue_wait(0.0, 1.0, 1.0, 1) == 0.0
+
+
+def test_an_overnight_wait_becomes_a_delay() -> None:
+    # Every case: `a` 16:00-16:30 by Ann, then `b` the next morning 09:00-09:20 by Bob.
+    # Ann and Bob are idle almost all the time: no queue explains the 16.5 h between them.
+    rows = []
+    for day in pd.date_range("2026-01-05", periods=60, freq="D"):
+        d, n = day.strftime("%Y-%m-%d"), (day + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+        case = f"c{d}"
+        rows.append((case, "a", "Ann", f"{d} 16:00", f"{d} 16:30"))
+        rows.append((case, "b", "Bob", f"{n} 09:00", f"{n} 09:20"))
+    text = discover(_frame(rows))
+    model = procsim.parse_model(text)
+    assert model.flow["start"] == "a"
+    assert model.flow["a"] == "wait_before_b" and model.flow["wait_before_b"] == "b"
+    wait = model.activities["wait_before_b"]
+    assert wait.resource is None  # a pure delay
+    assert wait.duration.dist == "histogram"
+    assert wait.duration.mean == pytest.approx(16.5 * 60, rel=1e-3)
+    assert "waiting the log does not explain" in text
+    assert "60 observations of the wait" in text
+    # The waits before `a` (from the case's arrival) and after a short queue are not delays.
+    assert [name for name in model.activities if name.startswith("wait")] == ["wait_before_b"]
+    # The model now reproduces the cycle time: 30 min + 16.5 h + 20 min.
+    result = procsim.simulate(model, replications=2, cases=200, warmup=0, seed=3)
+    assert result.kpi("cycle_time").mean == pytest.approx(17.0 * 60 + 20, rel=0.02)
+
+
+def test_queueing_waits_are_not_delays(known: tuple) -> None:
+    # The known model's waits are all queueing (its only delay is in the log).
+    _, _, text = known
+    assert not [n for n in procsim.parse_model(text).activities if n.startswith("wait_before")]
+    assert "interarrival:" in text and "rate:" not in text  # flat arrivals stay flat
+    assert "calendars:" not in text  # pools that work around the clock get no calendar
+
+
+def test_office_hours_become_a_calendar_and_durations_working_time() -> None:
+    # Ann works Mon-Fri 09:00-17:00: each task takes 30 working minutes, and one started at
+    # 16:45 ends at 09:15 on the next working day.
+    rows = []
+    days = [d for d in pd.date_range("2026-01-05", periods=84, freq="D") if d.weekday() < 5]
+    for i, day in enumerate(days[:-1]):
+        for hour in range(9, 17):
+            start = day + pd.Timedelta(hours=hour, minutes=45)
+            end = (days[i + 1] + pd.Timedelta(hours=9, minutes=15) if hour == 16
+                   else start + pd.Timedelta(minutes=30))
+            rows.append((f"c{i}-{hour}", "task", "Ann", str(start), str(end)))
+    text = discover(_frame(rows))
+    model = procsim.parse_model(text)
+    pool = model.activities["task"].resource
+    assert pool is not None
+    spec = model.resources[pool]
+    assert spec.calendar == f"{pool}_hours" and spec.preempt is True
+    assert '{days: [mon, tue, wed, thu, fri], from: "09:00", to: "17:00"}' in text
+    duration = model.activities["task"].duration
+    assert duration.dist == "fixed" and duration.value == pytest.approx(30.0)
+    assert not [n for n in model.activities if n.startswith("wait_before")]
+
+
+def test_a_day_and_night_arrival_pattern_gives_a_profile() -> None:
+    # Poisson arrivals, 6 per hour 09:00-17:00 on weekdays, 0.5 per hour otherwise, 8 weeks.
+    rng = np.random.default_rng(11)
+    t0 = pd.Timestamp("2026-01-05")  # a Monday
+    truth = np.full((7, 24), 0.5)
+    truth[:5, 9:17] = 6.0
+    weeks = 8
+    times = []
+    for hour in range(weeks * 7 * 24):
+        day, h = divmod(hour, 24)
+        count = rng.poisson(truth[day % 7, h])
+        times += [t0 + pd.Timedelta(hours=hour + u) for u in np.sort(rng.random(count))]
+    rows = [(f"c{i}", "serve", "Ann", str(t), str(t + pd.Timedelta(minutes=1)))
+            for i, t in enumerate(times)]
+    log = _frame(rows)
+    profile = arrival_profile(pd.Series(times))
+    assert profile is not None and profile.p_value < 1e-3
+    assert int(profile.counts.sum()) == len(times)
+    # Each slot's rate: count / hours, a Poisson mean over `hours` hours (7 or 8: the observed
+    # period runs from the first arrival's hour to the last's).
+    assert set(np.unique(profile.hours)) <= {7.0, 8.0}
+    z = np.abs(profile.rates - truth) / np.sqrt(truth / profile.hours)
+    assert np.all(z <= 4), float(np.max(z))
+    model = procsim.parse_model(discover(log))
+    rates = model.arrivals.rate
+    assert model.arrivals.interarrival is None and rates is not None and rates.per == "hour"
+    assert len(rates.days) == 7
+    for d, day in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun")):
+        assert np.allclose(rates.days[day], profile.rates[d], rtol=1e-3)
+
+
+def test_flat_arrivals_give_no_profile() -> None:
+    rng = np.random.default_rng(2)
+    times = pd.Timestamp("2026-01-05") + pd.to_timedelta(np.cumsum(rng.exponential(600, 3000)),
+                                                          unit="s")
+    assert arrival_profile(pd.Series(times)) is None
 
 
 # --- command line ---------------------------------------------------------------------------

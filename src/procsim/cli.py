@@ -659,6 +659,9 @@ def kpis(
         help="Exit 1 when a KPI with a target is off track.")] = False,
     json_out: Annotated[Path | None, typer.Option(
         "--json", metavar="OUT.json", help="Write the KPIs as JSON.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="OUT.html", help="Write an HTML report with plots (cycle time, "
+        "arrivals by hour and weekday, work in progress, waiting per activity).")] = None,
     time_unit: Annotated[str, typer.Option(
         "--time-unit", metavar="UNIT", help="seconds, minutes, hours or days.")] = "minutes",
     case: Annotated[str | None, typer.Option(metavar="COLUMN", help="The case id column.")
@@ -681,7 +684,8 @@ def kpis(
     if time_unit not in ("seconds", "minutes", "hours", "days"):
         raise _fail(f"error: --time-unit: expected seconds, minutes, hours or days, got "
                     f"{_quoted(time_unit)}")
-    _check_outputs({"--json": json_out}, inputs=[log_file, okrs])
+    _check_log_report(report)
+    _check_outputs({"--json": json_out, "--report": report}, inputs=[log_file, okrs])
     try:
         log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
                        end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
@@ -712,6 +716,14 @@ def kpis(
         except OSError as exc:
             raise _fail(f"error: cannot write output: {exc}") from None
         _echo(f"wrote {json_out}", err=True)
+    if report is not None:
+        from procsim.report.logs import write_log_report
+
+        try:
+            write_log_report(result, report)
+        except OSError as exc:
+            raise _fail(f"error: cannot write output: {exc}") from None
+        _echo(f"wrote {report}", err=True)
     if fail_on_off_track and result.off_track:
         _echo(f"error: KPIs off track (--fail-on-off-track): {', '.join(result.off_track)}",
               err=True)
@@ -730,6 +742,24 @@ def backtest(
                                              "printed).")] = None,
     json_out: Annotated[Path | None, typer.Option(
         "--json", metavar="OUT.json", help="Write distances and KPIs as JSON.")] = None,
+    events_dir: Annotated[Path | None, typer.Option(
+        "--events-dir", metavar="DIR", help="Write each replication's simulated log as CSV "
+        "(replication-001.csv, …; case_id, activity, resource, start_time, end_time in the "
+        "log's time zone). DIR is made if missing.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="OUT.html", help="Write an HTML report with the distances, the "
+        "KPIs and overlays of the log and the simulation.")] = None,
+    test_from: Annotated[str | None, typer.Option(
+        "--test-from", metavar="DATE", help="Back-test only on the cases that start at or "
+        "after DATE (2026-01-31 or 2026-01-31T09:00, in the log's zone): simulate as many "
+        "cases from DATE.")] = None,
+    case: Annotated[str | None, typer.Option(metavar="COLUMN", help="The case id column.")
+                    ] = None,
+    activity: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    resource: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    start: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    end: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
+    enabled: Annotated[str | None, typer.Option(metavar="COLUMN")] = None,
     drop_bad_rows: Annotated[bool, typer.Option(
         help="Leave out (and count) rows that cannot be read, instead of refusing the log.")
     ] = False,
@@ -738,22 +768,53 @@ def backtest(
     import procsim
     from procsim.eventlog import read_log
     from procsim.eventlog.fidelity import backtest as run_backtest
+    from procsim.eventlog.fidelity import cases_from, write_log_csv
     from procsim.eventlog.simulated import simulated_log
     from procsim.output import atomic_write
 
     model = _load(model_file)
-    _check_outputs({"--json": json_out}, inputs=[model_file, log_file])
+    _check_log_report(report)
+    _check_outputs({"--json": json_out, "--report": report}, inputs=[model_file, log_file])
+    _check_events_dir(events_dir)
     try:
-        log = read_log(log_file, on_error="drop" if drop_bad_rows else "refuse")
-        first = log.frame["start"].min()
-        if getattr(first, "tz", None) is not None:  # the model's start is local wall time
-            first = first.tz_localize(None)
+        log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
+                       end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
+    except ProcsimError as err:
+        raise _fail(format_error(err)) from None
+    except (ValueError, KeyError) as exc:
+        raise _fail(f"error: {log_file}: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"error: cannot read {exc.filename or log_file}: "
+                    f"{exc.strerror or exc}") from None
+    if test_from is not None:
+        try:
+            whole = log
+            log = cases_from(log, test_from)
+        except ValueError as exc:
+            raise _fail(f"error: --test-from: {exc}") from None
+        if log.cases == 0:
+            raise _fail(f"error: --test-from {_quoted(test_from)}: no case of {log_file} starts "
+                        f"at or after it (its cases start from {whole.frame['start'].min()} to "
+                        f"{whole.frame['start'].max()})")
+    try:
+        import pandas as pd
+
+        tz = getattr(log.frame["start"].dtype, "tz", None)
+        if test_from is None:
+            first = log.frame["start"].min()
+        else:
+            first = pd.Timestamp(test_from)
+            first = (first if tz is None else first.tz_localize(tz) if first.tz is None
+                     else first.tz_convert(tz))
         first = first.floor("us")  # a datetime holds microseconds
-        model = model.model_copy(update={"start": first.to_pydatetime()})
+        # The model's start is local wall time; the simulated logs are in the log's zone.
+        local = first.tz_localize(None) if tz is not None else first
+        model = model.model_copy(update={"start": local.to_pydatetime()})
         result = procsim.simulate(model, replications=replications, cases=log.cases, warmup=0,
                                   seed=seed, keep_records=True)
-        simulated = [simulated_log(result, r) for r in range(replications)]
-        report = run_backtest(log, simulated, time_unit=model.time_unit, model=model)
+        simulated = [simulated_log(result, r, origin=first.to_pydatetime())
+                     for r in range(replications)]
+        outcome = run_backtest(log, simulated, time_unit=model.time_unit, model=model)
     except ModelError as err:
         raise _fail(str(err)) from None
     except ProcsimError as err:
@@ -762,22 +823,60 @@ def backtest(
         raise _fail(f"error: {exc}") from None
     except (ValueError, KeyError) as exc:
         raise _fail(f"error: {log_file}: {exc}") from None
-    except OSError as exc:
-        raise _fail(f"error: cannot read {exc.filename or log_file}: "
-                    f"{exc.strerror or exc}") from None
     for problem in log.dropped[:10]:
         _echo(f"{problem} (dropped)", err=True)
+    if len(log.dropped) > 10:
+        _echo(f"… and {len(log.dropped) - 10} more rows dropped", err=True)
     _echo(f"{log.cases} cases from {first}, {replications} replications, seed {result.seed}")
-    _echo(report.summary())
-    if json_out is not None:
-        data = {"model": str(model_file), "log": str(log_file), "seed": result.seed,
-                **report.to_dict()}
-        try:
+    _echo(outcome.summary())
+    try:
+        if json_out is not None:
+            data = {"model": str(model_file), "log": str(log_file), "seed": result.seed,
+                    "test_from": test_from, "first": first.isoformat(), **outcome.to_dict()}
             atomic_write(json_out, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
                                                         ensure_ascii=False))
+            _echo(f"wrote {json_out}", err=True)
+        if events_dir is not None:
+            events_dir.mkdir(exist_ok=True)
+            width = max(3, len(str(replications)))
+            for r, sim in enumerate(simulated):
+                write_log_csv(sim, events_dir / f"replication-{r + 1:0{width}d}.csv")
+            _echo(f"wrote {replications} simulated logs in {events_dir}", err=True)
+    except OSError as exc:
+        raise _fail(f"error: cannot write output: {exc}") from None
+    if report is not None:
+        from procsim.report.logs import write_backtest_report
+
+        try:
+            write_backtest_report(outcome, report, model=str(model_file), log=str(log_file),
+                                  seed=result.seed, first=first.isoformat(),
+                                  test_from=test_from)
         except OSError as exc:
             raise _fail(f"error: cannot write output: {exc}") from None
-        _echo(f"wrote {json_out}", err=True)
+        _echo(f"wrote {report}", err=True)
+
+
+def _check_log_report(path: Path | None) -> None:
+    """Refuse a report on a log (kpis, backtest) that is not HTML, before any work."""
+    if path is not None and path.suffix.lower() not in (".html", ".htm"):
+        raise _fail(f"error: --report {path}: expected a file ending in .html or .htm, got "
+                    f"'{path.suffix or 'no suffix'}' (Markdown and PDF reports of logs are "
+                    "not supported yet)")
+
+
+def _check_events_dir(directory: Path | None) -> None:
+    """The folder for the simulated logs exists (or can be made) and takes new files."""
+    if directory is None:
+        return
+    if directory.exists() and not directory.is_dir():
+        raise _fail(f"error: --events-dir {directory}: is not a directory")
+    if directory.is_dir():
+        _check_output(directory / "replication-001.csv", "--events-dir")
+    else:
+        parent = directory.parent if str(directory.parent) else Path(".")
+        if not parent.is_dir():
+            raise _fail(f"error: --events-dir {directory}: directory {parent} does not exist")
+        _check_output(directory, "--events-dir")
 
 
 @app.command()

@@ -14,8 +14,16 @@ how many observations it came from:
   ``min_frequency`` of their node's
   outgoing instances are dropped and the rest renormalised, unless the graph would lose a
   node's last way to ``end``.
-- **arrivals**: exponential inter-arrival times with the mean gap between consecutive case
-  starts (no hour-of-day or weekday profile).
+- **arrivals**: a rate profile by weekday and hour of day (:func:`arrival_profile`: each
+  slot's arrivals over its observed hours) when a G-test rejects a flat rate at 0.1 %;
+  otherwise exponential inter-arrival times with the mean gap between consecutive case
+  arrivals.
+- **waiting the queues do not explain**: an activity whose mean observed wait (from its
+  enabled time, else from the case's previous end, to its start) exceeds what its pool's
+  queue would give at the log's load (:func:`queue_wait`, over the log's whole period, as the
+  model's pools work around the clock) by more than that queue wait and by 4 standard
+  errors gets a delay ``wait_before_<activity>`` in front of it: a histogram of the waits
+  less the queue's mean (nights, weekends, customers: what the log does not record).
 - **durations**: for each activity, the maximum-likelihood fit among ``exponential``,
   ``lognormal``, ``gamma`` and ``normal`` (truncated at 0, as procsim samples it) with the
   smallest AIC, among those whose mean is within 4 standard errors of the observed mean;
@@ -24,6 +32,10 @@ how many observations it came from:
   set of resources share a pool whose capacity is the size of the set. Costs are unknown
   and marked ``# PLACEHOLDER``. An activity most of whose instances have no resource, or
   the resource ``SYSTEM``, is a delay (no pool).
+- **calendars**: a pool with at least 240 starts and ends, some weekday or hour of the day
+  without any of them, gets a calendar: its open weekdays × its open hours, with
+  ``preempt: true``; its activities' durations and waits are then measured in the
+  calendar's working time.
 
 Invariants: the returned text parses (:func:`discover` checks it with
 :func:`procsim.parse_model` before returning); every activity and pool name is a valid
@@ -44,7 +56,8 @@ import numpy as np
 
 from procsim.eventlog.log import EventLog
 
-__all__ = ["DurationFit", "discover", "fit_duration"]
+__all__ = ["ArrivalProfile", "DurationFit", "arrival_profile", "discover", "fit_duration",
+           "queue_wait"]
 
 # Resource names that mean "no person": the work is a delay, not a queue for a pool.
 _NO_RESOURCE = frozenset({"system"})
@@ -136,6 +149,98 @@ def fit_duration(values: Any) -> DurationFit:
     return min(fair or fits[:1], key=lambda f: f.aic if f.aic is not None else 0.0)
 
 
+@dataclass(frozen=True)
+class ArrivalProfile:
+    """Case arrivals per hour by weekday (0 = Monday) and hour of day, from a log.
+
+    ``counts[d, h]`` arrivals were seen in ``hours[d, h]`` observed hours of weekday ``d``,
+    hour ``h``; ``rates = counts / hours`` (arrivals per hour; the hour-of-day rate pooled
+    over the observed days where a weekday was never observed). ``p_value`` is that of the
+    likelihood-ratio (G) test of a flat Poisson rate against one rate per slot.
+    """
+
+    rates: np.ndarray
+    counts: np.ndarray
+    hours: np.ndarray
+    p_value: float
+
+
+def arrival_profile(arrivals: Any, *, alpha: float = 1e-3) -> ArrivalProfile | None:
+    """The weekly profile of ``arrivals`` (date-times), or ``None`` when it is flat.
+
+    Each of the 168 (weekday, hour) slots gets the maximum-likelihood Poisson rate: its
+    arrivals divided by the number of such hours between the first and the last arrival
+    (local wall time). The profile is returned only when the G-test rejects a constant rate
+    at level ``alpha`` (and there are at least 2 arrivals), so that arrivals that have no
+    daily or weekly pattern keep a flat exponential law instead of 168 noisy rates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> days = pd.date_range("2026-01-05", periods=28, freq="D")
+    >>> nine_to_five = [d + pd.Timedelta(minutes=m) for d in days for m in range(540, 1020, 20)]
+    >>> p = arrival_profile(pd.Series(nine_to_five))
+    >>> float(p.rates[0, 10]), float(p.rates[0, 3]), int(p.counts[0].sum())
+    (3.0, 0.0, 96)
+    """
+    import pandas as pd
+    from scipy import stats
+
+    times = pd.Series(pd.to_datetime(pd.Series(arrivals)).sort_values().to_numpy())
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_localize(None)  # local wall time, as the model's start
+    if len(times) < 2:
+        return None
+    counts = np.zeros((7, 24))
+    np.add.at(counts, (times.dt.weekday.to_numpy(), times.dt.hour.to_numpy()), 1)
+    grid = pd.date_range(times.iloc[0].floor("h"), times.iloc[-1].floor("h"), freq="h")
+    hours = np.zeros((7, 24))
+    np.add.at(hours, (grid.weekday.to_numpy(), grid.hour.to_numpy()), 1)
+    seen = hours > 0
+    rates = np.where(seen, counts / np.where(seen, hours, 1.0), 0.0)
+    by_hour = counts.sum(axis=0) / np.maximum(hours.sum(axis=0), 1.0)
+    rates = np.where(seen, rates, by_hour[None, :])
+    flat = counts[seen].sum() / hours[seen].sum()
+    expected = flat * hours[seen]
+    observed = counts[seen]
+    positive = observed > 0
+    g = 2.0 * float(np.sum(observed[positive] * np.log(observed[positive] / expected[positive])))
+    dof = int(seen.sum()) - 1
+    p_value = float(stats.chi2.sf(g, dof)) if dof > 0 else 1.0
+    if not p_value < alpha:
+        return None
+    return ArrivalProfile(rates, counts, hours, p_value)
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
+              "Sundays")
+
+
+def _profile_lines(profile: ArrivalProfile) -> list[str]:
+    total = int(profile.counts.sum())
+    lines = [f"  rate:  # arrivals per hour by weekday and hour of day: {total} case "
+             "arrivals / observed hours",
+             f"    # (a flat rate is rejected: G-test p = {max(profile.p_value, 1e-300):.2g}); the "
+             "comment "
+             "after each day gives its arrivals per hour of day",
+             "    per: hour"]
+    for d, day in enumerate(_WEEKDAYS):
+        rates = profile.rates[d]
+        weeks = int(profile.hours[d].max())
+        counts = profile.counts[d].astype(int).tolist()
+        if weeks == 0:
+            note = "never observed: the hour-of-day rates pooled over the other days"
+        else:
+            note = f"counts {counts} over {weeks} {_DAY_NAMES[d]}"
+        if not rates.any():
+            lines.append(f"    # {day}: no arrivals ({note})")
+            continue
+        values = ", ".join(_num(float(f"{r:.4g}")) for r in rates)
+        lines.append(f"    {day}: [{values}]  # {note}")
+    return lines
+
+
 def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
     """The text of a commented, runnable procsim model (YAML) discovered from ``log``.
 
@@ -167,11 +272,13 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
     >>> from procsim.eventlog import read_log
     >>> log = read_log("tests/data/eventlogs/LoanApp_simplified_train.csv.gz")
     >>> model = procsim.parse_model(discover(log, min_frequency=0.05))
-    >>> model.time_unit, len(model.activities)
+    >>> model.time_unit, len([a for a in model.activities if not a.startswith("wait_before")])
     ('minutes', 12)
     """
     if not (isinstance(min_frequency, (int, float)) and 0.0 <= min_frequency < 1.0):
         raise ValueError(f"min_frequency: expected a number in [0, 1), got {min_frequency!r}")
+    import pandas as pd
+
     frame = log.frame
     if len(frame) == 0:
         raise ValueError("the log has no activity instances")
@@ -194,9 +301,10 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
         f"# Discovered by procsim discover from {source}: {log.cases} cases, "
         f"{len(frame)} activity instances.",
         "# Every number says how many observations it came from. Activities that overlap in",
-        "# time run in sequence here, in their usual order; arrivals have no daily profile;",
-        "# waits other than queues (nights, customers) are not modelled; costs are",
-        "# PLACEHOLDERs. Review before use.",
+        "# time run in sequence here, in their usual order; pools work in the hours the log",
+        "# shows them working; waiting that their queues and hours do not explain (customers)",
+        "# is a delay before the activity (wait_before_...); costs are PLACEHOLDERs. Review",
+        "# before use.",
         "procsim: 1",
         f"name: {json.dumps('Discovered: ' + _basename(source), ensure_ascii=False)}",
         f"time_unit: {time_unit}  # median cycle time "
@@ -204,17 +312,25 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
         f"start: {first.floor('s').strftime('%Y-%m-%dT%H:%M:%S')}  # first case's arrival",
     ]
 
-    # Arrivals: exponential with the mean gap between consecutive case arrivals.
+    # Arrivals: a rate profile by weekday and hour when the log's arrivals have one, else
+    # exponential with the mean gap between consecutive case arrivals.
     offsets = (starts - starts.iloc[0]).dt.total_seconds().to_numpy(dtype=np.float64)
     gaps = np.diff(offsets) / unit
     out.append("arrivals:")
-    if len(gaps) and float(np.mean(gaps)) > 0:
+    profile = arrival_profile(starts)
+    if profile is not None:
+        out += _profile_lines(profile)
+    elif len(gaps) and float(np.mean(gaps)) > 0:
         mean_gap = _dur(float(np.mean(gaps)), time_unit)
         out.append(f"  interarrival: {{dist: exponential, mean: {mean_gap}}}  # mean of "
-                   f"{len(gaps)} gaps between case arrivals")
+                   f"{len(gaps)} gaps between case arrivals (no significant daily or weekly "
+                   "profile)")
     else:
         out.append("  interarrival: {dist: exponential, mean: 1h}  # PLACEHOLDER: arrival rate "
                    "(fewer than 2 distinct case starts)")
+
+    # Observed waits (enabled, else the case's previous end, to start), on the whole log.
+    frame = frame.assign(ready=_ready(frame))
 
     # Flow first: activities it leaves unreachable (through dropped edges) are left out.
     counts = _directly_follows(frame)
@@ -228,6 +344,19 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
 
     # Resources: one pool per set of resources; delays for activities without one.
     pools, activity_pool = _pools(frame)
+    pool_of = frame["activity"].map(activity_pool)
+    # Calendars: the hours of day and weekdays in which each pool's work started or ended.
+    hours: dict[str, tuple[np.ndarray, list[int], list[int], int]] = {}
+    for pool in pools:
+        found = _pool_hours(frame[(pool_of == pool).to_numpy()])
+        if found is not None:
+            hours[pool] = found
+    if hours:
+        out.append("calendars:")
+        for pool, (_, days, day_hours, events) in hours.items():
+            out.append(f"  {pool}_hours:  # the weekdays and hours of day in which {pool}'s "
+                       f"{events} starts and ends fell")
+            out += [f"    - {interval}" for interval in _calendar_intervals(days, day_hours)]
     if pools:
         out.append("resources:")
         for pool, members in pools.items():
@@ -236,18 +365,70 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
             out.append(f"    capacity: {len(members)}  # distinct resources seen: "
                        f"{_comment(shown)}")
             out.append("    cost_per_hour: 0  # PLACEHOLDER: cost_per_hour")
+            if pool in hours:
+                out.append(f"    calendar: {pool}_hours")
+                out.append("    preempt: true  # work pauses while the calendar is closed: "
+                           "durations are in its working time")
+    # Durations and waits in seconds: working time of the pool's calendar, where it has one.
+    work = (frame["end"] - frame["start"]).dt.total_seconds().to_numpy(dtype=np.float64)
+    clock_waits = (frame["start"] - frame["ready"]).dt.total_seconds().clip(lower=0.0).to_numpy(
+        dtype=np.float64)
+    waits = clock_waits.copy()
+    spans = {pool: max((frame["end"].max() - starts.iloc[0]).total_seconds(), 1.0)
+             for pool in pools}
+    for pool, (mask, _, _, _) in hours.items():
+        rows = (pool_of == pool).to_numpy()
+        begin, finish = _working_seconds(frame["start"], mask), _working_seconds(frame["end"], mask)
+        ready = _working_seconds(frame["ready"], mask)
+        work[rows] = (finish - begin)[rows]
+        waits[rows] = np.maximum(begin - ready, 0.0)[rows]
+        bounds = _working_seconds(pd.Series([starts.iloc[0], frame["end"].max()]), mask)
+        spans[pool] = max(float(bounds[1] - bounds[0]), 1.0)
 
     # Activities: durations fitted by maximum likelihood, chosen by AIC.
     out.append("activities:")
-    seconds = (frame["end"] - frame["start"]).dt.total_seconds()
+    queue = _pool_queue_waits(work, pool_of, pools, spans)
+    entry = dict(names)  # the node the flow enters an activity by: its waiting delay, if any
+    taken = set(names.values())
     for activity, name in names.items():
-        values = seconds[frame["activity"] == activity].to_numpy(dtype=np.float64) / unit
+        rows = (frame["activity"] == activity).to_numpy()
+        values = work[rows] / unit
         fit = fit_duration(values)
         params = ", ".join(f"{k}: {_dur(v, time_unit)}" for k, v in fit.params.items())
         how = "" if fit.aic is None else ", least AIC of the fitted families"
+        assigned = activity_pool.get(activity)
+        known = rows & np.isfinite(waits)
+        observed = waits[known]
+        delay = _unexplained_wait(observed, queue[assigned][0] if assigned is not None else 0.0,
+                                  unit)
+        if delay is not None:
+            wait_name, number = f"wait_before_{name}", 2
+            while wait_name in taken:
+                wait_name, number = f"wait_before_{name}_{number}", number + 1
+            taken.add(wait_name)
+            entry[activity] = wait_name
+            load = ("no pool" if assigned is None else
+                    f"{assigned}'s queue, at the log's load of {_num(queue[assigned][1])} "
+                    "busy servers over its whole period"
+                    + (" (working time)," if assigned in hours else ","))
+            out.append(f"  {wait_name}:")
+            out.append("    description: " + json.dumps(
+                f"Waiting before {activity} that queues do not explain", ensure_ascii=False))
+            out.append("    # A delay standing for waiting the log does not explain (nights, "
+                       "weekends, customers, ...):")
+            working = (f" ({_num(float(np.mean(clock_waits[known])) / unit)} {time_unit} "
+                       "in calendar time)" if assigned in hours else "")
+            out.append(f"    # observed mean wait {_num(float(np.mean(observed)) / unit)} "
+                       f"{time_unit}{working} over {len(observed)} instances; {load} would "
+                       "explain "
+                       f"{_num(delay.queue)} {time_unit}")
+            edges = ", ".join(_dur(e, time_unit) for e in delay.edges)
+            probabilities = ", ".join(str(c) for c in delay.counts)
+            out.append(f"    duration: {{dist: histogram, edges: [{edges}], probabilities: "
+                       f"[{probabilities}]}}  # {len(observed)} observations of the wait less "
+                       f"the queue's mean, mean {_num(delay.mean)} {time_unit}")
         out.append(f"  {name}:")
         out.append(f"    description: {json.dumps(activity, ensure_ascii=False)}")
-        assigned = activity_pool.get(activity)
         if assigned is not None:
             out.append(f"    resource: {assigned}")
         else:
@@ -266,12 +447,15 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
                 f"{total} of {seen} observed transitions (rarer ones dropped)")
         if len(targets) == 1:
             (target,) = targets
-            out.append(f"  {label}: {_target(target, names)}  # {note}")
+            out.append(f"  {label}: {_target(target, entry)}  # {note}")
             continue
         probs = _probabilities([targets[t] for t in targets])
-        body = ", ".join(f"{_target(t, names)}: {p}" for t, p in zip(targets, probs, strict=True))
+        body = ", ".join(f"{_target(t, entry)}: {p}" for t, p in zip(targets, probs, strict=True))
         out.append(f"  {label}: {{{body}}}  # {note}: "
                    + ", ".join(str(targets[t]) for t in targets))
+    for activity, node in entry.items():
+        if node != names[activity]:
+            out.append(f"  {node}: {names[activity]}  # then the activity")
     text = "\n".join(out) + "\n"
     from procsim.model.load import parse_model
 
@@ -364,6 +548,176 @@ def _common_prefix(members: list[str]) -> str:
             prefix = prefix[:-1]
     return re.sub(r"[^A-Za-z]+$", "", prefix)
 
+
+def _ready(frame: Any) -> Any:
+    """Each instance's ready time: its enabled time, else the latest end of its case's
+    earlier instances (so that an instance overlapping them waits 0); NaT for a case's first
+    instance without an enabled time. ``frame`` is sorted by case and start."""
+    by_case = frame.groupby("case", sort=False)["end"]
+    previous = by_case.cummax().groupby(frame["case"], sort=False).shift(1)
+    ready = frame["enabled"].where(frame["enabled"].notna(), previous)
+    return ready.where(ready.isna() | (ready <= frame["start"]), frame["start"])
+
+
+# Pools with fewer starts and ends than this keep working around the clock: a pool that
+# worked at any hour would leave one of the 24 hours of the day empty with probability
+# below 0.1 % only from about 240 events on (24 (23/24)^n < 0.001).
+_MIN_CALENDAR_EVENTS = 240
+_EPOCH = "1970-01-05"  # a Monday
+
+
+def _wall(times: Any) -> Any:
+    import pandas as pd
+
+    times = pd.Series(times).reset_index(drop=True)
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_localize(None)
+    return times
+
+
+def _pool_hours(rows: Any) -> tuple[np.ndarray, list[int], list[int], int] | None:
+    """The open (weekday, hour) slots of a pool's calendar, or ``None`` for around the clock.
+
+    Open: the weekdays, and the hours of the day, in which some instance of the pool started
+    or ended (local wall time); the calendar is their product. ``None`` when every weekday and
+    hour was seen, or when the pool has fewer than ``_MIN_CALENDAR_EVENTS`` starts and ends.
+    """
+    times = _wall(np.concatenate([rows["start"].to_numpy(), rows["end"].to_numpy()]))
+    if len(times) < _MIN_CALENDAR_EVENTS:
+        return None
+    days = sorted(set(times.dt.weekday.tolist()))
+    day_hours = sorted(set(times.dt.hour.tolist()))
+    if len(days) == 7 and len(day_hours) == 24:
+        return None
+    mask = np.zeros((7, 24), dtype=bool)
+    mask[np.ix_(days, day_hours)] = True
+    return mask.ravel(), days, day_hours, len(times)
+
+
+def _calendar_intervals(days: list[int], day_hours: list[int]) -> list[str]:
+    """The calendar's intervals, one per run of consecutive open hours, on the open days."""
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    on = "[" + ", ".join(names[d] for d in days) + "]"
+    runs: list[list[int]] = []
+    for hour in day_hours:
+        if runs and runs[-1][-1] == hour - 1:
+            runs[-1].append(hour)
+        else:
+            runs.append([hour])
+    return [f'{{days: {on}, from: "{run[0]:02d}:00", to: "{run[-1] + 1:02d}:00"}}'
+            for run in runs]
+
+
+def _working_seconds(times: Any, mask: np.ndarray) -> np.ndarray:
+    """Seconds the calendar (``mask``: 168 open hours of the week) was open from a fixed
+    Monday to each of ``times`` (NaN for NaT): differences are working time."""
+    import pandas as pd
+
+    times = _wall(times)
+    seconds = (times - pd.Timestamp(_EPOCH)).dt.total_seconds().to_numpy(dtype=np.float64)
+    known = np.isfinite(seconds)
+    hours = np.floor(np.where(known, seconds, 0.0) / 3600.0)
+    week, slot = np.divmod(hours, 168.0)
+    slot = slot.astype(np.intp)
+    cumulative = np.concatenate([[0.0], np.cumsum(mask)])
+    full = (week * cumulative[168] + cumulative[slot]) * 3600.0
+    partial = np.where(mask[slot], np.where(known, seconds, 0.0) - hours * 3600.0, 0.0)
+    return np.where(known, full + partial, np.nan)
+
+
+def queue_wait(arrival_rate: float, mean: float, scv: float, servers: int) -> float:
+    """Mean wait in queue of a ``servers``-server FIFO queue (Allen–Cunneen approximation).
+
+    Erlang C's M/M/c wait times ``(1 + scv) / 2``, where ``scv`` is the squared coefficient
+    of variation of the service time (Poisson arrivals); exact for M/M/c and M/G/1.
+    ``inf`` when the offered load reaches the number of servers. Times in any one unit.
+
+    Examples
+    --------
+    >>> round(queue_wait(0.5, 1.0, 1.0, 1), 6)  # M/M/1 at 50 %: rho / (mu - lambda)
+    1.0
+    """
+    load = arrival_rate * mean
+    if load >= servers:
+        return math.inf
+    if load <= 0:
+        return 0.0
+    blocking = 1.0  # Erlang B by recursion, then Erlang C
+    for k in range(1, servers + 1):
+        blocking = load * blocking / (k + load * blocking)
+    waiting = blocking / (1.0 - load / servers * (1.0 - blocking))
+    return waiting * mean / (servers - load) * (1.0 + scv) / 2.0
+
+
+def _pool_queue_waits(work: np.ndarray, pool_of: Any, pools: dict[str, set[str]],
+                      spans: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """Per pool: (mean queue wait, offered load) at the log's load over the pool's span
+    (seconds of work, of the period, of working time where the pool has a calendar)."""
+    out = {}
+    for pool, members in pools.items():
+        x = work[(pool_of == pool).to_numpy()]
+        if len(x) == 0 or float(np.mean(x)) <= 0:
+            out[pool] = (0.0, 0.0)
+            continue
+        mean = float(np.mean(x))
+        scv = float(np.var(x)) / mean ** 2
+        rate = len(x) / spans[pool]
+        out[pool] = (queue_wait(rate, mean, scv, len(members)), rate * mean)
+    return out
+
+
+@dataclass(frozen=True)
+class _Delay:
+    edges: list[float]  # in the model's time unit, as written
+    counts: list[int]
+    mean: float  # of the histogram
+    queue: float  # the queue's mean wait
+
+
+def _unexplained_wait(waits: np.ndarray, queue: float, unit: float) -> _Delay | None:
+    """The delay for the waits (seconds) that a queue of mean wait ``queue`` does not explain.
+
+    A delay when the mean observed wait (in the pool's working time where it has a
+    calendar: the calendar explains the rest) exceeds the queue's mean by more than the
+    queue's mean itself (the queue explains less than half of it) and by more than 4
+    standard errors. Its law, in units of ``unit`` seconds: a histogram of
+    ``max(0, wait - queue)``: one bin for the zeros (to 1 second), then up to 20 bins of
+    equal counts of the positive values (uniform within each, as procsim samples a
+    histogram). (Calendar-time waits, which already hold the closed hours, were tried: the
+    pool's calendar then adds closed hours a second time, and LoanApp's cycle time overshot
+    by a third.)
+    """
+    n = len(waits)
+    if n < 2 or not math.isfinite(queue):
+        return None
+    excess = float(np.mean(waits)) - queue
+    if not (excess > queue and excess > 4 * float(np.std(waits, ddof=1)) / math.sqrt(n)):
+        return None
+    values = np.maximum(waits - queue, 0.0) / unit
+    second = 1.0 / unit
+    positive = np.sort(values[values > second])
+    edges: list[float] = [0.0]
+    if len(positive) < n:  # zeros (to a second) in a bin of their own
+        edges.append(_rounded(second, up=True))
+    if len(positive):
+        for cut in np.quantile(positive, np.linspace(0.0, 1.0, 21))[:-1]:
+            cut = _rounded(float(cut), up=False)  # each value stays in its bin
+            if cut > edges[-1]:
+                edges.append(cut)
+        top = _rounded(float(positive[-1]) * (1 + 1e-5), up=True)
+        edges.append(top if top > edges[-1] else _rounded(edges[-1] * (1 + 1e-4), up=True))
+    counts = np.histogram(np.clip(values, edges[0], edges[-1]), bins=np.asarray(edges))[0]
+    middles = (np.asarray(edges[:-1]) + np.asarray(edges[1:])) / 2
+    mean = float(np.sum(counts * middles) / np.sum(counts))
+    return _Delay(edges, [int(c) for c in counts], mean, queue / unit)
+
+
+def _rounded(value: float, *, up: bool) -> float:
+    """``value`` as :func:`_num` writes it, rounded up or down (never across ``value``)."""
+    shown = float(_num(value))
+    if (shown > value) if not up else (shown < value):
+        shown = float(_num(value * (1 + 1e-5) if up else value * (1 - 1e-5)))
+    return shown
 
 def _traces(frame: Any) -> list[list[str]]:
     """Each case's activities in order, overlapping (parallel) ones in a canonical order.

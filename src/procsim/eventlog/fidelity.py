@@ -50,15 +50,18 @@ they are imported only when a distance is computed.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
 
-from procsim.eventlog.kpis import log_kpis
+from procsim.eventlog.kpis import LogKpis, log_kpis
 from procsim.eventlog.log import EventLog
 from procsim.stats import Estimate, estimate
 
 __all__ = [
+    "CSV_COLUMNS",
     "DEFAULT_MEASURES",
     "KPIS",
     "MEASURES",
@@ -66,9 +69,11 @@ __all__ = [
     "KpiComparison",
     "backtest",
     "backtest_distances",
+    "cases_from",
     "compare_kpis",
     "distances",
     "prediction_interval",
+    "write_log_csv",
 ]
 
 #: Every measure :func:`distances` knows, in the order reports show them.
@@ -321,12 +326,23 @@ def compare_kpis(log: EventLog, simulated_logs: Sequence[EventLog],
     >>> c.log, c.simulated.mean, c.inside
     (1.0, 1.0, True)
     """
+    measured, simulated = _measure(log, simulated_logs, time_unit=time_unit, model=model)
+    return _side_by_side(measured, simulated, confidence)
+
+
+def _measure(log: EventLog, simulated_logs: Sequence[EventLog], *, time_unit: str,
+             model: Any) -> tuple[LogKpis, list[LogKpis]]:
+    """The KPIs of the log and of each simulated log, measured the same way."""
     if not simulated_logs:
         raise ValueError("expected at least one simulated log")
     measured = log_kpis(log, model=model, time_unit=time_unit)
     if not log.frame["enabled"].notna().any():
         simulated_logs = [_without_enabled(s) for s in simulated_logs]
-    simulated = [log_kpis(s, model=model, time_unit=time_unit) for s in simulated_logs]
+    return measured, [log_kpis(s, model=model, time_unit=time_unit) for s in simulated_logs]
+
+
+def _side_by_side(measured: LogKpis, simulated: Sequence[LogKpis], confidence: float
+                  ) -> dict[str, KpiComparison]:
     out: dict[str, KpiComparison] = {}
     for kpi, stat in KPIS:
         values = [s.kpi(kpi, stat) for s in simulated]
@@ -339,7 +355,12 @@ def compare_kpis(log: EventLog, simulated_logs: Sequence[EventLog],
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Distances and KPIs of a back-test (:func:`backtest`)."""
+    """Distances and KPIs of a back-test (:func:`backtest`).
+
+    ``log_kpis`` and ``simulated_kpis`` are the full KPIs of the log and of each simulated
+    log (:class:`~procsim.eventlog.kpis.LogKpis`, for the report's overlays); they are not
+    part of :meth:`to_dict`.
+    """
 
     distances: dict[str, Estimate]
     kpis: dict[str, KpiComparison]
@@ -347,6 +368,8 @@ class BacktestResult:
     confidence: float
     time_unit: str
     bin_hours: float = 1.0
+    log_kpis: LogKpis | None = field(default=None, repr=False, compare=False)
+    simulated_kpis: tuple[LogKpis, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready: ``distances.<measure>`` (:meth:`Estimate.to_dict`, plus ``unit``)
@@ -387,9 +410,112 @@ def backtest(log: EventLog, simulated_logs: Sequence[EventLog], confidence: floa
              *, measures: Sequence[str] = DEFAULT_MEASURES, bin_hours: float = 1.0,
              time_unit: str = "hours", model: Any = None) -> BacktestResult:
     """:func:`backtest_distances` and :func:`compare_kpis` in one result."""
+    measured, simulated = _measure(log, simulated_logs, time_unit=time_unit, model=model)
     return BacktestResult(
         distances=backtest_distances(log, simulated_logs, confidence, measures=measures,
                                      bin_hours=bin_hours),
-        kpis=compare_kpis(log, simulated_logs, confidence, time_unit=time_unit, model=model),
+        kpis=_side_by_side(measured, simulated, confidence),
         replications=len(simulated_logs), confidence=confidence, time_unit=time_unit,
-        bin_hours=bin_hours)
+        bin_hours=bin_hours, log_kpis=measured, simulated_kpis=tuple(simulated))
+
+
+def cases_from(log: EventLog, since: Any) -> EventLog:
+    """The cases of ``log`` whose first ``start`` is at or after ``since``.
+
+    ``since`` is a date or date-time (a string, :class:`datetime.datetime` or
+    :class:`pandas.Timestamp`). A naive ``since`` is read in the log's time zone; one with a
+    UTC offset is converted into it, and is refused for a log of naive local times.
+
+    Raises
+    ------
+    ValueError
+        When ``since`` cannot be read as a date-time, or its zone does not match the log's.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from procsim.eventlog import EventLog
+    >>> t = pd.to_datetime(["2026-01-05 09:00", "2026-01-05 10:00", "2026-01-06 09:00",
+    ...                     "2026-01-06 10:00"])
+    >>> frame = pd.DataFrame({"case": ["c1", "c2"], "activity": ["a", "a"],
+    ...     "resource": ["ann", "ann"], "start": t[[0, 2]], "end": t[[1, 3]],
+    ...     "enabled": pd.to_datetime([pd.NaT, pd.NaT]), "line": [2, 3]})
+    >>> cases_from(EventLog(frame), "2026-01-06").frame["case"].tolist()
+    ['c2']
+    """
+    import pandas as pd
+
+    try:
+        moment = pd.Timestamp(since)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"expected a date or date-time such as 2026-01-31 or "
+                         f"2026-01-31T09:00, got {str(since)!r}") from exc
+    if moment is pd.NaT:
+        raise ValueError(f"expected a date or date-time, got {str(since)!r}")
+    frame = log.frame
+    tz = getattr(frame["start"].dtype, "tz", None)
+    if tz is None and moment.tz is not None:
+        raise ValueError(f"{str(since)!r} has a UTC offset but the log's times have none; "
+                         "give the date-time without one")
+    if tz is not None:
+        moment = moment.tz_localize(tz) if moment.tz is None else moment.tz_convert(tz)
+    first = frame.groupby("case", sort=False)["start"].transform("min")
+    kept = frame[(first >= moment).to_numpy()].reset_index(drop=True)
+    return EventLog(kept, file=log.file, time_zone=log.time_zone, dropped=log.dropped)
+
+
+#: The columns of :func:`write_log_csv`.
+CSV_COLUMNS = ("case_id", "activity", "resource", "start_time", "end_time")
+
+
+def write_log_csv(log: EventLog, path: str | os.PathLike[str]) -> Path:
+    """Write ``log`` as CSV: one row per activity instance, in the order of the frame.
+
+    Columns :data:`CSV_COLUMNS`: ``case_id``, ``activity``, ``resource`` (empty when the
+    instance has none), ``start_time`` and ``end_time`` in ISO 8601 to the microsecond, with
+    the log's UTC offset (``+00:00`` for UTC) or without one for a log of naive local times.
+    :func:`procsim.eventlog.read_log` reads it back with the same cases and zone. Text cells
+    go through :func:`procsim.output.spreadsheet_safe`; the file is written atomically.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> from procsim.eventlog import EventLog, read_log
+    >>> t = pd.to_datetime(["2026-01-05 09:00+01:00", "2026-01-05 09:10+01:00"])
+    >>> frame = pd.DataFrame({"case": ["c1"], "activity": ["a"], "resource": ["ann"],
+    ...     "start": t[[0]], "end": t[[1]], "enabled": pd.Series([pd.NaT], dtype=t.dtype),
+    ...     "line": [2]})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
+    >>> print(write_log_csv(EventLog(frame), out).read_text().splitlines()[1])
+    c1,a,ann,2026-01-05T09:00:00.000000+01:00,2026-01-05T09:10:00.000000+01:00
+    >>> read_log(out).time_zone
+    'UTC+01:00'
+    """
+    import csv
+
+    import pandas as pd
+
+    from procsim.output import atomic_write, spreadsheet_safe
+
+    frame = log.frame
+
+    def iso(column: Any) -> list[str]:
+        text = column.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        if getattr(column.dtype, "tz", None) is not None:
+            # %z is +0100; ISO 8601 extended (and every reader) wants +01:00.
+            text = text + column.dt.strftime("%z").str.replace(r"(\d\d)$", r":\1",
+                                                                regex=True)
+        return [str(t) for t in text.tolist()]
+
+    starts, ends = iso(frame["start"]), iso(frame["end"])
+    resources = ["" if pd.isna(r) else spreadsheet_safe(str(r))
+                 for r in frame["resource"].tolist()]
+
+    def write(fh: IO[str]) -> None:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(CSV_COLUMNS)
+        out.writerows(zip([spreadsheet_safe(str(c)) for c in frame["case"].tolist()],
+                          [spreadsheet_safe(str(a)) for a in frame["activity"].tolist()],
+                          resources, starts, ends, strict=True))
+
+    return atomic_write(path, write)

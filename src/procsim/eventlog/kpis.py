@@ -96,6 +96,12 @@ class LogKpis:
     wip_series: tuple[tuple[Any, float], ...] = ()
     weekly_completions: tuple[tuple[str, int], ...] = ()
     dropped: int = 0
+    #: case arrivals (first starts) per hour of the day (0–23), in the log's local time
+    arrivals_by_hour: tuple[int, ...] = ()
+    #: case arrivals per day of the week, Monday first
+    arrivals_by_weekday: tuple[int, ...] = ()
+    #: activity starts per hour of the day (0–23), in the log's local time
+    events_by_hour: tuple[int, ...] = ()
 
     @property
     def off_track(self) -> list[str]:
@@ -156,6 +162,9 @@ class LogKpis:
                 "wip": [{"time": _iso(t), "wip": _num(w)} for t, w in self.wip_series],
                 "completions_per_week": [{"week": w, "cases": n}
                                          for w, n in self.weekly_completions],
+                "arrivals_by_hour": list(self.arrivals_by_hour),
+                "arrivals_by_weekday": list(self.arrivals_by_weekday),
+                "events_by_hour": list(self.events_by_hour),
             },
         }
 
@@ -351,6 +360,11 @@ def log_kpis(log: EventLog, *, model: Any = None, time_unit: str | None = None) 
                 else math.nan,
             }
 
+    # Hours and weekdays of the wall clock in the log's own zone (naive: as written).
+    case_starts = frame["start"].groupby(case_codes, sort=False).min()
+    arrivals_by_hour = np.bincount(case_starts.dt.hour.to_numpy(), minlength=24)
+    arrivals_by_weekday = np.bincount(case_starts.dt.dayofweek.to_numpy(), minlength=7)
+    events_by_hour = np.bincount(frame["start"].dt.hour.to_numpy(), minlength=24)
     first = _moment(frame["start"], t0, base)
     last = _moment(frame["start"], t1, base)
     custom, kinds, health = _custom_kpis(model, per_case, values, activities, n_cases, unit)
@@ -362,6 +376,9 @@ def log_kpis(log: EventLog, *, model: Any = None, time_unit: str | None = None) 
         wip_series=_wip_series(frame["start"], base, case_first, case_last, t0, t1),
         weekly_completions=_weekly(frame["start"], base, case_last),
         dropped=len(log.dropped),
+        arrivals_by_hour=tuple(int(n) for n in arrivals_by_hour),
+        arrivals_by_weekday=tuple(int(n) for n in arrivals_by_weekday),
+        events_by_hour=tuple(int(n) for n in events_by_hour),
     )
 
 

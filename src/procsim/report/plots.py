@@ -820,3 +820,319 @@ def _on_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, 
     if not 0.0 < t < 1.0:
         return False
     return float(np.linalg.norm(np.add(a, t * d) - np.asarray(p))) < tolerance
+
+
+# --- event logs: KPIs measured from a log, and a log beside its simulation -----------------
+#
+# These take the KPIs of a log (:class:`procsim.eventlog.kpis.LogKpis`, duck-typed: reports
+# sit left of ``eventlog`` in the layout) or a mapping of names to one or several of them
+# ("log" → its KPIs, "simulation" → one per replication). The first series is the log, drawn
+# in the baseline grey; the second the simulation, in the first scenario colour.
+# Not yet in ``__all__``: docs/report.md must name every Display there first
+# (tests/test_report.py::test_report_doc_names_every_display).
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _log_series(logs: Any) -> list[tuple[str, list[Any], str]]:
+    """``(name, [LogKpis, …], colour)`` per series of ``logs``."""
+    if isinstance(logs, Mapping):
+        pairs = [(str(k), list(v) if isinstance(v, (list, tuple)) else [v])
+                 for k, v in logs.items()]
+    else:
+        pairs = [("log", [logs])]
+    pairs = [(name, runs) for name, runs in pairs if runs]
+    if not pairs:
+        raise ValueError("expected the KPIs of at least one log")
+    return [(name, runs, PALETTE[i % len(PALETTE)]) for i, (name, runs) in enumerate(pairs)]
+
+
+@dataclass
+class LogDistributionDisplay:
+    """The distribution over cases of a per-case KPI of one or more logs (ECDF or histogram).
+
+    The cases of every replication of a series are pooled. Bins are shared by the series and
+    end at the largest 99.5th percentile (the far tail would squash the rest).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> k = SimpleNamespace(per_case={"cycle_time": np.array([1.0, 2.0, 4.0])},
+    ...                     time_unit="hours")
+    >>> LogDistributionDisplay.from_result(k).plot(kind="hist").ax_.get_xlabel()
+    'Cycle time (h)'
+    """
+
+    kpi: str
+    unit: str
+    names: list[str]
+    colors: list[str]
+    quantiles: list[np.ndarray]
+    bins: np.ndarray
+    counts: list[np.ndarray]
+    cases: list[int]
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    PROBABILITIES = np.linspace(0.0, 1.0, 201)
+
+    @classmethod
+    def from_result(cls, logs: Any, kpi: str = "cycle_time") -> LogDistributionDisplay:
+        series = _log_series(logs)
+        samples = [np.concatenate([np.asarray(k.per_case[kpi], dtype=float) for k in runs])
+                   for _, runs, _ in series]
+        samples = [x[np.isfinite(x)] for x in samples]
+        if any(x.size == 0 for x in samples):
+            raise ValueError(f"no case has a {kpi}")
+        top = max(float(np.percentile(x, 99.5)) for x in samples)
+        low = min(0.0, *(float(x.min()) for x in samples))
+        bins = np.linspace(low, top if top > low else low + 1.0, 51)
+        return cls(kpi=kpi, unit=series[0][1][0].time_unit,
+                   names=[n for n, _, _ in series], colors=[c for _, _, c in series],
+                   quantiles=[np.quantile(x, cls.PROBABILITIES) for x in samples], bins=bins,
+                   counts=[np.histogram(x, bins=bins)[0] / x.size for x in samples],
+                   cases=[int(x.size) for x in samples])
+
+    def plot(self, ax: Axes | None = None, *, kind: str = "ecdf") -> LogDistributionDisplay:
+        """Draw ECDFs (``kind="ecdf"``) or histograms (``"hist"``) of the series."""
+        if kind not in ("ecdf", "hist"):
+            raise ValueError(f"expected kind 'ecdf' or 'hist', got {kind!r}")
+        ax, fig = _new_axes(ax, (7.0, 3.4))
+        handles: list[Any] = []
+        for color, q, counts in zip(self.colors, self.quantiles, self.counts, strict=True):
+            if kind == "ecdf":
+                handles += ax.step(q, self.PROBABILITIES, where="post", color=color, lw=1.8)
+            elif len(self.names) == 1:
+                handles.append(ax.stairs(counts, self.bins, color=color, fill=True, alpha=0.8))
+            else:
+                handles.append(ax.stairs(counts, self.bins, color=color, lw=1.8))
+        ax.set_xlabel(f"{_kpi_label(self.kpi)} ({short_unit(self.unit)})")
+        ax.set_ylabel("share of cases at or below" if kind == "ecdf" else "share of cases")
+        if kind == "ecdf":
+            ax.set_ylim(0, 1.01)
+        ax.yaxis.set_major_formatter(_percent())
+        ax.set_xlim(self.bins[0], self.bins[-1])
+        ax.grid(alpha=0.3)
+        _legend(ax, handles, [f"{n} ({c:,} cases)" for n, c in zip(self.names, self.cases,
+                                                                      strict=True)],
+                loc="lower right" if kind == "ecdf" else "upper right", fontsize="small")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+
+@dataclass
+class ProfileDisplay:
+    """Counts by hour of the day or day of the week (arrivals or events) as shares, per series.
+
+    ``field`` is a tuple attribute of the KPIs: ``arrivals_by_hour``,
+    ``arrivals_by_weekday`` or ``events_by_hour``. A series of several replications shows
+    their pooled share, with the range across replications as a band.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> k = SimpleNamespace(arrivals_by_weekday=(5, 5, 5, 5, 5, 0, 0))
+    >>> d = ProfileDisplay.from_result(k, "arrivals_by_weekday").plot()
+    >>> d.labels[:2], float(d.shares[0][0])
+    (['Mon', 'Tue'], 0.2)
+    """
+
+    field_name: str
+    labels: list[str]
+    names: list[str]
+    colors: list[str]
+    shares: list[np.ndarray]
+    low: list[np.ndarray]
+    high: list[np.ndarray]
+    totals: list[int]
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, logs: Any, field_name: str = "events_by_hour") -> ProfileDisplay:
+        if field_name not in ("arrivals_by_hour", "arrivals_by_weekday", "events_by_hour"):
+            raise ValueError(f"expected arrivals_by_hour, arrivals_by_weekday or "
+                             f"events_by_hour, got {field_name!r}")
+        series = _log_series(logs)
+        labels = list(_WEEKDAYS) if field_name.endswith("weekday") else \
+            [f"{h:02d}" for h in range(24)]
+        shares, low, high, totals = [], [], [], []
+        for _, runs, _ in series:
+            counts = np.array([np.asarray(getattr(k, field_name), dtype=float) for k in runs])
+            each = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+            shares.append(counts.sum(axis=0) / max(float(counts.sum()), 1.0))
+            low.append(each.min(axis=0))
+            high.append(each.max(axis=0))
+            totals.append(int(counts.sum()))
+        return cls(field_name, labels, [n for n, _, _ in series], [c for _, _, c in series],
+                   shares, low, high, totals)
+
+    def plot(self, ax: Axes | None = None) -> ProfileDisplay:
+        ax, fig = _new_axes(ax, (7.0, 3.0))
+        x = np.arange(len(self.labels))
+        n = len(self.names)
+        width = 0.8 / n
+        handles = []
+        for i, (color, share, lo, hi) in enumerate(zip(self.colors, self.shares, self.low,
+                                                       self.high, strict=True)):
+            pos = x - 0.4 + width * (i + 0.5)
+            handles.append(ax.bar(pos, share, width=width * 0.92, color=color))
+            if not np.allclose(lo, hi):
+                ax.errorbar(pos, share, yerr=[np.maximum(share - lo, 0),
+                                              np.maximum(hi - share, 0)],
+                            fmt="none", ecolor="black", elinewidth=0.8, capsize=1.5)
+        ax.set_xticks(x, self.labels)
+        what = "case arrivals" if self.field_name.startswith("arrivals") else "activity starts"
+        ax.set_xlabel("hour of the day (the log's local time)"
+                      if self.field_name.endswith("hour") else "day of the week")
+        ax.set_ylabel(f"share of {what}")
+        ax.yaxis.set_major_formatter(_percent())
+        ax.grid(axis="y", alpha=0.3)
+        if n > 1:
+            _legend(ax, handles, list(self.names), fontsize="small", loc="upper right")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+
+@dataclass
+class WipDisplay:
+    """Work in progress (cases between their start and end) over the log's period.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> t = pd.date_range("2026-01-05", periods=3, freq="D", tz="UTC")
+    >>> k = SimpleNamespace(wip_series=tuple(zip(t, [1.0, 3.0, 2.0])), values={"wip": 2.0})
+    >>> WipDisplay.from_result(k).plot().ax_.get_ylabel()
+    'cases in progress'
+    """
+
+    times: list[Any]
+    wip: np.ndarray
+    mean: float
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, kpis: Any) -> WipDisplay:
+        series = list(kpis.wip_series)
+        if not series:
+            raise ValueError("the log has no work-in-progress series")
+        # The wall clock of the log's zone: matplotlib would otherwise show UTC.
+        import pandas as pd
+
+        times = [pd.Timestamp(t) for t, _ in series]
+        times = [(t.tz_localize(None) if t.tz is not None else t).floor("us").to_pydatetime()
+                 for t in times]
+        return cls(times, np.array([float(w) for _, w in series]),
+                   float(kpis.values.get("wip", np.nan)))
+
+    def plot(self, ax: Axes | None = None) -> WipDisplay:
+        ax, fig = _new_axes(ax, (7.0, 3.0))
+        line = ax.plot(self.times, self.wip, color=PALETTE[1], lw=1.6)
+        handles, labels = list(line), ["per window"]
+        if np.isfinite(self.mean):
+            handles.append(ax.axhline(self.mean, color="black", ls=":", lw=1))
+            labels.append(f"time-average {self.mean:.3g}")
+        ax.set_ylabel("cases in progress")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        _legend(ax, handles, labels, fontsize="small", loc="upper right")
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+
+@dataclass
+class LogWaitingDisplay:
+    """Mean waiting time per visit of every activity, per series (log, simulation …).
+
+    A series of several replications shows their mean, with their range as an error bar.
+    At most ``top`` activities are shown, those where the first series waits most per case
+    (visits per case × mean wait), and the axis label says how many are left out.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> k = SimpleNamespace(time_unit="minutes", activities={
+    ...     "a": {"waiting_time": 5.0, "visits_per_case": 1.0},
+    ...     "b": {"waiting_time": 1.0, "visits_per_case": 1.0}})
+    >>> LogWaitingDisplay.from_result(k).plot().activities
+    ['a', 'b']
+    """
+
+    activities: list[str]
+    names: list[str]
+    colors: list[str]
+    mean: np.ndarray   # series × activities
+    low: np.ndarray
+    high: np.ndarray
+    unit: str
+    left_out: int = 0
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, logs: Any, *, top: int | None = PLOT_LIMIT) -> LogWaitingDisplay:
+        series = _log_series(logs)
+        activities: list[str] = []
+        for _, runs, _ in series:
+            for k in runs:
+                activities += [a for a in k.activities if a not in activities]
+
+        def per_case(a: str) -> float:
+            m = series[0][1][0].activities.get(a)
+            return -1.0 if m is None else float(np.nan_to_num(
+                m["waiting_time"] * m["visits_per_case"]))
+
+        total = len(activities)
+        activities = sorted(activities, key=per_case, reverse=True)
+        if top is not None:
+            activities = activities[:top]
+        values = [np.array([[float(k.activities[a]["waiting_time"]) if a in k.activities
+                             else np.nan for a in activities] for k in runs])
+                  for _, runs, _ in series]
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an activity no run has
+                mean = np.array([np.nanmean(v, axis=0) for v in values])
+                low = np.array([np.nanmin(v, axis=0) for v in values])
+                high = np.array([np.nanmax(v, axis=0) for v in values])
+        return cls(activities, [n for n, _, _ in series], [c for _, _, c in series],
+                   np.nan_to_num(mean), np.nan_to_num(low), np.nan_to_num(high),
+                   series[0][1][0].time_unit, total - len(activities))
+
+    def plot(self, ax: Axes | None = None) -> LogWaitingDisplay:
+        n_series, n_act = self.mean.shape
+        ax, fig = _new_axes(ax, (7.0, 0.8 + n_act * (0.3 + 0.18 * n_series)))
+        height = 0.8 / n_series
+        y = np.arange(n_act)
+        handles = []
+        for i in range(n_series):
+            pos = y - 0.4 + height * (i + 0.5)
+            handles.append(ax.barh(pos, self.mean[i], height=height * 0.92,
+                                   color=self.colors[i]))
+            if not np.allclose(self.low[i], self.high[i]):
+                ax.errorbar(self.mean[i], pos,
+                            xerr=[np.maximum(self.mean[i] - self.low[i], 0),
+                                  np.maximum(self.high[i] - self.mean[i], 0)],
+                            fmt="none", ecolor="black", elinewidth=0.8, capsize=1.5)
+        ax.set_yticks(y, [literal_text(a) for a in self.activities])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"Mean waiting time per visit ({short_unit(self.unit)})"
+                      + _left_out_note(n_act, n_act + self.left_out,
+                                       "activities, those where cases wait most"))
+        ax.grid(axis="x", alpha=0.3)
+        if n_series > 1:
+            _legend(ax, handles, list(self.names), fontsize="small", loc="lower left",
+                    bbox_to_anchor=(0.0, 1.01), ncols=n_series, frameon=False)
+        self.ax_, self.figure_ = ax, fig
+        return self
