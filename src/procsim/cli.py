@@ -321,6 +321,41 @@ def _write_report(result: Any, path: Path | None) -> None:
     _echo(f"wrote {path}", err=True)
 
 
+def _write_output(path: Path | None, write: Callable[[Path], Any]) -> None:
+    """``write(path)`` unless ``path`` is None; an OSError is a message (exit 2)."""
+    if path is None:
+        return
+    try:
+        write(path)
+    except OSError as exc:
+        raise _fail(f"error: cannot write output: {exc}") from None
+    _echo(f"wrote {path}", err=True)
+
+
+@contextmanager
+def _log_errors(log_file: Path) -> Iterator[None]:
+    """What reading and using an event log can raise, as messages (exit 2)."""
+    try:
+        yield
+    except ProcsimError as err:
+        raise _fail(format_error(err)) from None
+    except ImportError as exc:  # an optional extra (pandas, log-distance-measures)
+        raise _fail(f"error: {exc}") from None
+    except (ValueError, KeyError) as exc:
+        raise _fail(f"error: {log_file}: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"error: cannot read {exc.filename or log_file}: "
+                    f"{exc.strerror or exc}") from None
+
+
+def _echo_dropped(log: Any) -> None:
+    """The rows of ``log`` that were dropped (``--drop-bad-rows``): the first 10, then a count."""
+    for problem in log.dropped[:10]:
+        _echo(f"{problem} (dropped)", err=True)
+    if len(log.dropped) > 10:
+        _echo(f"… and {len(log.dropped) - 10} more rows dropped", err=True)
+
+
 def _progress_bar(quiet: bool, total: int = 0) -> Any:
     """Replications done, on stderr when it is a terminal (counting even when not shown)."""
     from procsim.progress import ProgressBar
@@ -449,7 +484,7 @@ def compare(
     """Compare scenarios with a baseline on common random numbers and judge the key results."""
     from procsim.compare import compare as run_compare
     from procsim.model.scenario import with_okrs
-    from procsim.output import atomic_write
+    from procsim.output import write_json
 
     reps = _parse_replications(replications, minimum=2)
     relative = _parse_precision(precision)
@@ -486,22 +521,11 @@ def compare(
         raise _interrupted(bar, exc) from None
     if not quiet:
         _echo(result.summary())
-    if json_out is not None:
-        data = result.to_dict()
-        try:
-            atomic_write(json_out, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
-                                                        ensure_ascii=False))
-        except OSError as exc:
-            raise _fail(f"error: cannot write output: {exc}") from None
-        _echo(f"wrote {json_out}", err=True)
+    _write_output(json_out, lambda path: write_json(result, path, ensure_ascii=False))
     if csv_out is not None:
         from procsim.output import write_compare_csv
 
-        try:
-            write_compare_csv(result, csv_out)
-        except OSError as exc:
-            raise _fail(f"error: cannot write output: {exc}") from None
-        _echo(f"wrote {csv_out}", err=True)
+        _write_output(csv_out, lambda path: write_compare_csv(result, path))
     _write_report(result, report)
     if fail_on_miss and result.any_not_met:
         _echo("error: key results not met (--fail-on-miss)", err=True)
@@ -679,51 +703,28 @@ def kpis(
     """Measure the KPIs of an event log, and their health against targets."""
     from procsim.eventlog import read_log
     from procsim.eventlog.kpis import load_log_targets, log_kpis
-    from procsim.output import atomic_write
+    from procsim.output import write_json
 
     if time_unit not in ("seconds", "minutes", "hours", "days"):
         raise _fail(f"error: --time-unit: expected seconds, minutes, hours or days, got "
                     f"{_quoted(time_unit)}")
     _check_log_report(report)
     _check_outputs({"--json": json_out, "--report": report}, inputs=[log_file, okrs])
-    try:
+    with _log_errors(log_file):
         log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
                        end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
         targets = (None if okrs is None else
                    load_log_targets(okrs, activities=log.frame["activity"].unique().tolist(),
                                     time_unit=time_unit))
         result = log_kpis(log, model=targets, time_unit=time_unit)
-    except ModelError as err:
-        raise _fail(str(err)) from None
-    except ProcsimError as err:
-        raise _fail(format_error(err)) from None
-    except (ValueError, KeyError) as exc:
-        raise _fail(f"error: {log_file}: {exc}") from None
-    except OSError as exc:
-        raise _fail(f"error: cannot read {exc.filename or log_file}: "
-                    f"{exc.strerror or exc}") from None
-    for problem in log.dropped[:10]:
-        _echo(f"{problem} (dropped)", err=True)
-    if len(log.dropped) > 10:
-        _echo(f"… and {len(log.dropped) - 10} more rows dropped", err=True)
+    _echo_dropped(log)
     if not quiet:
         _echo(result.summary())
-    if json_out is not None:
-        data = result.to_dict()
-        try:
-            atomic_write(json_out, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
-                                                        ensure_ascii=False))
-        except OSError as exc:
-            raise _fail(f"error: cannot write output: {exc}") from None
-        _echo(f"wrote {json_out}", err=True)
+    _write_output(json_out, lambda path: write_json(result, path, ensure_ascii=False))
     if report is not None:
         from procsim.report.logs import write_log_report
 
-        try:
-            write_log_report(result, report)
-        except OSError as exc:
-            raise _fail(f"error: cannot write output: {exc}") from None
-        _echo(f"wrote {report}", err=True)
+        _write_output(report, lambda path: write_log_report(result, path))
     if fail_on_off_track and result.off_track:
         _echo(f"error: KPIs off track (--fail-on-off-track): {', '.join(result.off_track)}",
               err=True)
@@ -770,22 +771,15 @@ def backtest(
     from procsim.eventlog.fidelity import backtest as run_backtest
     from procsim.eventlog.fidelity import cases_from, write_log_csv
     from procsim.eventlog.simulated import simulated_log
-    from procsim.output import atomic_write
+    from procsim.output import write_json
 
     model = _load(model_file)
     _check_log_report(report)
     _check_outputs({"--json": json_out, "--report": report}, inputs=[model_file, log_file])
     _check_events_dir(events_dir)
-    try:
+    with _log_errors(log_file):
         log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
                        end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
-    except ProcsimError as err:
-        raise _fail(format_error(err)) from None
-    except (ValueError, KeyError) as exc:
-        raise _fail(f"error: {log_file}: {exc}") from None
-    except OSError as exc:
-        raise _fail(f"error: cannot read {exc.filename or log_file}: "
-                    f"{exc.strerror or exc}") from None
     if test_from is not None:
         try:
             whole = log
@@ -796,7 +790,7 @@ def backtest(
             raise _fail(f"error: --test-from {_quoted(test_from)}: no case of {log_file} starts "
                         f"at or after it (its cases start from {whole.frame['start'].min()} to "
                         f"{whole.frame['start'].max()})")
-    try:
+    with _log_errors(log_file):
         import pandas as pd
 
         tz = getattr(log.frame["start"].dtype, "tz", None)
@@ -815,26 +809,14 @@ def backtest(
         simulated = [simulated_log(result, r, origin=first.to_pydatetime())
                      for r in range(replications)]
         outcome = run_backtest(log, simulated, time_unit=model.time_unit, model=model)
-    except ModelError as err:
-        raise _fail(str(err)) from None
-    except ProcsimError as err:
-        raise _fail(format_error(err)) from None
-    except ImportError as exc:
-        raise _fail(f"error: {exc}") from None
-    except (ValueError, KeyError) as exc:
-        raise _fail(f"error: {log_file}: {exc}") from None
-    for problem in log.dropped[:10]:
-        _echo(f"{problem} (dropped)", err=True)
-    if len(log.dropped) > 10:
-        _echo(f"… and {len(log.dropped) - 10} more rows dropped", err=True)
+    _echo_dropped(log)
     _echo(f"{log.cases} cases from {first}, {replications} replications, seed {result.seed}")
     _echo(outcome.summary())
     try:
         if json_out is not None:
             data = {"model": str(model_file), "log": str(log_file), "seed": result.seed,
                     "test_from": test_from, "first": first.isoformat(), **outcome.to_dict()}
-            atomic_write(json_out, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
-                                                        ensure_ascii=False))
+            write_json(data, json_out, ensure_ascii=False)
             _echo(f"wrote {json_out}", err=True)
         if events_dir is not None:
             events_dir.mkdir(exist_ok=True)
@@ -847,13 +829,9 @@ def backtest(
     if report is not None:
         from procsim.report.logs import write_backtest_report
 
-        try:
-            write_backtest_report(outcome, report, model=str(model_file), log=str(log_file),
-                                  seed=result.seed, first=first.isoformat(),
-                                  test_from=test_from)
-        except OSError as exc:
-            raise _fail(f"error: cannot write output: {exc}") from None
-        _echo(f"wrote {report}", err=True)
+        _write_output(report, lambda path: write_backtest_report(
+            outcome, path, model=str(model_file), log=str(log_file), seed=result.seed,
+            first=first.isoformat(), test_from=test_from))
 
 
 def _check_log_report(path: Path | None) -> None:
@@ -911,25 +889,11 @@ def discover(
     _check_outputs({"--output": out}, inputs=[log_file])
     if out.exists() and not force:
         raise _fail(f"error: {out} exists; pass --force to overwrite it")
-    try:
+    with _log_errors(log_file):
         log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
                        end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
         text = discover_model(log, min_frequency=min_frequency)
-    except ModelError as err:
-        raise _fail(str(err)) from None
-    except ProcsimError as err:
-        raise _fail(format_error(err)) from None
-    except ImportError as exc:
-        raise _fail(f"error: {exc}") from None
-    except (ValueError, KeyError) as exc:
-        raise _fail(f"error: {log_file}: {exc}") from None
-    except OSError as exc:
-        raise _fail(f"error: cannot read {exc.filename or log_file}: "
-                    f"{exc.strerror or exc}") from None
-    for problem in log.dropped[:10]:
-        _echo(f"{problem} (dropped)", err=True)
-    if len(log.dropped) > 10:
-        _echo(f"… and {len(log.dropped) - 10} more rows dropped", err=True)
+    _echo_dropped(log)
     try:
         atomic_write(out, lambda fh: fh.write(text))
     except OSError as exc:

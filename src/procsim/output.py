@@ -271,10 +271,17 @@ def _remove_if_abandoned(path: Path) -> None:
         os.close(fd)
 
 
-def write_json(result: RunResult, path: str | os.PathLike[str]) -> Path:
-    """Write ``result.to_dict()`` as JSON (see docs/cli.md for the structure)."""
-    data = result.to_dict()
-    return atomic_write(path, lambda fh: json.dump(data, fh, indent=2, allow_nan=False))
+def write_json(result: Any, path: str | os.PathLike[str], *, ensure_ascii: bool = True
+               ) -> Path:
+    """Write ``result.to_dict()`` (or ``result`` itself, a dict) as JSON, atomically.
+
+    A :class:`RunResult` (see docs/cli.md for the structure), a comparison, KPIs of a log, a
+    back-test: anything with ``to_dict()``. ``ensure_ascii=False`` writes non-ASCII text as
+    it is (UTF-8) rather than as ``\\u`` escapes.
+    """
+    data = result if isinstance(result, dict) else result.to_dict()
+    return atomic_write(path, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
+                                                   ensure_ascii=ensure_ascii))
 
 
 def write_events_csv(result: RunResult, path: str | os.PathLike[str]) -> Path:
