@@ -15,10 +15,10 @@ Usage::
     python bench/discovery.py --save-models DIR  # also write the discovered models
     python bench/discovery.py --models DIR       # back-test saved models instead
 
-The simulated logs are given the log's activity names (each model activity's
+It calls :func:`procsim.eventlog.fidelity.backtest_model`, as ``procsim backtest`` does: the
+simulated logs get the log's activity names back (each discovered activity's
 ``description``), and the activities the log does not have (the waiting delays discovery
-adds) are left out of them, so that the distances compare like with like (``procsim
-backtest`` compares the model's names as they are).
+adds) are left out of them, so that the distances compare like with like.
 """
 
 from __future__ import annotations
@@ -26,13 +26,11 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
 
 import procsim
-from procsim.eventlog import EventLog, read_log
+from procsim.eventlog import read_log
 from procsim.eventlog.discover import discover
-from procsim.eventlog.fidelity import backtest
-from procsim.eventlog.simulated import simulated_log
+from procsim.eventlog.fidelity import backtest_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "eventlogs"
@@ -46,15 +44,6 @@ PAIRS = {
 }
 
 
-def as_log_names(simulated: EventLog, model: Any, activities: set[str]) -> EventLog:
-    """``simulated`` with the log's activity names (the models' ``description``), without
-    the activities the log does not have (the waiting delays that discovery adds)."""
-    names = {name: spec.description or name for name, spec in model.activities.items()}
-    frame = simulated.frame.assign(activity=simulated.frame["activity"].map(names))
-    frame = frame[frame["activity"].isin(activities)].reset_index(drop=True)
-    return EventLog(frame, file=simulated.file, time_zone=simulated.time_zone)
-
-
 def run(name: str, replications: int, seed: int, save: Path | None,
         models: Path | None) -> None:
     train_file, test_file = PAIRS[name]
@@ -66,16 +55,7 @@ def run(name: str, replications: int, seed: int, save: Path | None,
         save.mkdir(parents=True, exist_ok=True)
         (save / f"{name}.yaml").write_text(text)
     model = procsim.parse_model(text)
-    first = test.frame["start"].min()
-    if getattr(first, "tz", None) is not None:
-        first = first.tz_localize(None)
-    model = model.model_copy(update={"start": first.floor("us").to_pydatetime()})
-    result = procsim.simulate(model, replications=replications, cases=test.cases, warmup=0,
-                              seed=seed, keep_records=True)
-    activities = set(train.frame["activity"].unique()) | set(test.frame["activity"].unique())
-    simulated = [as_log_names(simulated_log(result, r), model, activities)
-                 for r in range(replications)]
-    report = backtest(test, simulated, time_unit=model.time_unit, model=model)
+    report = backtest_model(model, test, replications=replications, seed=seed)
     seconds = time.perf_counter() - t0
     print(f"== {name}: {train_file.name} → {test_file.name}, {test.cases} cases, "
           f"{replications} replications, seed {seed} ({seconds:.0f} s)")

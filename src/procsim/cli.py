@@ -342,7 +342,10 @@ def _log_errors(log_file: Path) -> Iterator[None]:
     except ImportError as exc:  # an optional extra (pandas, log-distance-measures)
         raise _fail(f"error: {exc}") from None
     except (ValueError, KeyError) as exc:
-        raise _fail(f"error: {log_file}: {exc}") from None
+        message = str(exc)
+        if not message.startswith(f"{log_file}:"):   # the library's may name it already
+            message = f"{log_file}: {message}"
+        raise _fail(f"error: {message}") from None
     except OSError as exc:
         raise _fail(f"error: cannot read {exc.filename or log_file}: "
                     f"{exc.strerror or exc}") from None
@@ -764,13 +767,13 @@ def backtest(
     drop_bad_rows: Annotated[bool, typer.Option(
         help="Leave out (and count) rows that cannot be read, instead of refusing the log.")
     ] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes for the simulation (default: all "
+        "cores). Results do not depend on it.")] = None,
 ) -> None:
     """Simulate the model over the log's cases and period; report how close it is."""
-    import procsim
     from procsim.eventlog import read_log
-    from procsim.eventlog.fidelity import backtest as run_backtest
-    from procsim.eventlog.fidelity import cases_from, write_log_csv
-    from procsim.eventlog.simulated import simulated_log
+    from procsim.eventlog.fidelity import backtest_model, write_log_csv
     from procsim.output import write_json
 
     model = _load(model_file)
@@ -781,40 +784,28 @@ def backtest(
         log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
                        end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
     if test_from is not None:
+        from procsim.eventlog.fidelity import cases_from
+
         try:
-            whole = log
-            log = cases_from(log, test_from)
+            tested = cases_from(log, test_from)
         except ValueError as exc:
             raise _fail(f"error: --test-from: {exc}") from None
-        if log.cases == 0:
+        if tested.cases == 0:
             raise _fail(f"error: --test-from {_quoted(test_from)}: no case of {log_file} starts "
-                        f"at or after it (its cases start from {whole.frame['start'].min()} to "
-                        f"{whole.frame['start'].max()})")
+                        f"at or after it (its cases start from {log.frame['start'].min()} to "
+                        f"{log.frame['start'].max()})")
     with _log_errors(log_file):
-        import pandas as pd
-
-        tz = getattr(log.frame["start"].dtype, "tz", None)
-        if test_from is None:
-            first = log.frame["start"].min()
-        else:
-            first = pd.Timestamp(test_from)
-            first = (first if tz is None else first.tz_localize(tz) if first.tz is None
-                     else first.tz_convert(tz))
-        first = first.floor("us")  # a datetime holds microseconds
-        # The model's start is local wall time; the simulated logs are in the log's zone.
-        local = first.tz_localize(None) if tz is not None else first
-        model = model.model_copy(update={"start": local.to_pydatetime()})
-        result = procsim.simulate(model, replications=replications, cases=log.cases, warmup=0,
-                                  seed=seed, keep_records=True)
-        simulated = [simulated_log(result, r, origin=first.to_pydatetime())
-                     for r in range(replications)]
-        outcome = run_backtest(log, simulated, time_unit=model.time_unit, model=model)
+        outcome = backtest_model(model, log, replications=replications, seed=seed,
+                                 test_from=test_from, jobs=jobs)
+    simulated, first = outcome.simulated_logs, outcome.first
     _echo_dropped(log)
-    _echo(f"{log.cases} cases from {first}, {replications} replications, seed {result.seed}")
+    tested_cases = outcome.log_kpis.cases if outcome.log_kpis is not None else log.cases
+    _echo(f"{tested_cases} cases from {first}, {replications} replications, "
+          f"seed {outcome.seed}")
     _echo(outcome.summary())
     try:
         if json_out is not None:
-            data = {"model": str(model_file), "log": str(log_file), "seed": result.seed,
+            data = {"model": str(model_file), "log": str(log_file), "seed": outcome.seed,
                     "test_from": test_from, "first": first.isoformat(), **outcome.to_dict()}
             write_json(data, json_out, ensure_ascii=False)
             _echo(f"wrote {json_out}", err=True)
@@ -830,7 +821,7 @@ def backtest(
         from procsim.report.logs import write_backtest_report
 
         _write_output(report, lambda path: write_backtest_report(
-            outcome, path, model=str(model_file), log=str(log_file), seed=result.seed,
+            outcome, path, model=str(model_file), log=str(log_file), seed=outcome.seed,
             first=first.isoformat(), test_from=test_from))
 
 

@@ -49,8 +49,10 @@ they are imported only when a distance is computed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,13 +67,17 @@ __all__ = [
     "DEFAULT_MEASURES",
     "KPIS",
     "MEASURES",
+    "ActivityMatch",
     "BacktestResult",
     "KpiComparison",
+    "as_logged",
     "backtest",
     "backtest_distances",
+    "backtest_model",
     "cases_from",
     "compare_kpis",
     "distances",
+    "match_activities",
     "prediction_interval",
     "write_log_csv",
 ]
@@ -118,6 +124,151 @@ def _package() -> Any:
         wip = work_in_progress.work_in_progress_distance
 
     return Package
+
+
+def _folded(name: str) -> str:
+    """``name`` lower-cased with every run of other characters than letters and digits as
+    one ``_`` (how ``procsim discover`` names activities), for a last-resort match."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class ActivityMatch:
+    """Which of a model's activities a log records, and under which name.
+
+    ``names`` maps each model activity the log has to the log's name for it;
+    ``unlogged`` are the model's activities the log has no name for (left out of the
+    simulated logs: e.g. the ``wait_before_…`` delays of a discovered model);
+    ``unsimulated`` the log's activities no model activity stands for (the simulation can
+    never produce them; the distances count them as differences).
+    """
+
+    names: dict[str, str]
+    unlogged: tuple[str, ...] = ()
+    unsimulated: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"names": dict(self.names), "unlogged": list(self.unlogged),
+                "unsimulated": list(self.unsimulated)}
+
+
+def match_activities(model: Any, log: EventLog) -> ActivityMatch:
+    """Match ``model``'s activities to the activity names of ``log``.
+
+    A model activity matches the log's activity of the same name; else the one named by its
+    ``description`` (``procsim discover`` keeps the log's name there); else the only log
+    activity whose name folds to the same text (lower case, every run of characters other
+    than letters and digits as one ``_``: ``"Check credit"`` and ``check_credit``). Each log
+    name is taken at most once, by exact names first.
+
+    Raises
+    ------
+    ValueError
+        When no activity of the model matches one of the log: the two describe different
+        processes (or the log's activity column is not the one meant).
+
+    Examples
+    --------
+    >>> import pandas as pd, procsim
+    >>> from procsim.eventlog import EventLog
+    >>> t = pd.to_datetime(["2026-01-05 09:00", "2026-01-05 09:10"])
+    >>> log = EventLog(pd.DataFrame({"case": ["c1"], "activity": ["Review claim"],
+    ...     "resource": ["ann"], "start": t[[0]], "end": t[[1]],
+    ...     "enabled": pd.to_datetime([pd.NaT]), "line": [2]}))
+    >>> model = procsim.parse_model('''
+    ... procsim: 1
+    ... name: Claims
+    ... arrivals: {interarrival: {dist: exponential, mean: 30}}
+    ... activities:
+    ...   wait_for_customer: {duration: {dist: exponential, mean: 60}}
+    ...   review: {description: Review claim, duration: {dist: exponential, mean: 10}}
+    ... flow: {start: wait_for_customer, wait_for_customer: review, review: end}
+    ... ''')
+    >>> m = match_activities(model, log)
+    >>> m.names, m.unlogged
+    ({'review': 'Review claim'}, ('wait_for_customer',))
+    """
+    specs = dict(getattr(model, "activities", {}) or {})
+    logged = [str(a) for a in log.frame["activity"].unique().tolist()]
+    free = set(logged)
+    names: dict[str, str] = {}
+    for name in specs:                       # 1. the same name
+        if name in free:
+            names[name] = name
+            free.discard(name)
+    for name, spec in specs.items():         # 2. the description
+        description = (getattr(spec, "description", "") or "").strip()
+        if name not in names and description in free:
+            names[name] = description
+            free.discard(description)
+    folded: dict[str, list[str]] = {}
+    for original in sorted(free):            # 3. the only one that folds the same
+        folded.setdefault(_folded(original), []).append(original)
+    for name in specs:
+        candidates = folded.get(_folded(name), [])
+        if name not in names and len(candidates) == 1 and candidates[0] in free:
+            names[name] = candidates[0]
+            free.discard(candidates[0])
+    if not names:
+        shown = ", ".join(repr(a) for a in logged[:5]) + (", …" if len(logged) > 5 else "")
+        raise ValueError(
+            f"{log.file or 'the log'}: none of the model's activities ("
+            f"{', '.join(list(specs)[:5])}{', …' if len(specs) > 5 else ''}) is an activity "
+            f"of the log ({shown}), by name, by description or by a name that differs only "
+            "in case and punctuation: are they the same process?")
+    return ActivityMatch(names=names,
+                         unlogged=tuple(n for n in specs if n not in names),
+                         unsimulated=tuple(a for a in logged if a in free))
+
+
+def as_logged(simulated: EventLog, match: ActivityMatch) -> EventLog:
+    """``simulated`` as the log would have recorded it: activities under the log's names
+    (``match.names``), the unlogged ones left out.
+
+    An activity that an unlogged one enabled (its enabled time is the unlogged instance's
+    end, in the same case) gets the unlogged instance's enabled time instead, through any
+    chain of them: waiting in an unlogged delay is waiting before the logged activity, as
+    the real log would show it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from procsim.eventlog import EventLog
+    >>> t = pd.to_datetime(["2026-01-05 09:00", "2026-01-05 10:00", "2026-01-05 10:20"])
+    >>> sim = EventLog(pd.DataFrame({"case": ["0-1", "0-1"], "activity": ["wait", "review"],
+    ...     "resource": [pd.NA, "clerk"], "start": t[[0, 1]], "end": t[[1, 2]],
+    ...     "enabled": t[[0, 1]], "line": [1, 2]}))
+    >>> out = as_logged(sim, ActivityMatch(names={"review": "Review"}, unlogged=("wait",)))
+    >>> row = out.frame.iloc[0]
+    >>> row["activity"], str(row["enabled"]), str(row["start"])
+    ('Review', '2026-01-05 09:00:00', '2026-01-05 10:00:00')
+    """
+    import pandas as pd
+
+    frame = simulated.frame
+    kept = frame["activity"].isin(list(match.names)).to_numpy()
+    if kept.all():
+        out = frame.assign(activity=frame["activity"].map(match.names))
+        return EventLog(out, file=simulated.file, time_zone=simulated.time_zone,
+                        dropped=simulated.dropped)
+    enabled = frame["enabled"].copy()
+    dropped = frame.loc[~kept, ["case", "end", "enabled"]]
+    # (case, end of an unlogged instance) → its enabled time; resolved through chains.
+    source = dict(zip(zip(dropped["case"].tolist(), dropped["end"].tolist(), strict=True),
+                      dropped["enabled"].tolist(), strict=True))
+    if source:
+        cases = frame["case"].tolist()
+        values = enabled.tolist()
+        for i in range(len(values)):
+            seen = 0
+            while (cases[i], values[i]) in source and seen <= len(source):
+                values[i] = source[(cases[i], values[i])]
+                seen += 1
+        enabled = pd.Series(values, index=frame.index, dtype=frame["enabled"].dtype)
+    out = frame.assign(enabled=enabled)[kept]
+    out = out.assign(activity=out["activity"].map(match.names)).reset_index(drop=True)
+    return EventLog(out, file=simulated.file, time_zone=simulated.time_zone,
+                    dropped=simulated.dropped)
 
 
 def _aligned(log: EventLog, simulated: EventLog) -> tuple[Any, Any]:
@@ -370,6 +521,10 @@ class BacktestResult:
     bin_hours: float = 1.0
     log_kpis: LogKpis | None = field(default=None, repr=False, compare=False)
     simulated_kpis: tuple[LogKpis, ...] = field(default=(), repr=False, compare=False)
+    activities: ActivityMatch | None = None
+    simulated_logs: tuple[EventLog, ...] = field(default=(), repr=False, compare=False)
+    seed: int | None = None
+    first: Any = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready: ``distances.<measure>`` (:meth:`Estimate.to_dict`, plus ``unit``)
@@ -385,13 +540,21 @@ class BacktestResult:
             "distances": {m: {**e.to_dict(), "unit": units[m]}
                           for m, e in self.distances.items()},
             "kpis": {k: c.to_dict() for k, c in self.kpis.items()},
+            **({} if self.activities is None else {"activities": self.activities.to_dict()}),
         }
 
     def summary(self) -> str:
         """A plain-text table of both views."""
         pct = round(self.confidence * 100)
-        lines = [f"Distances to the log ({self.replications} replications, mean and "
-                 f"{pct}% interval; lower is closer)"]
+        lines = []
+        if self.activities is not None and self.activities.unlogged:
+            lines.append("Left out of the simulated logs (the log has no such activity): "
+                         + ", ".join(self.activities.unlogged))
+        if self.activities is not None and self.activities.unsimulated:
+            lines.append("In the log but not in the model (counted as differences): "
+                         + ", ".join(self.activities.unsimulated))
+        lines.append(f"Distances to the log ({self.replications} replications, mean and "
+                     f"{pct}% interval; lower is closer)")
         for m, e in self.distances.items():
             lo, hi = e.ci
             lines.append(f"  {m:<18} {e.mean:>12.4g}  [{lo:.4g}, {hi:.4g}]")
@@ -408,15 +571,98 @@ class BacktestResult:
 
 def backtest(log: EventLog, simulated_logs: Sequence[EventLog], confidence: float = 0.95,
              *, measures: Sequence[str] = DEFAULT_MEASURES, bin_hours: float = 1.0,
-             time_unit: str = "hours", model: Any = None) -> BacktestResult:
-    """:func:`backtest_distances` and :func:`compare_kpis` in one result."""
+             time_unit: str = "hours", model: Any = None,
+             activities: ActivityMatch | None = None) -> BacktestResult:
+    """:func:`backtest_distances` and :func:`compare_kpis` in one result.
+
+    ``simulated_logs`` are compared as they are: give them the log's activity names first
+    (:func:`as_logged`), or use :func:`backtest_model`, which does. ``activities`` (the
+    :class:`ActivityMatch` used) is only recorded in the result.
+    """
     measured, simulated = _measure(log, simulated_logs, time_unit=time_unit, model=model)
     return BacktestResult(
         distances=backtest_distances(log, simulated_logs, confidence, measures=measures,
                                      bin_hours=bin_hours),
         kpis=_side_by_side(measured, simulated, confidence),
         replications=len(simulated_logs), confidence=confidence, time_unit=time_unit,
-        bin_hours=bin_hours, log_kpis=measured, simulated_kpis=tuple(simulated))
+        bin_hours=bin_hours, log_kpis=measured, simulated_kpis=tuple(simulated),
+        activities=activities, simulated_logs=tuple(simulated_logs))
+
+
+def backtest_model(model: Any, log: EventLog, *, replications: int = 10,
+                   seed: int | None = None, test_from: Any = None,
+                   confidence: float = 0.95, measures: Sequence[str] = DEFAULT_MEASURES,
+                   bin_hours: float = 1.0, jobs: int | None = 1) -> BacktestResult:
+    """Simulate ``model`` over ``log``'s cases and period, and back-test it against them.
+
+    What ``procsim backtest`` does: the simulation starts at the log's first case start (or
+    at ``test_from``, keeping only the log's cases that start from then, :func:`cases_from`),
+    runs as many cases as the log has, without warm-up (the log's process starts where the
+    log does), ``replications`` times; each replication's log gets the log's activity names
+    and loses the activities the log does not record (:func:`match_activities`,
+    :func:`as_logged`), and :func:`backtest` compares them with the log. The simulated logs
+    are in the log's time zone and kept in ``result.simulated_logs``; ``result.seed`` is the
+    root seed (drawn when ``seed`` is None) and ``result.first`` the simulation's start.
+
+    Raises
+    ------
+    ValueError
+        When ``test_from`` cannot be read or no case of the log starts from it, or the model
+        and the log share no activity (:func:`match_activities`).
+
+    Examples
+    --------
+    >>> import procsim
+    >>> from procsim.eventlog.simulated import simulated_log
+    >>> model = procsim.parse_model('''
+    ... procsim: 1
+    ... name: One desk
+    ... start: 2026-01-05T08:00
+    ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+    ... resources: {clerk: {capacity: 1}}
+    ... activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 4}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> run = procsim.simulate(model, replications=1, cases=300, seed=7, warmup=0,
+    ...                        keep_records=True)
+    >>> log = simulated_log(run)            # stands for a real log here
+    >>> result = backtest_model(model, log, replications=5, seed=1)
+    >>> result.replications, len(result.simulated_logs), result.kpis["cycle_time.mean"].inside
+    (5, 5, True)
+    """
+    import pandas as pd
+
+    import procsim
+
+    if test_from is not None:
+        whole = log
+        log = cases_from(log, test_from)
+        if log.cases == 0:
+            raise ValueError(
+                f"{str(test_from)!r}: no case of {log.file or 'the log'} starts at or after "
+                f"it (its cases start from {whole.frame['start'].min()} to "
+                f"{whole.frame['start'].max()})")
+    match = match_activities(model, log)
+    tz = getattr(log.frame["start"].dtype, "tz", None)
+    if test_from is None:
+        first = log.frame["start"].min()
+    else:
+        first = pd.Timestamp(test_from)
+        first = (first if tz is None else first.tz_localize(tz) if first.tz is None
+                 else first.tz_convert(tz))
+    first = first.floor("us")  # a datetime holds microseconds
+    # The model's start is local wall time; the simulated logs are in the log's zone.
+    local = first.tz_localize(None) if tz is not None else first
+    model = model.model_copy(update={"start": local.to_pydatetime()})
+    run = procsim.simulate(model, replications=replications, cases=log.cases, warmup=0,
+                           seed=seed, keep_records=True, jobs=jobs)
+    from procsim.eventlog.simulated import simulated_log
+
+    simulated = [as_logged(simulated_log(run, r, origin=first.to_pydatetime()), match)
+                 for r in range(replications)]
+    result = backtest(log, simulated, confidence, measures=measures, bin_hours=bin_hours,
+                      time_unit=model.time_unit, model=model, activities=match)
+    return dataclasses.replace(result, seed=run.seed, first=first)
 
 
 def cases_from(log: EventLog, since: Any) -> EventLog:
