@@ -7,10 +7,12 @@ how many observations it came from:
 
 - **control flow**: the directly-follows graph of the activities of each case (ordered by
   start), from ``start`` to ``end``, written as exclusive choices whose probabilities are the
-  observed frequencies. Repeated activities become loops. Parallel gateways are *not*
-  discovered: activities of a case that overlap in time (one enabled, or started, before
-  the other ended) are put in one sequence, in their usual order over the log, so that none
-  of them is skipped; the model then runs them one after the other. Edges below
+  observed frequencies. Repeated activities become loops. Activities of a case that
+  overlap in time (one enabled, or started, before the other ended) form a block; a set of
+  activities that only ever occurs as such a block, each once, becomes parallel branches
+  between a split and a join gateway (an exclusive gateway after the join when the block
+  has several successors). Other overlapping activities are put in one sequence, in their
+  usual order over the log, so that none of them is skipped. Edges below
   ``min_frequency`` of their node's
   outgoing instances are dropped and the rest renormalised, unless the graph would lose a
   node's last way to ``end``.
@@ -300,11 +302,11 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
     out += [
         f"# Discovered by procsim discover from {source}: {log.cases} cases, "
         f"{len(frame)} activity instances.",
-        "# Every number says how many observations it came from. Activities that overlap in",
-        "# time run in sequence here, in their usual order; pools work in the hours the log",
-        "# shows them working; waiting that their queues and hours do not explain (customers)",
-        "# is a delay before the activity (wait_before_...); costs are PLACEHOLDERs. Review",
-        "# before use.",
+        "# Every number says how many observations it came from. Activities that always",
+        "# overlap in time are parallel branches; other overlapping ones run in sequence, in",
+        "# their usual order; pools work in the hours the log shows them working; waiting",
+        "# that their queues and hours do not explain (customers) is a delay before the",
+        "# activity (wait_before_...); costs are PLACEHOLDERs. Review before use.",
         "procsim: 1",
         f"name: {json.dumps('Discovered: ' + _basename(source), ensure_ascii=False)}",
         f"time_unit: {time_unit}  # median cycle time "
@@ -330,16 +332,32 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
                    "(fewer than 2 distinct case starts)")
 
     # Observed waits (enabled, else the case's previous end, to start), on the whole log.
-    frame = frame.assign(ready=_ready(frame))
+    ready = _ready(frame)
+    blocks, block_rows = _blocks(frame)
+    parallel = _parallel_sets(blocks)
+    if parallel:
+        # Without an enabled time, every branch of a parallel block was ready when the
+        # block's first activity was (not when a sibling branch ended).
+        values = ready.to_numpy(copy=True)
+        missing = frame["enabled"].isna().to_numpy()
+        for case_blocks, case_rows in zip(blocks, block_rows, strict=True):
+            for block, rows in zip(case_blocks, case_rows, strict=True):
+                if len(block) > 1 and frozenset(block) in parallel:
+                    for row in rows[1:]:
+                        if missing[row]:
+                            values[row] = values[rows[0]]
+        ready = pd.Series(values, index=frame.index, dtype=ready.dtype)
+    frame = frame.assign(ready=ready)
 
     # Flow first: activities it leaves unreachable (through dropped edges) are left out.
-    counts = _directly_follows(frame)
+    counts = _directly_follows(_traces(blocks, parallel))
     kept = _prune(counts, min_frequency)
-    left_out = sorted(a for a in names if a not in kept)
+    in_flow = {a for node in kept for a in ([node] if isinstance(node, str) else node)}
+    left_out = sorted(a for a in names if a not in in_flow)
     if left_out:
         out.append(f"# Left out, reachable only through transitions below min_frequency "
                    f"{min_frequency:g}: " + _comment(", ".join(left_out)))
-    names = {a: n for a, n in names.items() if a in kept}
+    names = {a: n for a, n in names.items() if a in in_flow}
     frame = frame[frame["activity"].isin(list(names))]
 
     # Resources: one pool per set of resources; delays for activities without one.
@@ -436,21 +454,56 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
         out.append(f"    duration: {{dist: {fit.dist}, {params}}}  # {fit.observations} "
                    f"observations, fitted mean {_num(fit.mean)} {time_unit}{how}")
 
+    # Gateways: a split and a join around each parallel block, and an exclusive gateway
+    # after the join where the block has several successors (a join cannot choose).
+    blocks_kept = sorted((n for n in kept if isinstance(n, frozenset)), key=_node_key)
+    split: dict[frozenset[str], str] = {}
+    after: dict[frozenset[str], str] = {}
+    if blocks_kept:
+        out.append("gateways:")
+    for number, block_set in enumerate(blocks_kept, 1):
+        base, suffix = f"parallel_{number}", 2
+        while {base, f"{base}_done", f"{base}_next"} & taken:
+            base, suffix = f"parallel_{number}_{suffix}", suffix + 1
+        taken.update({base, f"{base}_done", f"{base}_next"})
+        split[block_set], after[block_set] = base, f"{base}_done"
+        cases = sum(kept[block_set].values())
+        shown = _comment(", ".join(sorted(block_set)))
+        out.append(f"  {base}: {{type: parallel}}  # split: {shown} overlapped in time in "
+                   f"every one of their {cases} occurrences")
+        out.append(f"  {base}_done: {{type: parallel}}  # join")
+        if len(kept[block_set]) > 1:
+            out.append(f"  {base}_next: {{type: exclusive}}  # what follows the block")
+
+    def target(node: Node) -> str:
+        if node == "end":
+            return "end"
+        return split[node] if isinstance(node, frozenset) else entry[node]
+
     # Flow: the directly-follows graph as exclusive choices.
     out.append("flow:")
-    for node in ["start", *sorted(a for a in kept if a != "start")]:
+    for node in ["start", *sorted((n for n in kept if n != "start"), key=_node_key)]:
         targets = kept[node]
         total = sum(targets.values())
-        label = "start" if node == "start" else names[node]
+        if isinstance(node, frozenset):
+            branches = sorted(node)
+            out.append(f"  {split[node]}: [{', '.join(entry[a] for a in branches)}]")
+            out += [f"  {names[a]}: {after[node]}" for a in branches]
+            label = after[node]
+            if len(targets) > 1:
+                out.append(f"  {label}: {label[:-len('_done')]}_next")
+                label = f"{label[:-len('_done')]}_next"
+        else:
+            label = "start" if node == "start" else names[node]
         seen = sum(counts[node].values())
         note = (f"{total} observed transitions" if total == seen else
                 f"{total} of {seen} observed transitions (rarer ones dropped)")
         if len(targets) == 1:
-            (target,) = targets
-            out.append(f"  {label}: {_target(target, entry)}  # {note}")
+            (only,) = targets
+            out.append(f"  {label}: {target(only)}  # {note}")
             continue
         probs = _probabilities([targets[t] for t in targets])
-        body = ", ".join(f"{_target(t, entry)}: {p}" for t, p in zip(targets, probs, strict=True))
+        body = ", ".join(f"{target(t)}: {p}" for t, p in zip(targets, probs, strict=True))
         out.append(f"  {label}: {{{body}}}  # {note}: "
                    + ", ".join(str(targets[t]) for t in targets))
     for activity, node in entry.items():
@@ -719,76 +772,127 @@ def _rounded(value: float, *, up: bool) -> float:
         shown = float(_num(value * (1 + 1e-5) if up else value * (1 - 1e-5)))
     return shown
 
-def _traces(frame: Any) -> list[list[str]]:
-    """Each case's activities in order, overlapping (parallel) ones in a canonical order.
+#: A node of the directly-follows graph: an activity, ``start``/``end``, or a parallel block
+#: (the set of activities that always run together).
+Node = str | frozenset[str]
+
+
+def _blocks(frame: Any) -> tuple[list[list[list[str]]], list[list[list[int]]]]:
+    """Each case's instances in blocks of overlapping ones: activities and row positions.
 
     An instance belongs to the block of the one before it when it was enabled (else
-    started) before the block's latest end: the two ran, or could have run, at once. Within a
-    block, activities are ordered by their mean position in such blocks over the whole log
-    (their usual order), so that parallel work becomes one sequence instead of a choice
-    between the orders that happened to be observed.
+    started) before the block's latest end: the two ran, or could have run, at once.
+    ``frame`` is sorted by case and start; positions are 0-based rows of it.
     """
     blocks: list[list[list[str]]] = []
+    rows: list[list[list[int]]] = []
     ready = frame["enabled"].where(frame["enabled"].notna(), frame["start"])
     columns = zip(frame["case"].tolist(), frame["activity"].tolist(), ready.tolist(),
                   frame["end"].tolist(), strict=True)
     case_blocks: list[list[str]] = []
+    case_rows: list[list[int]] = []
     current_case: object = None
     latest_end: Any = None
-    for case, activity, begin, end in columns:
+    for position, (case, activity, begin, end) in enumerate(columns):
         if case != current_case:
-            case_blocks = []
+            case_blocks, case_rows = [], []
             blocks.append(case_blocks)
+            rows.append(case_rows)
             current_case, latest_end = case, None
         if latest_end is not None and begin < latest_end:
             case_blocks[-1].append(activity)
+            case_rows[-1].append(position)
             latest_end = max(latest_end, end)
         else:
             case_blocks.append([activity])
+            case_rows.append([position])
             latest_end = end
+    return blocks, rows
+
+
+def _parallel_sets(blocks: list[list[list[str]]]) -> set[frozenset[str]]:
+    """The sets of activities that run in parallel: a set of two or more activities is one
+    when every instance of each of them, over the whole log, is in a block of exactly that
+    set, each activity once. (Any other overlap is run in sequence; see :func:`_traces`.)"""
+    homes: dict[str, set[frozenset[str]]] = defaultdict(set)
+    mixed: set[str] = set()   # alone somewhere, or twice in one block
+    for case_blocks in blocks:
+        for block in case_blocks:
+            members = frozenset(block)
+            if len(block) == 1 or len(members) != len(block):
+                mixed.update(block)
+            else:
+                for activity in block:
+                    homes[activity].add(members)
+    return {next(iter(sets)) for activity, sets in homes.items()
+            if len(sets) == 1 and activity not in mixed
+            and all(homes[other] == sets and other not in mixed
+                    for other in next(iter(sets)))}
+
+
+def _traces(blocks: list[list[list[str]]], parallel: set[frozenset[str]]
+            ) -> list[list[Node]]:
+    """Each case's sequence of nodes: an activity, or a parallel block (a frozenset, one of
+    ``parallel``). Other overlapping activities are put in a canonical order: by their
+    mean position in such blocks over the whole log (their usual order), so that overlapping
+    work that is not always the same set becomes one sequence instead of a choice between
+    the orders that happened to be observed.
+    """
     positions: dict[str, list[int]] = defaultdict(list)
     for case_blocks in blocks:
         for block in case_blocks:
-            if len(block) > 1:
+            if len(block) > 1 and frozenset(block) not in parallel:
                 for position, activity in enumerate(block):
                     positions[activity].append(position)
     rank = {a: sum(p) / len(p) for a, p in positions.items()}
-    traces = []
+    traces: list[list[Node]] = []
     for case_blocks in blocks:
-        trace: list[str] = []
+        trace: list[Node] = []
         for block in case_blocks:
-            trace += block if len(block) == 1 else sorted(
-                block, key=lambda a: (rank[a], a))
+            members = frozenset(block)
+            if len(block) == 1:
+                trace.append(block[0])
+            elif members in parallel:
+                trace.append(members)
+            else:
+                ordered: list[str] = sorted(block, key=lambda a: (rank[a], a))
+                trace += ordered
         traces.append(trace)
     return traces
 
 
-def _directly_follows(frame: Any) -> dict[str, Counter[str]]:
-    """Counts of each node's successors over :func:`_traces`, with ``start``/``end`` nodes."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for activities in _traces(frame):
-        trace = ["start", *activities, "end"]
+def _directly_follows(traces: list[list[Node]]) -> dict[Node, Counter[Node]]:
+    """Counts of each node's successors over ``traces``, with ``start``/``end`` nodes."""
+    counts: dict[Node, Counter[Node]] = defaultdict(Counter)
+    for nodes in traces:
+        trace: list[Node] = ["start", *nodes, "end"]
         for a, b in itertools.pairwise(trace):
             counts[a][b] += 1
     return counts
 
 
-def _prune(counts: dict[str, Counter[str]], min_frequency: float) -> dict[str, dict[str, int]]:
+def _node_key(node: Node) -> tuple[int, tuple[str, ...]]:
+    """A sort key for nodes: activities by name, then parallel blocks by their members."""
+    return (0, (node,)) if isinstance(node, str) else (1, tuple(sorted(node)))
+
+
+def _prune(counts: dict[Node, Counter[Node]], min_frequency: float
+           ) -> dict[Node, dict[Node, int]]:
     """Edges at or above ``min_frequency`` of their node's outgoing, keeping the graph valid.
 
     Each node keeps its most frequent edge. While a node reachable from ``start`` cannot reach
     ``end``, its dropped edges are restored (in the full graph every node reaches ``end``,
     since every case does). Nodes left unreachable from ``start`` are removed.
     """
-    kept: dict[str, dict[str, int]] = {}
+    kept: dict[Node, dict[Node, int]] = {}
     for node, targets in counts.items():
         total = sum(targets.values())
-        ranked = sorted(targets.items(), key=lambda item: (-item[1], item[0]))
+        ranked = sorted(targets.items(), key=lambda item: (-item[1], _node_key(item[0])))
         kept[node] = {t: c for i, (t, c) in enumerate(ranked)
                       if i == 0 or c / total >= min_frequency}
     while True:
         reachable = _reach("start", kept)
-        reverse: dict[str, set[str]] = defaultdict(set)
+        reverse: dict[Node, set[Node]] = defaultdict(set)
         for node in reachable:
             for target in kept.get(node, {}):
                 reverse[target].add(node)
@@ -797,11 +901,12 @@ def _prune(counts: dict[str, Counter[str]], min_frequency: float) -> dict[str, d
         if not stuck:
             break
         for node in stuck:
-            kept[node] = dict(sorted(counts[node].items(), key=lambda item: (-item[1], item[0])))
-    return {node: kept[node] for node in sorted(reachable) if node != "end"}
+            kept[node] = dict(sorted(counts[node].items(),
+                                     key=lambda item: (-item[1], _node_key(item[0]))))
+    return {node: kept[node] for node in sorted(reachable, key=_node_key) if node != "end"}
 
 
-def _reach(origin: str, graph: Any) -> set[str]:
+def _reach(origin: Node, graph: Any) -> set[Node]:
     seen, todo = {origin}, [origin]
     while todo:
         for target in graph.get(todo.pop(), ()):
@@ -819,5 +924,3 @@ def _probabilities(counts: list[int]) -> list[str]:
     return [f"{m / 1_000_000:.6f}".rstrip("0").rstrip(".") for m in micro]
 
 
-def _target(node: str, names: dict[str, str]) -> str:
-    return node if node == "end" else names[node]
