@@ -31,13 +31,15 @@ from procsim.model import (
     offered_load,
     parse_model,
 )
+from procsim.optimise import OptimiseResult
 from procsim.report.writer import write_report
 from procsim.simulate import simulate
 from procsim.stats import Estimate
 from procsim.sweep import SweepResult
 
-# ``compare`` and ``sweep`` stay in their modules (procsim.compare.compare,
-# procsim.sweep.sweep): a function exported here under a module's name would hide the module.
+# ``compare``, ``sweep`` and ``optimise`` stay in their modules (procsim.compare.compare,
+# procsim.sweep.sweep, procsim.optimise.optimise): a function exported here under a module's
+# name would hide the module.
 
 __version__ = "0.1.0"
 
@@ -47,6 +49,7 @@ __all__ = [
     "KpiSummary",
     "Model",
     "ModelError",
+    "OptimiseResult",
     "ProcsimError",
     "RunResult",
     "SimulationError",

@@ -16,6 +16,7 @@ __all__ = [
     "Issue",
     "LogError",
     "ModelError",
+    "OptimiseError",
     "ProcsimError",
     "SimulationError",
     "UnstableModelError",
@@ -207,6 +208,18 @@ class SimulationError(ProcsimError):
         line, column = position or (None, None)
         return cls(message, file=getattr(model, "file", None), line=line, column=column,
                    path=dotted(path))
+
+
+class OptimiseError(ProcsimError, ValueError):
+    """An optimisation or sweep was asked for something it cannot do: a parameter range that
+    is empty or not numeric, a key result on an unknown KPI, an objective that is no KPI,
+    nothing to meet, a budget that cannot be read (see :func:`procsim.optimise.optimise`).
+
+    Examples
+    --------
+    >>> print(OptimiseError("--vary resources.agents.capacity=9..3: the range is empty"))
+    --vary resources.agents.capacity=9..3: the range is empty
+    """
 
 
 class LogError(ProcsimError, ValueError):

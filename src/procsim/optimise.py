@@ -1,0 +1,1156 @@
+"""Goal-seek: the cheapest configuration that meets every key result, and how sure that is.
+
+:func:`optimise` searches a grid of changes (dotted paths as in a scenario file, each with
+a list or range of values) for the configuration with the lowest objective (by default the
+full cost per case, paid idle staff time included) that meets every key result, KPI target
+and budget with an estimated probability of at least ``confidence`` (0.9).
+
+The statistics, in short (docs/optimise.md has the long form, with references):
+
+* **Common random numbers.** Every candidate runs with the same seed: replication ``r`` of
+  one candidate draws the same arrivals, durations and routes as replication ``r`` of every
+  other, so candidates differ by their changes, not by luck, and paired differences are
+  narrow (as in :mod:`procsim.compare` and :mod:`procsim.sweep`).
+* **Nothing simulated that need not be.** Candidates whose offered load reaches a pool's
+  capacity are skipped with the reason (no steady state), as are candidates over a budget
+  on the staff cost per hour. With capacities alone, a candidate with fewer servers in
+  every pool than one that clearly misses a key result on a time (a wait, a cycle time)
+  misses it too, and is skipped as *implied infeasible* (and the other way round for a cost).
+* **Sequential replications.** Each simulated candidate starts with ``initial_replications``
+  (10) and gets more only while its verdict is close: a candidate is *feasible* once every
+  constraint's probability of attainment (Student-t, as :func:`procsim.okr.judge` computes
+  it) is at least ``confidence``, *infeasible* as soon as one constraint's is at most
+  ``1 − screen`` (0.01), and otherwise gets replications by the two-stage rule, at most
+  ``max_replications``. In an exhaustive search a candidate whose objective is clearly
+  (one-sided ``screen``, paired) above that of the best feasible one is dropped as
+  *dominated* (a sequential elimination in the spirit of Kim & Nelson's KN procedure).
+* **Search.** Capacities alone with the cost per case as objective: candidates are visited
+  cheapest first by their staff cost per hour, which orders the full cost per case (same
+  arrivals, same work, so the cost per case is the staff cost over the throughput plus the
+  cost of the work); the first feasible one is the answer. Otherwise every stable candidate
+  within budget is screened (``search="exhaustive"``).
+* **Re-check.** The chosen configuration (and the baseline, for key results relative to
+  it) is run again with fresh replications on another seed: the verdicts reported are those
+  of the re-check, free of the selection bias of picking the best-looking candidate.
+
+Ctrl-C during the search returns what is known so far, marked ``partial``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from procsim.errors import OptimiseError, close_match_hint, quote
+from procsim.kpi import RunResult
+from procsim.model.check import offered_load
+from procsim.model.scenario import apply_changes, with_okrs
+from procsim.model.schema import Model
+from procsim.model.targets import (
+    CASE_KPIS,
+    SYSTEM_KPIS,
+    Threshold,
+    kpi_kind,
+    kpi_target,
+    parse_threshold,
+)
+from procsim.okr import SYMBOLS, KeyResultSpec, judge, key_results, kpi_values
+from procsim.rng import draw_seed, stream_key
+from procsim.simulate import Progress, default_cases, running, simulate
+from procsim.stats import Estimate, estimate, paired_difference
+
+__all__ = ["Candidate", "Constraint", "ConstraintCheck", "OptimiseResult", "optimise",
+           "parse_budget", "parse_values", "staffing_cost_per_hour", "unstable_reason"]
+
+#: The deterministic budget quantity: Σ capacity × cost_per_hour of every pool.
+STAFFING = "staffing_cost_per_hour"
+_STAFFING_ALIASES = {"staffing_cost_per_hour", "staff_cost_per_hour", "staff_cost",
+                     "staffing_cost"}
+#: How each standard KPI moves when a pool gets more servers (−1 down, +1 up, 0 not at all or
+#: not known): waits shrink, paid idle time grows.
+_CAPACITY_TREND = {"cycle_time": -1, "waiting_time": -1, "working_cycle_time": -1, "wip": -1,
+                   "cost_per_case": +1, "idle_cost_per_hour": +1, "cost_per_case_with_idle": +1}
+#: Grids larger than this are refused for exhaustive search (narrow the ranges, or vary
+#: capacities alone, which is searched cheapest first).
+MAX_EXHAUSTIVE = 400
+#: Candidates visited by the cheapest-first search before it gives up.
+MAX_VISITED = 2000
+
+Status = Literal["feasible", "infeasible", "undecided", "dominated", "unstable", "over_budget",
+                 "implied_infeasible", "not_evaluated"]
+
+
+def parse_values(text: str, *, path: str = "") -> list[float]:
+    """The values of ``--vary PATH=VALUES``: ``3..9`` (integers, both ends), ``0.5..2:0.5``
+    (a step), or a list ``4,6,10``.
+
+    Raises
+    ------
+    OptimiseError
+        For an empty range, a step that is not positive, or a value that is not a number.
+
+    Examples
+    --------
+    >>> parse_values("3..6"), parse_values("0.5..1.5:0.5"), parse_values("4, 6,10")
+    ([3, 4, 5, 6], [0.5, 1.0, 1.5], [4, 6, 10])
+    """
+    where = f"{path}=" if path else ""
+    raw = text.strip()
+    if not raw:
+        raise OptimiseError(f"{where}{quote(text)}: expected values such as 3..9 or 4,6,10, "
+                            "got nothing")
+    m = re.fullmatch(r"(.+?)\s*\.\.\s*([^:]+?)\s*(?::\s*(.+))?", raw)
+    if m:
+        lo, hi = _number(m.group(1), where, text), _number(m.group(2), where, text)
+        step = _number(m.group(3), where, text) if m.group(3) else 1
+        if not step > 0:
+            raise OptimiseError(f"{where}{text}: expected a step > 0, got {step:g}")
+        if hi < lo:
+            raise OptimiseError(f"{where}{text}: the range is empty (expected LO..HI with "
+                                f"LO <= HI, got {lo:g} > {hi:g})")
+        count = math.floor((hi - lo) / step + 1e-9) + 1
+        if count > 10_000:
+            raise OptimiseError(f"{where}{text}: expected at most 10,000 values, got {count:,}")
+        values = [lo + i * step for i in range(count)]
+        if all(isinstance(v, int) for v in (lo, step)):
+            return [int(v) for v in values]
+        return [round(float(v), 12) for v in values]
+    values = [_number(part, where, text) for part in raw.split(",")]
+    if len(set(values)) != len(values):
+        raise OptimiseError(f"{where}{text}: a value is given twice")
+    return values
+
+
+def _number(part: str, where: str, text: str) -> float:
+    part = part.strip()
+    try:
+        value: float = int(part)
+    except ValueError:
+        try:
+            value = float(part)
+        except ValueError:
+            raise OptimiseError(f"{where}{quote(text)}: expected numbers, got {quote(part)}"
+                                ) from None
+    if not math.isfinite(value):
+        raise OptimiseError(f"{where}{quote(text)}: expected finite numbers, got {quote(part)}")
+    return value
+
+
+def staffing_cost_per_hour(model: Model) -> float:
+    """Σ capacity × cost_per_hour over the pools of ``model``: paid whether busy or idle."""
+    return float(sum(p.capacity * p.cost_per_hour for p in model.resources.values()))
+
+
+def unstable_reason(model: Model) -> str | None:
+    """Why ``model`` has no steady state (a pool's offered load reaches its capacity), or ``None``.
+
+    Examples
+    --------
+    >>> from procsim import parse_model
+    >>> m = parse_model('''
+    ... procsim: 1
+    ... name: Desk
+    ... arrivals: {interarrival: {dist: exponential, mean: 1}}
+    ... resources: {clerks: {capacity: 2}}
+    ... activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> unstable_reason(m)  # doctest: +ELLIPSIS
+    "unstable: 'clerks' would need 2.4 busy servers on average, capacity 2 (120% ..."
+    """
+    parts = [f"'{pool}' would need {load.offered_load:.3g} busy servers on average, "
+             f"capacity {load.capacity} ({load.utilization:.0%} utilisation)"
+             for pool, load in offered_load(model).items() if load.utilization >= 1.0]
+    if not parts:
+        return None
+    return "unstable: " + "; ".join(parts) + " — the queue would grow without bound"
+
+
+# --- what must be met -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One thing the configuration must meet: a key result, a KPI target or a budget.
+
+    ``trend`` says how meeting it moves when pools get more servers: +1 easier (a wait), −1
+    harder (a cost), 0 unknown; only capacities are pruned by it.
+    """
+
+    text: str
+    source: Literal["key result", "KPI target", "budget"]
+    kpi: str
+    stat: str
+    threshold: Threshold
+    relative: bool = False
+    kind: str = "time"
+    trend: int = 0
+
+    def values(self, result: RunResult, baseline: RunResult | None, model: Model) -> np.ndarray:
+        """Per-replication values (for a change relative to the baseline: the paired ratios − 1)."""
+        v = kpi_values(result, self.kpi, self.stat, model)
+        if not self.relative:
+            return v
+        assert baseline is not None
+        n = len(v)
+        return v / kpi_values(baseline, self.kpi, self.stat, model)[:n] - 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "source": self.source, "kpi": self.kpi, "stat": self.stat,
+                "target": self.threshold.text, "relative": self.relative}
+
+
+def _trend(kpi: str, model: Model) -> int:
+    """+1/−1/0: how the KPI moves with more servers (see ``_CAPACITY_TREND``)."""
+    if kpi in _CAPACITY_TREND:
+        return _CAPACITY_TREND[kpi]
+    spec = model.kpis.get(kpi)
+    of = getattr(spec, "of", None)
+    if of is not None:
+        return _CAPACITY_TREND.get(of, 0)
+    share = getattr(spec, "share", None)
+    if share is not None and _CAPACITY_TREND.get(share) == -1:
+        # the share of cases within a time limit grows, the share over it shrinks
+        return +1 if getattr(spec, "within", None) is not None else -1
+    return 0
+
+
+def _constraint(text: str, source: Any, kpi: str, stat: str, threshold: Threshold,
+                relative: bool, model: Model) -> Constraint:
+    kind = kpi_kind(kpi, model.kpis) or "time"
+    moves = _trend(kpi, model)
+    trend = -moves if threshold.lower_is_better else moves
+    return Constraint(text, source, kpi, stat, threshold, relative, kind, trend)
+
+
+def parse_budget(text: str, model: Model) -> tuple[str, Threshold]:
+    """A budget such as ``"staffing_cost_per_hour <= 400"`` or ``"cost_per_case <= 45"``.
+
+    The name is ``staffing_cost_per_hour`` (also written ``staff cost per hour``: Σ capacity
+    × cost_per_hour, known without simulating) or a KPI of the model (its mean).
+
+    Raises
+    ------
+    OptimiseError
+        When the text is not ``NAME OP VALUE`` or names no KPI.
+    """
+    m = re.fullmatch(r"\s*(.+?)\s*(<=|>=|<|>)\s*(.+?)\s*", str(text))
+    if not m:
+        raise OptimiseError(f"budget {quote(text)}: expected NAME OP VALUE, e.g. "
+                            "'staffing_cost_per_hour <= 400'")
+    name = re.sub(r"[\s-]+", "_", m.group(1).strip().lower())
+    if name in _STAFFING_ALIASES:
+        name, kind = STAFFING, "money"
+    else:
+        found = kpi_kind(name, model.kpis)
+        if found is None:
+            names = [STAFFING, *CASE_KPIS, *SYSTEM_KPIS, *model.kpis]
+            raise OptimiseError(f"budget {quote(text)}: unknown KPI {quote(m.group(1))}"
+                                f"{close_match_hint(name, names)}; expected "
+                                f"{STAFFING} or a KPI of the model")
+        kind = found
+    try:
+        threshold = parse_threshold(f"{m.group(2)} {m.group(3)}", kind, model.time_unit)
+    except ValueError as exc:
+        raise OptimiseError(f"budget {quote(text)}: {exc}") from None
+    return name, threshold
+
+
+# --- candidates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConstraintCheck:
+    """A constraint judged on a candidate's replications: the estimate and the probability
+    that the true value attains the target (Student-t, as :func:`procsim.okr.judge`)."""
+
+    constraint: Constraint
+    estimate: Estimate
+    probability: float
+    status: Literal["met", "not_met", "inconclusive"]
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.status]
+
+    def to_dict(self) -> dict[str, Any]:
+        lo, hi = self.estimate.ci
+        return {"constraint": self.constraint.text, "value": _num(self.estimate.mean),
+                "ci": [_num(lo), _num(hi)], "confidence": self.estimate.confidence,
+                "probability": _num(self.probability), "status": self.status}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One configuration of the grid: its changes, what became of it, and its estimates.
+
+    ``status`` is ``feasible`` (every constraint attained with probability ≥ the level),
+    ``infeasible`` (one clearly missed), ``undecided`` (too close to tell within
+    ``max_replications``), ``dominated`` (clearly costlier than a feasible one), or, without
+    simulating, ``unstable``, ``over_budget``, ``implied_infeasible`` or ``not_evaluated``.
+    """
+
+    changes: tuple[tuple[str, float], ...]
+    status: Status
+    reason: str = ""
+    replications: int = 0
+    objective: Estimate | None = None
+    checks: tuple[ConstraintCheck, ...] = ()
+    staffing_cost_per_hour: float = math.nan
+
+    @property
+    def values(self) -> dict[str, float]:
+        return dict(self.changes)
+
+    def describe(self) -> str:
+        return ", ".join(f"{path} = {value:g}" for path, value in self.changes)
+
+    @property
+    def min_probability(self) -> float:
+        return min((c.probability for c in self.checks), default=math.nan)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changes": dict(self.changes), "status": self.status, "reason": self.reason,
+                "replications": self.replications,
+                "objective": None if self.objective is None else _estimate_dict(self.objective),
+                "staffing_cost_per_hour": _num(self.staffing_cost_per_hour),
+                "checks": [c.to_dict() for c in self.checks]}
+
+
+def _estimate_dict(e: Estimate) -> dict[str, Any]:
+    lo, hi = e.ci
+    return {"mean": _num(e.mean), "ci": [_num(lo), _num(hi)], "confidence": e.confidence,
+            "n": e.n}
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+# --- the result -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptimiseResult:
+    """The outcome of :func:`optimise`.
+
+    Attributes
+    ----------
+    model : Model
+        The base model (with the key results and targets used).
+    paths : tuple of str
+        The varied dotted paths.
+    objective : str
+        The KPI minimised (its mean).
+    confidence : float
+        The probability of attainment required of every constraint.
+    constraints : tuple of Constraint
+        Key results, KPI targets and budgets.
+    candidates : tuple of Candidate
+        Every configuration of the grid, with its status.
+    best : Candidate or None
+        The recommended configuration (``None`` when no candidate was found feasible).
+    recheck : tuple of ConstraintCheck
+        The best's constraints judged on fresh replications (seed ``recheck_seed``): the
+        verdicts to report, free of selection bias. Empty when interrupted or none found.
+    runner_ups : tuple of Candidate
+        The next feasible candidates by objective.
+    search : str
+        ``"cheapest-first"`` or ``"exhaustive"``.
+    seed, recheck_seed : int
+        The search's seed (shared by every candidate) and the re-check's.
+    simulations : int
+        Runs of a model (a candidate, the baseline, the re-check), however many replications each.
+    replications : int
+        Replications spent in all (search, baseline and re-check).
+    recheck_replications : int
+        Of which the re-check (the best and, for relative key results, the baseline).
+    partial : bool
+        Interrupted (Ctrl-C): what was known when it stopped, not re-checked.
+    """
+
+    model: Model
+    paths: tuple[str, ...]
+    objective: str
+    confidence: float
+    constraints: tuple[Constraint, ...]
+    candidates: tuple[Candidate, ...]
+    best: Candidate | None
+    recheck: tuple[ConstraintCheck, ...]
+    runner_ups: tuple[Candidate, ...]
+    search: str
+    seed: int
+    recheck_seed: int
+    simulations: int
+    replications: int
+    recheck_replications: int
+    partial: bool = False
+    notes: tuple[str, ...] = ()
+    objective_unit: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        """Does the re-check meet every constraint with probability ≥ :attr:`confidence`?"""
+        return bool(self.recheck) and all(c.probability >= self.confidence for c in self.recheck)
+
+    @property
+    def simulated(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.replications > 0]
+
+    @property
+    def final_replications(self) -> int:
+        """Replications of the final estimate: the most any candidate (or the re-check) had."""
+        counts = [c.replications for c in self.candidates] + [
+            c.estimate.n for c in self.recheck]
+        return max(counts, default=0)
+
+    @property
+    def exhaustive_replications(self) -> int:
+        """What evaluating every stable candidate within budget with
+        :attr:`final_replications` would have cost."""
+        stable = sum(c.status not in ("unstable", "over_budget") for c in self.candidates)
+        return stable * self.final_replications
+
+    def pareto_front(self, kpi: str | None = None) -> list[Candidate]:
+        """Simulated candidates that no other beats on both the objective and ``kpi``.
+
+        ``kpi`` is a constraint's text or KPI name (default: the first constraint that is
+        not the objective); lower objective is better, and the KPI is better in the
+        constraint's direction. Sorted by objective.
+        """
+        index = self._pareto_index(kpi)
+        if index is None:
+            return []
+        sign = 1.0 if self.constraints[index].threshold.lower_is_better else -1.0
+        points = [(c, c.objective.mean, sign * c.checks[index].estimate.mean)
+                  for c in self.simulated
+                  if c.objective is not None and len(c.checks) > index]
+        front = [c for c, x, y in points
+                 if not any((x2 <= x and y2 <= y) and (x2 < x or y2 < y)
+                            for _, x2, y2 in points)]
+        return sorted(front, key=lambda c: c.objective.mean if c.objective else math.inf)
+
+    def _pareto_index(self, kpi: str | None) -> int | None:
+        for i, con in enumerate(self.constraints):
+            if con.source == "budget" and con.kpi == STAFFING:
+                continue
+            if kpi is None and con.kpi != self.objective:
+                return i
+            if kpi is not None and kpi in (con.text, con.kpi):
+                return i
+        return None
+
+    def scenario(self, *, base: str | None = None, name: str | None = None) -> dict[str, Any]:
+        """The recommended configuration as scenario data (``base:`` + ``changes:``).
+
+        ``base`` is the path written as the base (default: the model's file; a model that
+        is itself a scenario keeps its own base and changes, ours applied after them).
+
+        Raises
+        ------
+        OptimiseError
+            When there is no recommendation, or no file to name as the base.
+        """
+        if self.best is None:
+            raise OptimiseError("no configuration was found that meets every constraint: "
+                                "there is no scenario to write")
+        changes: dict[str, Any] = {}
+        source = self.model.base_file or self.model.file
+        if self.model.base_file:
+            for change in self.model.changes:
+                if change.kind != "remove":
+                    changes[change.path] = change.after
+                else:
+                    changes[change.path] = None
+        if base is None:
+            if source is None:
+                raise OptimiseError("the model has no file to name as the scenario's base; "
+                                    "pass base=")
+            base = source
+        for path, value in self.best.changes:
+            changes.pop(path, None)
+            changes[path] = value
+        verdict = ("meets every constraint with probability ≥ "
+                   f"{self.confidence:.0%} on re-check" if self.confirmed else
+                   "NOT confirmed by the re-check" if self.recheck else "not re-checked")
+        return {
+            "procsim": 1,
+            "name": name or f"{self.model.name} (optimised)",
+            "description": (f"The cheapest {self.objective} found by procsim optimise (seed "
+                            f"{self.seed}): {self.best.describe()}; {verdict}."),
+            "base": base,
+            "changes": changes,
+        }
+
+    def write_scenario(self, path: str | os.PathLike[str], *, name: str | None = None) -> None:
+        """Write :meth:`scenario` as a YAML file whose ``base:`` is relative to ``path``
+        (as scenario files read it), atomically."""
+        import yaml
+
+        from procsim.output import atomic_write
+
+        source = self.model.base_file or self.model.file
+        if source is None:
+            raise OptimiseError("the model has no file to name as the scenario's base")
+        folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+        base = os.path.relpath(os.path.abspath(source), folder)
+        data = self.scenario(base=base, name=name)
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        atomic_write(path, lambda fh: fh.write(text))
+
+    # --- output -----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        from procsim import __version__
+
+        front = self.pareto_front()
+        index = self._pareto_index(None)
+        return {
+            "procsim_version": __version__,
+            "model": self.model.name,
+            "model_file": self.model.file,
+            "paths": list(self.paths),
+            "objective": self.objective,
+            "confidence": self.confidence,
+            "search": self.search,
+            "seed": self.seed,
+            "recheck_seed": self.recheck_seed,
+            "partial": self.partial,
+            "constraints": [c.to_dict() for c in self.constraints],
+            "best": None if self.best is None else self.best.to_dict(),
+            "recheck": [c.to_dict() for c in self.recheck],
+            "confirmed": self.confirmed,
+            "runner_ups": [c.to_dict() for c in self.runner_ups],
+            "pareto_front": {"kpi": None if index is None else self.constraints[index].text,
+                             "candidates": [dict(c.changes) for c in front]},
+            "simulations": self.simulations,
+            "replications": self.replications,
+            "recheck_replications": self.recheck_replications,
+            "final_replications": self.final_replications,
+            "exhaustive_replications": self.exhaustive_replications,
+            "candidates": [c.to_dict() for c in self.candidates],
+            "notes": list(self.notes),
+        }
+
+    def summary(self) -> str:
+        """The terminal report: the recommendation with its re-checked verdicts, the
+        runner-ups, the Pareto front and what the search spent."""
+        counts: dict[str, int] = {}
+        for c in self.candidates:
+            counts[c.status] = counts.get(c.status, 0) + 1
+        level = f"{self.confidence:.0%}"
+        lines = [f"{self.model.name}: the lowest mean {self.objective} meeting "
+                 f"{len(self.constraints)} constraint(s) with probability ≥ {level} "
+                 f"({self.search} search, seed {self.seed}, common random numbers)",
+                 "  varied: " + "; ".join(
+                     f"{p} ∈ {_span([c.values[p] for c in self.candidates])}"
+                     for p in self.paths) + f" — {len(self.candidates)} candidates",
+                 "  " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(
+                     counts.items(), key=lambda kv: _ORDER.index(kv[0])))]
+        spent = (f"  {self.replications:,} replications in {self.simulations} runs "
+                 f"(re-check {self.recheck_replications:,})")
+        if self.exhaustive_replications:
+            share = self.replications / self.exhaustive_replications
+            spent += (f"; every stable candidate at {self.final_replications} replications "
+                      f"would take {self.exhaustive_replications:,} ({share:.0%})")
+        lines.append(spent)
+        if self.partial:
+            lines.append("  INTERRUPTED: the best found so far, not re-checked")
+        lines.append("")
+        if self.best is None:
+            lines.append("No candidate was found to meet every constraint with probability ≥ "
+                         f"{level}.")
+            close = sorted((c for c in self.simulated if c.checks),
+                           key=lambda c: -c.min_probability)[:3]
+            for c in close:
+                lines.append(f"  closest: {c.describe()} ({c.status}; lowest P "
+                             f"{c.min_probability:.0%})")
+        else:
+            best = self.best
+            obj = best.objective
+            lines.append(f"Recommended: {best.describe()}")
+            if obj is not None:
+                lo, hi = obj.ci
+                currency = self.model.currency or ""
+                unit = (currency if self.objective_unit == "currency"
+                        else self.objective_unit)
+                lines.append(f"  {self.objective} {obj.mean:.4g} [{lo:.4g}, {hi:.4g}] "
+                             f"{unit}".rstrip() + f"; staff {best.staffing_cost_per_hour:,.4g} "
+                             f"{currency} per hour".replace("  ", " "))
+            if self.recheck:
+                n = self.recheck[0].estimate.n
+                lines.append(f"  re-checked on {n} fresh replications (seed {self.recheck_seed}):")
+                width = max(len(c.constraint.text) for c in self.recheck) + 2
+                for check in self.recheck:
+                    lo, hi = check.estimate.ci
+                    value = (f"{check.estimate.mean:+.1%}" if check.constraint.relative
+                             else f"{check.estimate.mean:.4g}")
+                    lines.append(f"    {check.constraint.text:<{width}}{value:>10} "
+                                 f"[{lo:.4g}, {hi:.4g}]  {check.symbol} "
+                                 f"{check.status.replace('_', ' ')}  P {check.probability:.0%}")
+                lines.append("  " + ("confirmed: every constraint attained with probability "
+                                     f"≥ {level} on fresh replications" if self.confirmed else
+                                     "NOT confirmed: on fresh replications a constraint's "
+                                     f"probability is below {level}; treat it as borderline"))
+            for c in self.runner_ups:
+                text = f"  runner-up: {c.describe()}"
+                if c.objective is not None:
+                    text += f" ({self.objective} {c.objective.mean:.4g})"
+                lines.append(text)
+        front = self.pareto_front()
+        index = self._pareto_index(None)
+        if front and index is not None:
+            con = self.constraints[index]
+            lines += ["", f"Pareto front ({self.objective} against {con.kpi} {con.stat}, "
+                          "simulated candidates):"]
+            for c in front:
+                assert c.objective is not None
+                lines.append(f"  {c.describe():<50} {self.objective} {c.objective.mean:>9.4g}"
+                             f"   {con.kpi} {c.checks[index].estimate.mean:>9.4g}")
+        for note in self.notes:
+            lines.append(f"note: {note}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
+
+_ORDER = ["feasible", "infeasible", "undecided", "dominated", "implied_infeasible", "unstable",
+          "over_budget", "not_evaluated"]
+
+
+def _span(values: Sequence[float]) -> str:
+    distinct = sorted(set(values))
+    if len(distinct) > 4 and all(isinstance(v, int) for v in distinct) and (
+            distinct[-1] - distinct[0] == len(distinct) - 1):
+        return f"{{{distinct[0]}..{distinct[-1]}}}"
+    return "{" + ", ".join(f"{v:g}" for v in distinct) + "}"
+
+
+# --- the search -----------------------------------------------------------------------------
+
+
+class _State:
+    """The runs so far: each candidate's result (extended as it gets replications)."""
+
+    def __init__(self, settings: dict[str, Any], model: Model, constraints: list[Constraint],
+                 objective: str, confidence: float, screen: float) -> None:
+        self.settings = settings
+        self.model = model
+        self.constraints = constraints
+        self.objective = objective
+        self.confidence = confidence
+        self.screen = screen
+        self.results: dict[int, RunResult] = {}
+        self.baseline: RunResult | None = None
+        self.simulations = 0
+        self.replications = 0
+        self.needs_baseline = any(c.relative for c in constraints)
+
+    def run(self, model: Model, n: int, previous: RunResult | None, seed: int) -> RunResult:
+        done = previous.replications if previous is not None else 0
+        result = simulate(model, **{**self.settings, "seed": seed}, replications=n,
+                          extend=previous)
+        self.simulations += 1
+        self.replications += n - done
+        return result
+
+    def extend(self, key: int, model: Model, n: int) -> RunResult:
+        previous = self.results.get(key)
+        if previous is not None and previous.replications >= n:
+            return previous
+        if self.needs_baseline and (self.baseline is None or self.baseline.replications < n):
+            self.baseline = self.run(self.model, n, self.baseline, self.settings["seed"])
+        self.results[key] = self.run(model, n, previous, self.settings["seed"])
+        return self.results[key]
+
+    def checks(self, result: RunResult, baseline: RunResult | None = None
+               ) -> list[tuple[ConstraintCheck, int | None]]:
+        """Every constraint judged; with each, the replications that would settle it."""
+        out = []
+        level = 2 * self.confidence - 1   # two-sided level whose upper end is the one-sided
+        for con in self.constraints:
+            values = con.values(result, baseline if baseline is not None else self.baseline,
+                                self.model)
+            verdict = judge(values, con.threshold, confidence=level)
+            out.append((ConstraintCheck(con, verdict.estimate, verdict.probability,
+                                        verdict.status), verdict.replications_needed))
+        return out
+
+    def objective_values(self, result: RunResult) -> np.ndarray:
+        return kpi_values(result, self.objective, "mean", self.model)
+
+
+def optimise(
+    model: Model,
+    okrs: str | os.PathLike[str] | None = None,
+    *,
+    vary: Mapping[str, Iterable[float] | str],
+    seed: int | None = None,
+    confidence: float = 0.9,
+    objective: str = "cost_per_case",
+    budget: Sequence[str] = (),
+    search: Literal["auto", "cheapest-first", "exhaustive"] = "auto",
+    initial_replications: int = 10,
+    max_replications: int = 100,
+    screen: float = 0.99,
+    runner_ups: int = 2,
+    cases: int | None = None,
+    duration: float | str | None = None,
+    warmup: int | float | str | None = None,
+    jobs: int | None = 1,
+    progress: Progress | None = None,
+) -> OptimiseResult:
+    """Find the configuration with the lowest mean ``objective`` that meets every key result,
+    KPI target and budget with probability at least ``confidence``.
+
+    Parameters
+    ----------
+    model : Model
+        The base model; its key results and KPI targets are the constraints.
+    okrs : path, optional
+        A separate file of ``kpis:`` and ``okrs:`` (as ``procsim compare --okrs``), added to
+        the model's.
+    vary : mapping of dotted path to values
+        What may change, e.g. ``{"resources.agents.capacity": range(4, 10)}``; values are a
+        sequence of numbers or a text as :func:`parse_values` reads (``"4..9"``). Several
+        paths give a grid (every combination).
+    seed : int, optional
+        The search's seed, shared by every candidate (default: the model's, else drawn).
+    confidence : float
+        The probability of attainment each constraint must reach (default 0.9).
+    objective : str
+        The KPI whose mean is minimised: ``cost_per_case`` (the full cost, paid idle staff
+        time included) by default.
+    budget : sequence of str
+        Further constraints, e.g. ``"staffing_cost_per_hour <= 400"`` (known without
+        simulating) or ``"cost_per_case <= 45"`` (see :func:`parse_budget`).
+    search : {"auto", "cheapest-first", "exhaustive"}
+        ``auto``: cheapest first when only capacities vary and the objective is the cost per
+        case (or the staffing cost), else exhaustive.
+    initial_replications, max_replications : int
+        Replications of a candidate when it is first simulated, and at most.
+    screen : float
+        Confidence with which a candidate is dropped early as infeasible or dominated (0.99).
+    runner_ups : int
+        Feasible candidates to find beyond the best (cheapest-first search).
+    cases, duration, warmup : optional
+        The run length and warm-up of every candidate (default: the model's ``run``; a
+        warm-up of ``auto`` is chosen once, on the base model, and kept for every candidate).
+    jobs : int, optional
+        Worker processes; results do not depend on it.
+    progress : callable, optional
+        ``progress(done, total)``, called by each run for its own replications (as
+        :func:`procsim.simulate.running` passes it on).
+
+    Returns
+    -------
+    OptimiseResult
+
+    Raises
+    ------
+    OptimiseError
+        For an unknown objective, values that are not numbers, an empty grid, a budget that
+        cannot be read, or nothing to meet.
+    procsim.ModelError
+        For a path that does not exist in the model (with a close-match hint), or an OKR
+        file that is invalid (a key result on an unknown KPI, for one).
+
+    Examples
+    --------
+    >>> from procsim import parse_model
+    >>> from procsim.optimise import optimise
+    >>> desk = parse_model('''
+    ... procsim: 1
+    ... name: Desk
+    ... arrivals: {interarrival: {dist: exponential, mean: 1}}
+    ... resources: {clerks: {capacity: 3, cost_per_hour: 30}}
+    ... activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
+    ... flow: {start: serve, serve: end}
+    ... okrs:
+    ...   - objective: Short queues
+    ...     key_results: [{kpi: waiting_time, to: "<= 1"}]
+    ... ''')
+    >>> best = optimise(desk, vary={"resources.clerks.capacity": "2..8"}, seed=1,
+    ...                 cases=1000, warmup=100)
+    >>> best.best.describe(), best.confirmed   # Erlang C: Wq = 2.6 with 3 clerks, 0.45 with 4
+    ('resources.clerks.capacity = 4', True)
+    """
+    if not 0.5 <= confidence < 1:
+        raise OptimiseError(f"expected a confidence between 0.5 and 1 (0.9 for 90 %), got "
+                            f"{confidence!r}")
+    if not 0.5 < screen < 1:
+        raise OptimiseError(f"expected a screening confidence between 0.5 and 1, got {screen!r}")
+    if not (isinstance(initial_replications, int) and initial_replications >= 3):
+        raise OptimiseError(f"expected at least 3 initial replications, got "
+                            f"{initial_replications!r}")
+    if not (isinstance(max_replications, int) and max_replications >= initial_replications):
+        raise OptimiseError(f"expected max_replications >= initial_replications "
+                            f"({initial_replications}), got {max_replications!r}")
+    if okrs is not None:
+        model = with_okrs(model, okrs)
+    grid = _grid(vary)
+    paths = tuple(vary)
+    kpis = [*CASE_KPIS, *SYSTEM_KPIS, *model.kpis]
+    if kpi_kind(objective, model.kpis) is None:
+        raise OptimiseError(f"unknown objective {quote(objective)}"
+                            f"{close_match_hint(objective, kpis)}; expected a KPI such as "
+                            "cost_per_case")
+    budgets = [parse_budget(b, model) for b in budget]
+    capacity_only = all(re.fullmatch(r"resources\.[^.]+\.capacity", p) for p in paths)
+    if search == "auto":
+        search = ("cheapest-first" if capacity_only and objective == "cost_per_case"
+                  else "exhaustive")
+    if search not in ("cheapest-first", "exhaustive"):
+        raise OptimiseError(f"expected search 'auto', 'cheapest-first' or 'exhaustive', got "
+                            f"{search!r}")
+    if search == "cheapest-first" and not capacity_only:
+        raise OptimiseError("the cheapest-first search varies capacities alone "
+                            "(resources.POOL.capacity); use search='exhaustive'")
+
+    # Every candidate's model first: a wrong path fails before anything is simulated.
+    models: list[Model] = []
+    for point in grid:
+        changes = dict(zip(paths, point, strict=True))
+        label = ", ".join(f"{p} = {v:g}" for p, v in changes.items())
+        models.append(apply_changes(model, changes, name=f"{model.name} ({label})"))
+    staffing = [staffing_cost_per_hour(m) for m in models]
+
+    seed = seed if seed is not None else model.run.seed
+    seed = int(seed) if seed is not None else draw_seed()
+    recheck_seed = (seed ^ stream_key("optimise:recheck")) % (2**63)
+    notes: list[str] = []
+
+    candidates: list[Candidate | None] = [None] * len(grid)
+    stable: list[int] = []
+    for i, m in enumerate(models):
+        reason = unstable_reason(m)
+        if reason is not None:
+            candidates[i] = Candidate(_pairs(paths, grid[i]), "unstable", reason,
+                                      staffing_cost_per_hour=staffing[i])
+            continue
+        over = [f"{STAFFING} {staffing[i]:g} is not {t.text}" for name, t in budgets
+                if name == STAFFING and not t.holds(staffing[i])]
+        if over:
+            candidates[i] = Candidate(_pairs(paths, grid[i]), "over_budget", "; ".join(over),
+                                      staffing_cost_per_hour=staffing[i])
+            continue
+        stable.append(i)
+    if not stable:
+        return _empty(model, paths, objective, confidence, grid, candidates, staffing, search,
+                      seed, recheck_seed, notes)
+    if search == "exhaustive" and len(stable) > MAX_EXHAUSTIVE:
+        raise OptimiseError(f"{len(stable)} stable candidates are too many to screen one by "
+                            f"one (at most {MAX_EXHAUSTIVE}); narrow the ranges, or vary "
+                            "capacities alone (searched cheapest first)")
+
+    # The reference run: the base model if stable, else the cheapest stable candidate. It
+    # reads the key results' directions, and is the baseline of relative key results.
+    reference = model if unstable_reason(model) is None else models[
+        min(stable, key=lambda i: staffing[i])]
+    settings = _settings(reference, cases, duration, warmup, jobs, seed, initial_replications)
+    with running(progress=progress):
+        ref_run = simulate(reference, **settings, replications=initial_replications)
+    constraints = _constraints(model, ref_run, budgets, reference is not model)
+    if not constraints:
+        raise OptimiseError("nothing to meet: the model has no key results (okrs:) or KPI "
+                            "targets, and no budget was given")
+    state = _State(settings, model, constraints, objective, confidence, screen)
+    state.simulations, state.replications = 1, initial_replications
+    if state.needs_baseline:
+        state.baseline = ref_run
+
+    partial = False
+    search_fn = _cheapest_first if search == "cheapest-first" else _exhaustive
+    try:
+        with running(progress=progress):
+            search_fn(state, models, stable, staffing, candidates, paths, grid,
+                      initial_replications, max_replications, runner_ups)
+    except KeyboardInterrupt:
+        partial = True
+        notes.append("interrupted: the search stopped early; candidates not yet judged are "
+                     "'not_evaluated', and the best so far was not re-checked")
+    final = _finish(candidates, paths, grid, staffing, partial)
+    feasible = sorted((c for c in final if c.status == "feasible"),
+                      key=lambda c: _objective_mean(c))
+    best = feasible[0] if feasible else None
+    recheck: tuple[ConstraintCheck, ...] = ()
+    recheck_reps = 0
+    if best is not None and not partial:
+        index = final.index(best)
+        n = max(best.replications, 20)
+        before = state.replications
+        try:
+            with running(progress=progress):
+                fresh = state.run(models[index], n, None, recheck_seed)
+                fresh_base = (state.run(model, n, None, recheck_seed)
+                              if state.needs_baseline else None)
+            recheck = tuple(check for check, _ in state.checks(fresh, fresh_base))
+        except KeyboardInterrupt:
+            partial = True
+            notes.append("interrupted during the re-check: the best was not re-checked")
+        recheck_reps = state.replications - before
+    unit = ref_run.kpi(objective).unit if objective != STAFFING else "per hour"
+    return OptimiseResult(
+        model=model, paths=paths, objective=objective, confidence=confidence,
+        constraints=tuple(constraints), candidates=tuple(final), best=best, recheck=recheck,
+        runner_ups=tuple(feasible[1:1 + max(runner_ups, 0)]), search=search, seed=seed,
+        recheck_seed=recheck_seed, simulations=state.simulations,
+        replications=state.replications, recheck_replications=recheck_reps, partial=partial,
+        notes=tuple(notes), objective_unit=unit)
+
+
+def _grid(vary: Mapping[str, Iterable[float] | str]) -> list[tuple[float, ...]]:
+    if isinstance(vary, (str, bytes)) or not isinstance(vary, Mapping) or not vary:
+        raise OptimiseError("expected at least one parameter to vary, as {dotted path: values}")
+    axes = []
+    for path, values in vary.items():
+        if not isinstance(path, str) or not path.strip():
+            raise OptimiseError(f"expected a dotted path such as resources.agents.capacity, "
+                                f"got {quote(path)}")
+        if isinstance(values, str):
+            given: list[Any] = list(parse_values(values, path=path))
+        elif isinstance(values, Iterable) and not isinstance(values, (bytes, Mapping)):
+            given = list(values)
+        else:
+            raise OptimiseError(f"{path}: expected a sequence of numbers, got {quote(values)}")
+        if not given:
+            raise OptimiseError(f"{path}: expected at least one value, got none")
+        for v in given:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise OptimiseError(f"{path}: expected finite numbers, got {quote(v)}")
+        if len(set(given)) != len(given):
+            raise OptimiseError(f"{path}: a value is given twice")
+        axes.append(sorted(int(v) if isinstance(v, numbers.Integral) else float(v)
+                           for v in given))
+    return list(itertools.product(*axes))
+
+
+def _pairs(paths: Sequence[str], point: Sequence[float]) -> tuple[tuple[str, float], ...]:
+    return tuple(zip(paths, point, strict=True))
+
+
+def _settings(reference: Model, cases: int | None, duration: float | str | None,
+              warmup: int | float | str | None, jobs: int | None, seed: int,
+              n0: int) -> dict[str, Any]:
+    """The run settings every candidate shares (so that their runs pair up): the run length
+    and an explicit warm-up; ``auto`` is chosen once on the reference model."""
+    run = reference.run
+    settings: dict[str, Any] = {"seed": seed, "jobs": jobs}
+    if duration is not None:
+        settings["duration"] = duration
+    elif cases is not None:
+        settings["cases"] = cases
+    elif run.duration is not None:
+        settings["duration"] = run.duration
+    elif run.cases is not None:
+        settings["cases"] = run.cases
+    else:
+        settings["cases"] = default_cases(reference)
+    chosen = warmup if warmup is not None else run.warmup
+    if chosen == "auto":
+        pilot = simulate(reference, **settings, replications=n0, warmup="auto")
+        chosen = int(pilot.warmup[0])
+    settings["warmup"] = chosen
+    return settings
+
+
+def _constraints(model: Model, reference: RunResult, budgets: list[tuple[str, Threshold]],
+                 reference_is_candidate: bool) -> list[Constraint]:
+    specs: list[KeyResultSpec] = key_results(model, reference) if model.okrs else []
+    if reference_is_candidate and any(kr.relative for kr in specs):
+        raise OptimiseError("a key result relative to the baseline (change: …) needs a "
+                            "stable base model to compare with; this one is unstable")
+    out = [_constraint(kr.text, "key result", kr.kpi, kr.stat, kr.threshold, kr.relative, model)
+           for kr in specs]
+    for name, spec in model.kpis.items():
+        if getattr(spec, "target", None):
+            threshold = kpi_target(model, name)
+            out.append(_constraint(f"{name} {threshold.text}", "KPI target", name, "mean",
+                                   threshold, False, model))
+    for name, threshold in budgets:
+        if name != STAFFING:
+            out.append(_constraint(f"{name} {threshold.text}", "budget", name, "mean",
+                                   threshold, False, model))
+    return out
+
+
+def _evaluate(state: _State, key: int, model: Model, n0: int, cap: int
+              ) -> tuple[Status, str, RunResult, list[ConstraintCheck], int]:
+    """Sequential replications of one candidate until feasible, clearly infeasible or the cap.
+
+    Returns the status, the reason, the run, the checks, and the index of the constraint
+    that made it infeasible (−1 otherwise).
+    """
+    n = n0
+    while True:
+        result = state.extend(key, model, n)
+        judged = state.checks(result)
+        checks = [c for c, _ in judged]
+        failed = [i for i, c in enumerate(checks) if c.probability <= 1 - state.screen]
+        if failed:
+            worst = checks[failed[0]]
+            return ("infeasible", f"{worst.constraint.text}: P = {worst.probability:.2g}",
+                    result, checks, failed[0])
+        if all(c.probability >= state.confidence for c in checks):
+            return "feasible", "", result, checks, -1
+        if n >= cap:
+            low = min(checks, key=lambda c: c.probability)
+            return ("undecided", f"{low.constraint.text}: P = {low.probability:.2g} after "
+                    f"{n} replications (too close to the target to tell)", result, checks, -1)
+        needed = max((r or 0) for c, r in judged if c.probability < state.confidence)
+        n = min(cap, max(n + n0, min(needed, 3 * n)))
+
+
+def _cheapest_first(state: _State, models: list[Model], stable: list[int],
+                    staffing: list[float], candidates: list[Candidate | None],
+                    paths: Sequence[str], grid: list[tuple[float, ...]], n0: int, cap: int,
+                    runner_ups: int) -> None:
+    """Visit stable candidates by increasing staff cost per hour; the first feasible one is
+    the cheapest (see the module's docstring). Candidates implied infeasible by monotonicity
+    are skipped without simulating."""
+    order = sorted(stable, key=lambda i: (staffing[i], grid[i]))
+    # (capacities, trend) of clearly infeasible candidates: trend +1 means every candidate
+    # with at most these capacities fails too, −1 every candidate with at least them.
+    failures: list[tuple[tuple[float, ...], int, str]] = []
+    found = 0
+    for visited, i in enumerate(order):
+        if found > runner_ups or visited >= MAX_VISITED:
+            break
+        point = grid[i]
+        implied = next((f"implied by {_describe(paths, fp)} ({text})"
+                        for fp, trend, text in failures
+                        if (trend > 0 and all(a <= b for a, b in zip(point, fp, strict=True)))
+                        or (trend < 0 and all(a >= b for a, b in zip(point, fp, strict=True)))),
+                       None)
+        if implied is not None:
+            candidates[i] = Candidate(_pairs(paths, point), "implied_infeasible", implied,
+                                      staffing_cost_per_hour=staffing[i])
+            continue
+        status, reason, result, checks, failed = _evaluate(state, i, models[i], n0, cap)
+        candidates[i] = _candidate(state, paths, point, status, reason, result, checks,
+                                   staffing[i])
+        if status == "infeasible" and checks[failed].constraint.trend != 0:
+            failures.append((point, checks[failed].constraint.trend,
+                             checks[failed].constraint.text))
+        if status == "feasible":
+            found += 1
+
+
+def _exhaustive(state: _State, models: list[Model], stable: list[int], staffing: list[float],
+                candidates: list[Candidate | None], paths: Sequence[str],
+                grid: list[tuple[float, ...]], n0: int, cap: int, runner_ups: int) -> None:
+    """Screen every stable candidate: infeasible ones out as soon as clear, dominated ones
+    (objective clearly above the best feasible one's, paired on common random numbers) out,
+    replications added only to candidates still in question."""
+    del runner_ups
+    active = {i: n0 for i in stable}
+    status: dict[int, tuple[Status, str, list[ConstraintCheck]]] = {}
+    while True:
+        for i, n in list(active.items()):
+            result = state.extend(i, models[i], n)
+            judged = state.checks(result)
+            checks = [c for c, _ in judged]
+            failed = [c for c in checks if c.probability <= 1 - state.screen]
+            if failed:
+                status[i] = ("infeasible", f"{failed[0].constraint.text}: P = "
+                             f"{failed[0].probability:.2g}", checks)
+                del active[i]
+            elif all(c.probability >= state.confidence for c in checks):
+                status[i] = ("feasible", "", checks)
+            else:
+                needed = max((r or 0) for c, r in judged if c.probability < state.confidence)
+                status[i] = ("undecided", "", checks)
+                active[i] = max(n, needed)   # what it would need; granted below
+        feasible = [i for i in active if status[i][0] == "feasible"]
+        best = (min(feasible, key=lambda i: float(np.mean(state.objective_values(
+            state.results[i])))) if feasible else None)
+        more: dict[int, int] = {}
+        for i in list(active):
+            result = state.results[i]
+            if best is not None and i != best:
+                a = state.objective_values(state.results[best])
+                b = state.objective_values(result)
+                k = min(len(a), len(b))
+                diff = paired_difference(a[:k], b[:k], 2 * state.screen - 1)
+                if diff.ci[0] > 0:
+                    status[i] = ("dominated", f"{state.objective} clearly above the best "
+                                 f"feasible candidate's ({diff.mean:+.4g})", status[i][2])
+                    del active[i]
+                    continue
+            n = result.replications
+            if status[i][0] == "undecided" and n < cap:
+                more[i] = min(cap, max(n + n0, min(active[i], 3 * n)))
+            elif status[i][0] == "feasible" and best is not None and i != best and n < cap:
+                more[i] = min(cap, 2 * n)   # to tell it from the best
+        if best is not None and more and state.results[best].replications < max(more.values()):
+            more[best] = min(cap, max(more.values()))
+        # What is known so far, so that Ctrl-C keeps it. Feasible candidates not told apart
+        # from the best stay feasible (the runner-ups).
+        for i, (kind, reason, checks) in status.items():
+            if kind == "undecided":
+                low = min(checks, key=lambda c: c.probability)
+                reason = (f"{low.constraint.text}: P = {low.probability:.2g} after "
+                          f"{state.results[i].replications} replications (too close to tell)")
+            candidates[i] = _candidate(state, paths, grid[i], kind, reason, state.results[i],
+                                       checks, staffing[i])
+        if not more:
+            break
+        for i in active:
+            active[i] = more.get(i, state.results[i].replications)
+
+
+def _candidate(state: _State, paths: Sequence[str], point: Sequence[float], status: Status,
+               reason: str, result: RunResult, checks: list[ConstraintCheck],
+               staffing: float) -> Candidate:
+    objective = estimate(state.objective_values(result))
+    return Candidate(_pairs(paths, point), status, reason, result.replications, objective,
+                     tuple(checks), staffing)
+
+
+def _finish(candidates: list[Candidate | None], paths: Sequence[str],
+            grid: list[tuple[float, ...]], staffing: list[float], partial: bool
+            ) -> list[Candidate]:
+    """Every candidate with a status; those the search did not reach are ``not_evaluated``."""
+    why = ("interrupted before it was reached" if partial else
+           "not needed: cheaper feasible candidates were found")
+    out = []
+    for i, c in enumerate(candidates):
+        if c is None:
+            c = Candidate(_pairs(paths, grid[i]), "not_evaluated", why,
+                          staffing_cost_per_hour=staffing[i])
+        out.append(c)
+    return out
+
+
+def _objective_mean(c: Candidate) -> float:
+    return c.objective.mean if c.objective is not None else math.inf
+
+
+def _describe(paths: Sequence[str], point: Sequence[float]) -> str:
+    return ", ".join(f"{p.split('.')[1] if p.startswith('resources.') else p} = {v:g}"
+                     for p, v in zip(paths, point, strict=True))
+
+
+def _empty(model: Model, paths: tuple[str, ...], objective: str, confidence: float,
+           grid: list[tuple[float, ...]], candidates: list[Candidate | None],
+           staffing: list[float], search: str, seed: int, recheck_seed: int,
+           notes: list[str]) -> OptimiseResult:
+    """Every candidate unstable or over budget: nothing simulated, nothing recommended."""
+    final = [c if c is not None else Candidate(_pairs(paths, grid[i]), "not_evaluated",
+                                               staffing_cost_per_hour=staffing[i])
+             for i, c in enumerate(candidates)]
+    notes.append("every candidate is unstable or over budget: nothing was simulated")
+    return OptimiseResult(model, paths, objective, confidence, (), tuple(final), None, (), (),
+                          search, seed, recheck_seed, 0, 0, 0, False, tuple(notes))
+
