@@ -278,6 +278,46 @@ def test_office_hours_become_a_calendar_and_durations_working_time() -> None:
     assert not [n for n in model.activities if n.startswith("wait_before")]
 
 
+def test_a_wait_in_working_hours_becomes_a_delay_on_the_pools_calendar() -> None:
+    # Ann and Bob work Mon-Fri 09:00-17:00. Each case: `a` by Ann, then `b` by Bob exactly
+    # 2 working hours after `a` ends (a customer who answers in office hours): overnight
+    # when `a` ends after 15:00. Bob is idle otherwise, so no queue explains the wait.
+    rows = []
+    days = [d for d in pd.date_range("2026-01-05", periods=90, freq="D") if d.weekday() < 5]
+    for i, day in enumerate(days[:-1]):
+        for hour in range(9, 17):
+            a_start = day + pd.Timedelta(hours=hour)
+            a_end = a_start + pd.Timedelta(minutes=30)
+            if hour < 14:
+                b_start = a_end + pd.Timedelta(hours=2)
+            else:   # e.g. from 15:30: 1.5 h today, then 09:30 tomorrow
+                left = pd.Timedelta(hours=17) - (a_end - day)
+                b_start = days[i + 1] + pd.Timedelta(hours=9) + pd.Timedelta(hours=2) - left
+            case = f"c{i}-{hour}"
+            rows.append((case, "a", "Ann", str(a_start), str(a_end)))
+            rows.append((case, "b", "Bob", str(b_start), str(b_start + pd.Timedelta(minutes=30))))
+    log = _frame(rows)
+    text = discover(log)
+    model = procsim.parse_model(text)
+    wait = model.activities["wait_before_b"]
+    bob = model.activities["b"].resource
+    assert bob is not None and wait.calendar == model.resources[bob].calendar is not None
+    # 120 working minutes (the histogram spreads the equal waits over its last bin: 2 %).
+    assert wait.duration.mean == pytest.approx(120.0, rel=0.02)
+    # Simulated, the delay elapses in Bob's working time: its instances last its mean in
+    # working time, and longer in calendar time (those that cross a night or a weekend).
+    run = procsim.simulate(model, replications=1, cases=400, warmup=0, seed=4,
+                           keep_records=True)
+    record = run.records[0]
+    plan_index = list(model.activities).index("wait_before_b")
+    rows_ = record.instance_activity == plan_index
+    starts, ends = record.instance_start[rows_], record.instance_end[rows_]
+    calendar = model.calendar(wait.calendar)
+    working = [calendar.working_time(a, b) for a, b in zip(starts, ends, strict=True)]
+    assert np.mean(working) == pytest.approx(wait.duration.mean, rel=0.1)
+    assert np.mean(ends - starts) > 1.5 * np.mean(working)
+
+
 def test_a_day_and_night_arrival_pattern_gives_a_profile() -> None:
     # Poisson arrivals, 6 per hour 09:00-17:00 on weekdays, 0.5 per hour otherwise, 8 weeks.
     rng = np.random.default_rng(11)

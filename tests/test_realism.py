@@ -109,6 +109,39 @@ flow: {start: serve, serve: end}
 """
 
 
+def test_a_delay_with_a_calendar_elapses_in_its_open_hours() -> None:
+    text = OFFICE + """
+arrivals: {interarrival: {dist: fixed, value: 4}}
+activities:
+  await_reply: {calendar: office, duration: {dist: fixed, value: 3}}
+  note: {duration: {dist: fixed, value: 3}}
+flow: {start: await_reply, await_reply: note, note: end}
+"""
+    record = run(parse_model(text), cases=3)
+    # Arrivals at 12:00, 16:00 and 20:00 (t = 4, 8, 12). The first reply comes at 15:00;
+    # the second after 1 h on Monday and 2 h on Tuesday (11:00, t = 27); the third is
+    # waited for from Tuesday 09:00 (12:00, t = 28). `note` has no calendar: 3 h straight.
+    rows = [(c, s, e) for c, _, s, e in trace(record)]
+    assert rows == [(0, 4.0, 7.0), (0, 7.0, 10.0), (1, 8.0, 27.0), (2, 12.0, 28.0),
+                    (1, 27.0, 30.0), (2, 28.0, 31.0)]
+    kpis = replication_kpis(compile_model(parse_model(text)), record, 0)
+    # A delay's time, the closed hours included, is delay time (not waiting).
+    assert kpis.cases["delay_time"].tolist() == [6.0, 22.0, 19.0]
+
+
+def test_a_calendar_on_an_activity_with_a_pool_is_refused() -> None:
+    text = CLERK.replace("serve: {resource: clerk,", "serve: {resource: clerk, calendar: office,")
+    with pytest.raises(procsim.ModelError, match="only for a delay"):
+        parse_model(text)
+    unknown = OFFICE + """
+arrivals: {interarrival: {dist: fixed, value: 4}}
+activities: {wait: {calendar: ofice, duration: {dist: fixed, value: 3}}}
+flow: {start: wait, wait: end}
+"""
+    with pytest.raises(procsim.ModelError, match="activities.wait.calendar.*did you mean"):
+        parse_model(unknown)
+
+
 def test_arrivals_on_an_arrival_calendar_come_only_inside_its_hours() -> None:
     record = run(parse_model(ARRIVAL_HOURS), cases=4)
     # 12:00 and 15:00 on Monday, then 2 h Monday + 1 h Tuesday: 10:00 and 13:00 on Tuesday.

@@ -86,8 +86,8 @@ def realistic_features(model: Model) -> list[str]:
     if model.priority is not None:
         out.append("priority")
     for name, activity in model.activities.items():
-        if activity.batch is not None or activity.durations:
-            out.append(f"activities.{name}: batch / durations")
+        if activity.batch is not None or activity.durations or activity.calendar is not None:
+            out.append(f"activities.{name}: batch / durations / calendar")
     return out
 
 

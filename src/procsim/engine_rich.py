@@ -215,6 +215,10 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
                 server.shift[r] = stretches.setdefault(id(calendar),
                                                        [-math.inf, False, calendar])
     preempt = [model.resources[p].preempt for p in plan.pools]
+    # A delay with a calendar elapses in that calendar's working time.
+    delay_calendar = [model.calendar(model.activities[a].calendar)
+                      if model.activities[a].calendar is not None else None
+                      for a in plan.activities]
     batch = [model.activities[a].batch for a in plan.activities]
     kind, node_activity, activity_pool = plan.kind, plan.node_activity, plan.activity_pool
     activity_node, join_inputs = plan.activity_node, plan.join_inputs
@@ -342,6 +346,9 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
         else:
             finish_at = now + work
             if server is None:
+                own = delay_calendar[activity]
+                if own is not None:
+                    finish_at = own.add_working_time(now, work)
                 pieces = []
             elif calendar is None or within_shift(server.shift[r], now, finish_at):
                 pieces = [(now, finish_at, True)]

@@ -25,7 +25,8 @@ how many observations it came from:
   queue would give at the log's load (:func:`queue_wait`, over the log's whole period, as the
   model's pools work around the clock) by more than that queue wait and by 4 standard
   errors gets a delay ``wait_before_<activity>`` in front of it: a histogram of the waits
-  less the queue's mean (nights, weekends, customers: what the log does not record).
+  less the queue's mean (nights, weekends, customers: what the log does not record), in
+  the pool's working time, and with the pool's calendar where it has one.
 - **durations**: for each activity, the maximum-likelihood fit among ``exponential``,
   ``lognormal``, ``gamma`` and ``normal`` (truncated at 0, as procsim samples it) with the
   smallest AIC, among those whose mean is within 4 standard errors of the observed mean;
@@ -440,6 +441,9 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
                        f"{time_unit}{working} over {len(observed)} instances; {load} would "
                        "explain "
                        f"{_num(delay.queue)} {time_unit}")
+            if assigned in hours:
+                out.append(f"    calendar: {assigned}_hours  # measured in {assigned}'s working "
+                           "time, so it elapses in it")
             edges = ", ".join(_dur(e, time_unit) for e in delay.edges)
             probabilities = ", ".join(str(c) for c in delay.counts)
             out.append(f"    duration: {{dist: histogram, edges: [{edges}], probabilities: "
@@ -632,10 +636,16 @@ def _pool_hours(rows: Any) -> tuple[np.ndarray, list[int], list[int], int] | Non
     """The open (weekday, hour) slots of a pool's calendar, or ``None`` for around the clock.
 
     Open: the weekdays, and the hours of the day, in which some instance of the pool started
-    or ended (local wall time); the calendar is their product. ``None`` when every weekday and
-    hour was seen, or when the pool has fewer than ``_MIN_CALENDAR_EVENTS`` starts and ends.
+    or ended (local wall time); the calendar is their product. An end exactly on the hour
+    counts in the hour before (work ending at 17:00 was done by 17:00, in a shift that may
+    close then). ``None`` when every weekday and hour was seen, or when the pool has fewer
+    than ``_MIN_CALENDAR_EVENTS`` starts and ends.
     """
-    times = _wall(np.concatenate([rows["start"].to_numpy(), rows["end"].to_numpy()]))
+    import pandas as pd
+
+    ends = rows["end"] - pd.Timedelta(1, "ns")
+    ends = ends.where(ends >= rows["start"], rows["start"])
+    times = _wall(np.concatenate([rows["start"].to_numpy(), ends.to_numpy()]))
     if len(times) < _MIN_CALENDAR_EVENTS:
         return None
     days = sorted(set(times.dt.weekday.tolist()))

@@ -236,6 +236,14 @@ def _check_resources(model: Model, report: Any) -> None:
                        f"({', '.join(f'{p}: {getattr(model.resources[p], field)}' for p in pools)}"
                        f"); give them their own {field}", "people", person)
     for name, activity in model.activities.items():
+        if activity.calendar is not None:
+            if activity.resource is not None:
+                report(f"a calendar on an activity is only for a delay (no resource); "
+                       f"{quote(name)} is done by pool {quote(activity.resource)}: give the "
+                       "pool the calendar (resources.<pool>.calendar) instead",
+                       "activities", name, "calendar")
+            else:
+                calendar_ref(activity.calendar, "activities", name, "calendar")
         if activity.durations:
             pool_spec = model.resources.get(activity.resource or "")
             members = list(pool_spec.members or ()) if pool_spec is not None else []

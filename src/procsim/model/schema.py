@@ -264,6 +264,10 @@ class Activity(_Spec):
         default=None, description="Durations that depend on who does the work: person name → "
         "distribution (others use duration, divided by their speed).")
     batch: Batch | None = None
+    calendar: Name | None = Field(
+        default=None, description="Only for a delay (no resource): its duration elapses "
+        "only while this calendar is open, i.e. it is working time (e.g. waiting for a "
+        "customer who answers in office hours).")
     cost: Annotated[float, Field(ge=0)] = Field(
         default=0.0, description="Fixed cost per execution, in the model's currency."
     )
