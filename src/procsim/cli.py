@@ -535,6 +535,212 @@ def compare(
         raise typer.Exit(EXIT_CHECKS_FAILED)
 
 
+def _parse_vary(items: list[str]) -> dict[str, list[float]]:
+    """``--vary PATH=VALUES`` options, in order: the values of each dotted path."""
+    from procsim.sweep import parse_values
+
+    if not items:
+        raise _fail("error: give at least one --vary PATH=VALUES, e.g. "
+                    "--vary resources.agents.capacity=3..9")
+    vary: dict[str, list[float]] = {}
+    for item in items:
+        path, sep, values = item.partition("=")
+        path = path.strip()
+        if not sep or not path or not values.strip():
+            raise _fail(f"error: --vary {_quoted(item)}: expected PATH=VALUES, e.g. "
+                        "resources.agents.capacity=3..9 or activities.triage.duration.mean=4,5,6")
+        if path in vary:
+            raise _fail(f"error: --vary {_quoted(path)} is given twice")
+        try:
+            vary[path] = parse_values(values, path=path)
+        except ProcsimError as err:
+            raise _fail(f"error: --vary {format_error(err).removeprefix('error: ')}") from None
+    return vary
+
+
+def _with_okrs(model: Model, okrs: Path | None) -> Model:
+    if okrs is None:
+        return model
+    from procsim.model.scenario import with_okrs
+
+    try:
+        return with_okrs(model, okrs)
+    except ModelError as err:
+        raise _fail(str(err)) from None
+
+
+@app.command("sweep")
+def sweep_command(
+    model_file: Annotated[Path, typer.Argument(
+        metavar="MODEL.yaml", help="The process model, or a scenario (a base model + changes).")],
+    vary: Annotated[list[str], typer.Option(
+        "--vary", metavar="PATH=VALUES", help="A dotted path and its values: 3..9 (integers), "
+        "0.5..2:0.5 (a step) or 4,6,10. Several give a grid; the last is swept, the knee "
+        "marked along it.")] = [],  # noqa: B006 - typer reads the default, never mutated
+    okrs: Annotated[Path | None, typer.Option(
+        "--okrs", metavar="OKRS.yaml", help="KPI targets and OKRs: mark the points that meet "
+        "every one.")] = None,
+    kpi: Annotated[list[str], typer.Option(
+        "--kpi", metavar="KPI", help="A KPI to tabulate (repeat; default: cycle_time, "
+        "waiting_time, cost_per_case and those the key results use).")] = [],  # noqa: B006
+    replications: Annotated[str | None, typer.Option(
+        "--replications", "-r", help="A number, or auto (default: the model's).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed, shared by every point "
+                                             "(default: the model's; drawn when it has none).")
+                    ] = None,
+    cases: Annotated[int | None, typer.Option(min=1, help="Arrivals per replication.")] = None,
+    warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", metavar="OUT.json")] = None,
+    csv_out: Annotated[Path | None, typer.Option(
+        "--csv", metavar="OUT.csv", help="One row per (point, KPI).")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="OUT.html", help="An HTML page with the table and a plot of the "
+        "KPI against the swept values, its interval, the cost and the knee.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no table and no "
+                                        "progress bar.")] = False,
+) -> None:
+    """Sweep parameters of a model: each KPI with its interval at every value, on common
+    random numbers, the cost, the knee, and which points meet the key results."""
+    from procsim.output import write_json, write_rows_csv
+    from procsim.sweep import sweep_grid
+
+    values = _parse_vary(vary)
+    reps = _parse_replications(replications, minimum=2)
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise _fail(f"error: --report {report}: expected a file ending in .html, got "
+                    f"'{report.suffix or 'no suffix'}'")
+    model = _with_okrs(_load(model_file), okrs)
+    _check_outputs({"--json": json_out, "--csv": csv_out, "--report": report},
+                   inputs=[model_file, model.base_file, okrs])
+    warmup_value = _parse_warmup(warmup, model.time_unit)
+    settings: dict[str, Any] = {"seed": seed, "jobs": jobs, "warmup": warmup_value}
+    if reps is not None:
+        settings["replications"] = reps
+    if cases is not None:
+        settings["cases"] = cases
+    bar = _progress_bar(quiet)
+    try:
+        with bar:
+            from procsim.simulate import running
+
+            with running(progress=bar):
+                result = sweep_grid(model, values, kpis=kpi or None, **settings)
+    except ProcsimError as err:
+        raise _fail(format_error(err)) from None
+    except KeyboardInterrupt as exc:
+        raise _interrupted(bar, exc) from None
+    if not quiet:
+        _echo(result.summary())
+    _write_output(json_out, lambda path: write_json(result, path, ensure_ascii=False))
+    _write_output(csv_out, lambda path: write_rows_csv(result.rows(), path))
+    if report is not None:
+        from procsim.report.optimise import write_sweep_report
+
+        _write_output(report, lambda path: write_sweep_report(result, path))
+
+
+@app.command("optimise")
+def optimise_command(
+    model_file: Annotated[Path, typer.Argument(
+        metavar="MODEL.yaml", help="The process model, or a scenario (a base model + changes).")],
+    okrs: Annotated[Path | None, typer.Option(
+        "--okrs", metavar="OKRS.yaml", help="KPI targets and OKRs to meet (instead of, or in "
+        "addition to, those in the model).")] = None,
+    vary: Annotated[list[str], typer.Option(
+        "--vary", metavar="PATH=VALUES", help="What may change: a dotted path and its values, "
+        "3..9, 0.5..2:0.5 or 4,6,10. Several give a grid.")] = [],  # noqa: B006
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed, shared by every "
+                                             "candidate (default: the model's, else drawn).")
+                    ] = None,
+    confidence: Annotated[float, typer.Option(
+        help="The probability with which every key result must be attained.")] = 0.9,
+    objective: Annotated[str, typer.Option(
+        help="The KPI whose mean is minimised (default: the full cost per case).")
+    ] = "cost_per_case",
+    budget: Annotated[list[str], typer.Option(
+        "--budget", metavar="'NAME OP VALUE'", help="A further constraint: 'staffing_cost_per_"
+        "hour <= 400' (checked without simulating) or a KPI, e.g. 'cost_per_case <= 45'.")
+    ] = [],  # noqa: B006
+    search: Annotated[str, typer.Option(
+        metavar="auto|cheapest-first|exhaustive", help="auto: cheapest first when only "
+        "capacities vary, else every candidate screened.")] = "auto",
+    max_replications: Annotated[int, typer.Option(
+        min=3, help="Replications of one candidate at most.")] = 100,
+    cases: Annotated[int | None, typer.Option(min=1, help="Arrivals per replication.")] = None,
+    warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto (chosen once, "
+                                               "on the model, for every candidate).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="BEST.yaml", help="Write the recommended configuration as a "
+        "scenario file (base + changes), ready for procsim compare.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite BEST.yaml if it exists.")
+                     ] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", metavar="OUT.json")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="OUT.html", help="An HTML page with the recommendation, its "
+        "verdicts and the cost–KPI Pareto front.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary and no "
+                                        "progress bar.")] = False,
+) -> None:
+    """Find the cheapest configuration that meets every key result with a stated probability."""
+    from procsim.optimise import optimise
+    from procsim.output import write_json
+
+    values = _parse_vary(vary)
+    if not (math.isfinite(confidence) and 0.5 <= confidence < 1):
+        raise _fail(f"error: --confidence: expected a probability in [0.5, 1), such as 0.9, "
+                    f"got {confidence}")
+    if search not in ("auto", "cheapest-first", "exhaustive"):
+        raise _fail(f"error: --search: expected auto, cheapest-first or exhaustive, got "
+                    f"{_quoted(search)}")
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise _fail(f"error: --report {report}: expected a file ending in .html, got "
+                    f"'{report.suffix or 'no suffix'}'")
+    model = _load(model_file)
+    _check_outputs({"--output": out, "--json": json_out, "--report": report},
+                   inputs=[model_file, model.base_file, okrs])
+    if out is not None and out.exists() and not force:
+        raise _fail(f"error: {out} exists; pass --force to overwrite it")
+    warmup_value = _parse_warmup(warmup, model.time_unit)
+    bar = _progress_bar(quiet)
+    try:
+        with bar:
+            result = optimise(model, okrs, vary=values, seed=seed, confidence=confidence,
+                              objective=objective, budget=budget,
+                              search=search,  # type: ignore[arg-type]
+                              max_replications=max(max_replications, 10), cases=cases,
+                              warmup=warmup_value, jobs=jobs, progress=bar)
+    except ProcsimError as err:
+        raise _fail(format_error(err)) from None
+    except KeyboardInterrupt as exc:
+        raise _interrupted(bar, exc) from None
+    if result.partial:
+        _echo(result.summary())
+        terminated = _terminated
+        _echo(f"{'terminated' if terminated else 'interrupted'}: the best so far is above "
+              "(not re-checked); no output files were written", err=True)
+        raise typer.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+    if not quiet:
+        _echo(result.summary())
+    _write_output(json_out, lambda path: write_json(result, path, ensure_ascii=False))
+    if report is not None:
+        from procsim.report.optimise import write_optimise_report
+
+        _write_output(report, lambda path: write_optimise_report(result, path))
+    if out is not None:
+        if result.best is None:
+            _echo(f"error: no configuration meets every constraint; {out} was not written",
+                  err=True)
+            raise typer.Exit(EXIT_CHECKS_FAILED)
+        _write_output(out, result.write_scenario)
+    if result.best is None:
+        raise typer.Exit(EXIT_CHECKS_FAILED)
+
+
+app.command("optimize", help="The same as optimise.")(optimise_command)
+
+
 @app.command("import")
 def import_(
     bpmn_file: Annotated[Path, typer.Argument(metavar="MODEL.bpmn",

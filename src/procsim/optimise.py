@@ -51,7 +51,6 @@ import numpy as np
 
 from procsim.errors import OptimiseError, close_match_hint, quote
 from procsim.kpi import RunResult
-from procsim.model.check import offered_load
 from procsim.model.scenario import apply_changes, with_okrs
 from procsim.model.schema import Model
 from procsim.model.targets import (
@@ -66,9 +65,10 @@ from procsim.okr import SYMBOLS, KeyResultSpec, judge, key_results, kpi_values
 from procsim.rng import draw_seed, stream_key
 from procsim.simulate import Progress, default_cases, running, simulate
 from procsim.stats import Estimate, estimate, paired_difference
+from procsim.sweep import parse_values, unstable_reason
 
 __all__ = ["Candidate", "Constraint", "ConstraintCheck", "OptimiseResult", "optimise",
-           "parse_budget", "parse_values", "staffing_cost_per_hour", "unstable_reason"]
+           "parse_budget", "parse_values", "staffing_cost_per_hour"]
 
 #: The deterministic budget quantity: Σ capacity × cost_per_hour of every pool.
 STAFFING = "staffing_cost_per_hour"
@@ -88,90 +88,9 @@ Status = Literal["feasible", "infeasible", "undecided", "dominated", "unstable",
                  "implied_infeasible", "not_evaluated"]
 
 
-def parse_values(text: str, *, path: str = "") -> list[float]:
-    """The values of ``--vary PATH=VALUES``: ``3..9`` (integers, both ends), ``0.5..2:0.5``
-    (a step), or a list ``4,6,10``.
-
-    Raises
-    ------
-    OptimiseError
-        For an empty range, a step that is not positive, or a value that is not a number.
-
-    Examples
-    --------
-    >>> parse_values("3..6"), parse_values("0.5..1.5:0.5"), parse_values("4, 6,10")
-    ([3, 4, 5, 6], [0.5, 1.0, 1.5], [4, 6, 10])
-    """
-    where = f"{path}=" if path else ""
-    raw = text.strip()
-    if not raw:
-        raise OptimiseError(f"{where}{quote(text)}: expected values such as 3..9 or 4,6,10, "
-                            "got nothing")
-    m = re.fullmatch(r"(.+?)\s*\.\.\s*([^:]+?)\s*(?::\s*(.+))?", raw)
-    if m:
-        lo, hi = _number(m.group(1), where, text), _number(m.group(2), where, text)
-        step = _number(m.group(3), where, text) if m.group(3) else 1
-        if not step > 0:
-            raise OptimiseError(f"{where}{text}: expected a step > 0, got {step:g}")
-        if hi < lo:
-            raise OptimiseError(f"{where}{text}: the range is empty (expected LO..HI with "
-                                f"LO <= HI, got {lo:g} > {hi:g})")
-        count = math.floor((hi - lo) / step + 1e-9) + 1
-        if count > 10_000:
-            raise OptimiseError(f"{where}{text}: expected at most 10,000 values, got {count:,}")
-        values = [lo + i * step for i in range(count)]
-        if all(isinstance(v, int) for v in (lo, step)):
-            return [int(v) for v in values]
-        return [round(float(v), 12) for v in values]
-    values = [_number(part, where, text) for part in raw.split(",")]
-    if len(set(values)) != len(values):
-        raise OptimiseError(f"{where}{text}: a value is given twice")
-    return values
-
-
-def _number(part: str, where: str, text: str) -> float:
-    part = part.strip()
-    try:
-        value: float = int(part)
-    except ValueError:
-        try:
-            value = float(part)
-        except ValueError:
-            raise OptimiseError(f"{where}{quote(text)}: expected numbers, got {quote(part)}"
-                                ) from None
-    if not math.isfinite(value):
-        raise OptimiseError(f"{where}{quote(text)}: expected finite numbers, got {quote(part)}")
-    return value
-
-
 def staffing_cost_per_hour(model: Model) -> float:
     """Σ capacity × cost_per_hour over the pools of ``model``: paid whether busy or idle."""
     return float(sum(p.capacity * p.cost_per_hour for p in model.resources.values()))
-
-
-def unstable_reason(model: Model) -> str | None:
-    """Why ``model`` has no steady state (a pool's offered load reaches its capacity), or ``None``.
-
-    Examples
-    --------
-    >>> from procsim import parse_model
-    >>> m = parse_model('''
-    ... procsim: 1
-    ... name: Desk
-    ... arrivals: {interarrival: {dist: exponential, mean: 1}}
-    ... resources: {clerks: {capacity: 2}}
-    ... activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
-    ... flow: {start: serve, serve: end}
-    ... ''')
-    >>> unstable_reason(m)  # doctest: +ELLIPSIS
-    "unstable: 'clerks' would need 2.4 busy servers on average, capacity 2 (120% ..."
-    """
-    parts = [f"'{pool}' would need {load.offered_load:.3g} busy servers on average, "
-             f"capacity {load.capacity} ({load.utilization:.0%} utilisation)"
-             for pool, load in offered_load(model).items() if load.utilization >= 1.0]
-    if not parts:
-        return None
-    return "unstable: " + "; ".join(parts) + " — the queue would grow without bound"
 
 
 # --- what must be met -----------------------------------------------------------------------
@@ -407,10 +326,11 @@ class OptimiseResult:
 
     @property
     def final_replications(self) -> int:
-        """Replications of the final estimate: the most any candidate (or the re-check) had."""
-        counts = [c.replications for c in self.candidates] + [
-            c.estimate.n for c in self.recheck]
-        return max(counts, default=0)
+        """The replications the recommendation was finally judged on: the re-check's (or,
+        without one, the best's in the search; 0 without a best)."""
+        if self.recheck:
+            return self.recheck[0].estimate.n
+        return self.best.replications if self.best is not None else 0
 
     @property
     def exhaustive_replications(self) -> int:
@@ -426,7 +346,7 @@ class OptimiseResult:
         not the objective); lower objective is better, and the KPI is better in the
         constraint's direction. Sorted by objective.
         """
-        index = self._pareto_index(kpi)
+        index = self.pareto_index(kpi)
         if index is None:
             return []
         sign = 1.0 if self.constraints[index].threshold.lower_is_better else -1.0
@@ -438,7 +358,8 @@ class OptimiseResult:
                             for _, x2, y2 in points)]
         return sorted(front, key=lambda c: c.objective.mean if c.objective else math.inf)
 
-    def _pareto_index(self, kpi: str | None) -> int | None:
+    def pareto_index(self, kpi: str | None = None) -> int | None:
+        """The index in :attr:`constraints` of the KPI of :meth:`pareto_front` (see there)."""
         for i, con in enumerate(self.constraints):
             if con.source == "budget" and con.kpi == STAFFING:
                 continue
@@ -512,7 +433,7 @@ class OptimiseResult:
         from procsim import __version__
 
         front = self.pareto_front()
-        index = self._pareto_index(None)
+        index = self.pareto_index(None)
         return {
             "procsim_version": __version__,
             "model": self.model.name,
@@ -591,10 +512,11 @@ class OptimiseResult:
                 width = max(len(c.constraint.text) for c in self.recheck) + 2
                 for check in self.recheck:
                     lo, hi = check.estimate.ci
-                    value = (f"{check.estimate.mean:+.1%}" if check.constraint.relative
-                             else f"{check.estimate.mean:.4g}")
+                    fmt = (_percent if check.constraint.relative or check.constraint.kind
+                           == "share" else _general)
+                    value = fmt(check.estimate.mean, check.constraint.relative)
                     lines.append(f"    {check.constraint.text:<{width}}{value:>10} "
-                                 f"[{lo:.4g}, {hi:.4g}]  {check.symbol} "
+                                 f"[{fmt(lo, False)}, {fmt(hi, False)}]  {check.symbol} "
                                  f"{check.status.replace('_', ' ')}  P {check.probability:.0%}")
                 lines.append("  " + ("confirmed: every constraint attained with probability "
                                      f"≥ {level} on fresh replications" if self.confirmed else
@@ -606,7 +528,7 @@ class OptimiseResult:
                     text += f" ({self.objective} {c.objective.mean:.4g})"
                 lines.append(text)
         front = self.pareto_front()
-        index = self._pareto_index(None)
+        index = self.pareto_index(None)
         if front and index is not None:
             con = self.constraints[index]
             lines += ["", f"Pareto front ({self.objective} against {con.kpi} {con.stat}, "
@@ -623,6 +545,14 @@ class OptimiseResult:
         import html
 
         return f"<pre>{html.escape(self.summary())}</pre>"
+
+
+def _percent(x: float, signed: bool) -> str:
+    return f"{x:+.1%}" if signed else f"{x:.1%}"
+
+
+def _general(x: float, signed: bool) -> str:
+    return f"{x:+.4g}" if signed else f"{x:.4g}"
 
 
 _ORDER = ["feasible", "infeasible", "undecided", "dominated", "implied_infeasible", "unstable",

@@ -54,6 +54,7 @@ __all__ = [
     "write_compare_csv",
     "write_events_csv",
     "write_json",
+    "write_rows_csv",
     "write_xes",
 ]
 
@@ -346,6 +347,21 @@ def write_compare_csv(result: ComparisonResult, path: str | os.PathLike[str]) ->
         out = csv.writer(fh)
         out.writerow([spreadsheet_safe(f) for f in fields])
         out.writerows([spreadsheet_safe(row[f]) for f in fields] for row in rows)
+
+    return atomic_write(path, write)
+
+
+def write_rows_csv(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
+    """Write ``rows`` (dictionaries with the same keys, e.g. :meth:`procsim.sweep.
+    GridSweepResult.rows`) as CSV: a header, then one line per row; text cells through
+    :func:`spreadsheet_safe`, numbers as they are, ``None`` as an empty cell."""
+    fields = list(rows[0]) if rows else []
+
+    def write(fh: IO[str]) -> None:
+        out = csv.writer(fh)
+        out.writerow([spreadsheet_safe(f) for f in fields])
+        out.writerows([spreadsheet_safe("" if row[f] is None else row[f]) for f in fields]
+                      for row in rows)
 
     return atomic_write(path, write)
 

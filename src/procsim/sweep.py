@@ -12,23 +12,29 @@ skipped, with the reason recorded in :attr:`SweepResult.skipped`, unless ``allow
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from procsim.errors import UnstableModelError
+from procsim.errors import OptimiseError, UnstableModelError, quote
 from procsim.kpi import RunResult
 from procsim.model.scenario import apply_changes
 from procsim.model.schema import Model
 from procsim.simulate import simulate
 from procsim.stats import Estimate, estimate
 
-__all__ = ["Knee", "SkippedPoint", "SweepResult", "find_knee", "sweep"]
+if TYPE_CHECKING:
+    from procsim.okr import Verdict
+
+__all__ = ["GridPoint", "GridSweepResult", "Knee", "SkippedPoint", "SweepResult", "find_knee",
+           "parse_values", "sweep", "sweep_grid", "unstable_reason"]
 
 #: Default threshold of :meth:`SweepResult.knee`: one more unit improves the KPI by < 5 %.
 KNEE_THRESHOLD = 0.05
@@ -437,7 +443,7 @@ def sweep(
             results.append(simulate(point, seed=seed, **simulate_kwargs))
         except UnstableModelError as exc:
             errors.append(exc)
-            skipped.append(SkippedPoint(value, _unstable_reason(point)))
+            skipped.append(SkippedPoint(value, unstable_reason(point) or str(exc)))
             continue
         kept.append(value)
     if not results:
@@ -445,10 +451,418 @@ def sweep(
     return SweepResult(path, kept, results, skipped, name or str(model.name))
 
 
-def _unstable_reason(model: Model) -> str:
+def unstable_reason(model: Model) -> str | None:
+    """Why ``model`` has no steady state (a pool's offered load reaches its capacity), or
+    ``None`` when every pool is below it. :func:`sweep` and :func:`procsim.optimise.optimise`
+    skip such points with this reason, without simulating them.
+
+    Examples
+    --------
+    >>> from procsim import parse_model
+    >>> m = parse_model('''
+    ... procsim: 1
+    ... name: Desk
+    ... arrivals: {interarrival: {dist: exponential, mean: 1}}
+    ... resources: {clerks: {capacity: 2}}
+    ... activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> unstable_reason(m)  # doctest: +ELLIPSIS
+    "unstable: 'clerks' would need 2.4 busy servers on average, capacity 2 (120% ..."
+    """
     from procsim.model.check import offered_load
 
     parts = [f"'{pool}' would need {load.offered_load:.3g} busy servers on average, "
              f"capacity {load.capacity} ({load.utilization:.0%} utilisation)"
              for pool, load in offered_load(model).items() if load.utilization >= 1.0]
+    if not parts:
+        return None
     return "unstable: " + "; ".join(parts) + " — the queue would grow without bound"
+
+
+# --- grids: several parameters at once ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One point of :func:`sweep_grid`: its changes, its run (``None`` when skipped, with the
+    reason) and its verdicts on the key results and KPI targets (in
+    :attr:`GridSweepResult.targets` order)."""
+
+    changes: tuple[tuple[str, float], ...]
+    result: RunResult | None
+    reason: str = ""
+    verdicts: tuple[Verdict, ...] = ()
+    staffing_cost_per_hour: float = math.nan
+
+    @property
+    def values(self) -> dict[str, float]:
+        return dict(self.changes)
+
+    @property
+    def meets(self) -> bool | None:
+        """Every key result and KPI target met (``None``: nothing to meet, or skipped)."""
+        if self.result is None or not self.verdicts:
+            return None
+        return all(v.status == "met" for v in self.verdicts)
+
+    @property
+    def mark(self) -> str:
+        """✓ every target met, ✗ one not met, ? otherwise; empty without targets."""
+        if self.meets is None:
+            return ""
+        if self.meets:
+            return "✓"
+        return "✗" if any(v.status == "not_met" for v in self.verdicts) else "?"
+
+
+@dataclass(frozen=True)
+class GridSweepResult:
+    """The outcome of :func:`sweep_grid`: every point of the grid, on common random numbers.
+
+    ``sweeps`` holds one :class:`SweepResult` over the last path for each combination of the
+    others (with at least one stable point); its knee is marked in the table.
+    """
+
+    name: str
+    paths: tuple[str, ...]
+    points: tuple[GridPoint, ...]
+    sweeps: tuple[SweepResult, ...]
+    targets: tuple[str, ...]
+    kpis: tuple[str, ...]
+    seed: int
+    confidence: float
+    currency: str = ""
+    knee_kpi: str = "cycle_time"
+
+    def knees(self) -> list[Knee | None]:
+        """The knee of ``knee_kpi`` (mean) of each sweep, where it has two points or more."""
+        return [s.knee(self.knee_kpi) if len(s.values) >= 2 else None for s in self.sweeps]
+
+    def _knee_points(self) -> set[tuple[tuple[str, float], ...]]:
+        out = set()
+        for s, knee in zip(self.sweeps, self.knees(), strict=True):
+            if knee is not None:
+                changes = s.results[knee.index].model.changes
+                values = {c.path: c.after for c in changes}
+                out.add(tuple((p, values[p]) for p in self.paths if p in values))
+        return out
+
+    def estimates(self, point: GridPoint, kpi: str) -> Estimate | None:
+        if point.result is None:
+            return None
+        return estimate(point.result.values(kpi, "mean"), self.confidence)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per (point, KPI): the table of ``procsim sweep --csv``."""
+        out = []
+        knees = self._knee_points()
+        for point in self.points:
+            for kpi in self.kpis:
+                est = self.estimates(point, kpi)
+                out.append({**{p: v for p, v in point.changes}, "kpi": kpi,
+                            "mean": est.mean if est else None,
+                            "ci_low": est.ci[0] if est else None,
+                            "ci_high": est.ci[1] if est else None,
+                            "confidence": self.confidence,
+                            "staffing_cost_per_hour": point.staffing_cost_per_hour,
+                            "meets_targets": point.meets,
+                            "knee": point.changes in knees,
+                            "skipped": point.reason})
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary: every point's KPIs with intervals, cost, verdicts, knees."""
+        knees = self._knee_points()
+        points = []
+        for point in self.points:
+            entry: dict[str, Any] = {"changes": dict(point.changes),
+                                     "staffing_cost_per_hour": point.staffing_cost_per_hour,
+                                     "skipped": point.reason or None}
+            if point.result is not None:
+                entry["kpis"] = {}
+                for kpi in self.kpis:
+                    est = self.estimates(point, kpi)
+                    assert est is not None
+                    entry["kpis"][kpi] = {"mean": _finite(est.mean),
+                                          "ci": [_finite(est.ci[0]), _finite(est.ci[1])]}
+                entry["targets"] = {t: v.to_dict()
+                                    for t, v in zip(self.targets, point.verdicts, strict=True)}
+                entry["meets_targets"] = point.meets
+                entry["knee"] = point.changes in knees
+            points.append(entry)
+        return {"name": self.name, "paths": list(self.paths), "seed": self.seed,
+                "confidence": self.confidence, "currency": self.currency,
+                "kpis": list(self.kpis), "targets": list(self.targets),
+                "knee_kpi": self.knee_kpi,
+                "replications": [p.result.replications for p in self.points if p.result],
+                "points": points}
+
+    def summary(self) -> str:
+        """The table: each point's KPIs with their intervals, staff cost per hour, whether it
+        meets every target, and the knee; skipped points with the reason."""
+        pct = f"{self.confidence:.0%}"
+        knees = self._knee_points()
+        heads = [p.split(".")[1] if p.startswith("resources.") and p.endswith(".capacity")
+                 else p for p in self.paths]
+        widths = [max(len(h), 6) + 2 for h in heads]
+        simulated = [p for p in self.points if p.result is not None]
+        reps = sorted({p.result.replications for p in simulated if p.result})
+        counts = (f"{reps[0]}–{reps[-1]}" if len(reps) > 1 else str(reps[0]) if reps else "0")
+        lines = [f"{self.name}: sweep of {', '.join(self.paths)}: {len(self.points)} points, "
+                 f"{len(simulated)} simulated, {counts} replications each, seed {self.seed} "
+                 f"(common random numbers); means with {pct} intervals", ""]
+        head = "".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True))
+        head += "".join(f"{k:>26}" for k in self.kpis) + f"{'staff/hour':>12}"
+        if self.targets:
+            head += "  targets"
+        lines.append(head)
+        for point in self.points:
+            row = "".join(f"{v:>{w}g}" for (_, v), w in zip(point.changes, widths, strict=True))
+            if point.result is None:
+                lines.append(f"{row}  skipped: {point.reason}")
+                continue
+            for kpi in self.kpis:
+                est = self.estimates(point, kpi)
+                assert est is not None
+                cell = f"{est.mean:.4g} [{est.ci[0]:.4g}, {est.ci[1]:.4g}]"
+                row += f"{cell:>26}"
+            row += f"{point.staffing_cost_per_hour:>12,.6g}"
+            if self.targets:
+                row += f"  {point.mark:^7}"
+            if point.changes in knees:
+                row += f"  ← knee ({self.knee_kpi})"
+            lines.append(row.rstrip())
+        lines.append("")
+        lines.append(f"(staff cost in {self.currency or 'currency'} per hour: Σ capacity × "
+                     "cost_per_hour, paid whether busy or idle)")
+        if self.targets:
+            lines.append(f"targets ({pct} intervals): " + "; ".join(self.targets))
+            lines.append("  ✓ every one met, ✗ one not met, ? inconclusive")
+        for s, knee in zip(self.sweeps, self.knees(), strict=True):
+            where = ", ".join(f"{c.path} = {c.after}" for c in s.results[0].model.changes
+                              if c.path != s.path)
+            if knee is not None:
+                lines.append(knee.describe(s.path) + (f" ({where})" if where else ""))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def sweep_grid(
+    model: Model,
+    vary: Mapping[str, Iterable[float] | str],
+    *,
+    kpis: Iterable[str] | None = None,
+    confidence: float = 0.95,
+    knee_kpi: str = "cycle_time",
+    name: str | None = None,
+    **simulate_kwargs: Any,
+) -> GridSweepResult:
+    """Sweep several parameters at once: :func:`sweep` over the last path, for every
+    combination of the values of the others (a grid), every point with the same seed.
+
+    Parameters
+    ----------
+    model : Model
+        The base model; its key results and KPI targets (if any) are judged at every point.
+    vary : mapping of dotted path to values
+        Values as a sequence of numbers or a text as :func:`parse_values` reads
+        (``"3..9"``, ``"4,6,10"``).
+    kpis : iterable of str, optional
+        The KPIs to tabulate (default: cycle_time, waiting_time, cost_per_case, and every KPI
+        a key result or target uses).
+    confidence : float
+        Level of the intervals and verdicts (0.95).
+    knee_kpi : str
+        The KPI whose knee is marked (mean).
+    **simulate_kwargs
+        Passed to :func:`procsim.simulate` for every point (``replications``, ``cases``, …).
+
+    Raises
+    ------
+    OptimiseError
+        For values that are not numbers or an empty range; a key result relative to the
+        baseline when the base model is unstable.
+    procsim.ModelError
+        For a path that does not exist.
+
+    Examples
+    --------
+    >>> from procsim import parse_model
+    >>> desk = parse_model('''
+    ... procsim: 1
+    ... name: Desk
+    ... arrivals: {interarrival: {dist: exponential, mean: 1}}
+    ... resources: {clerks: {capacity: 3, cost_per_hour: 30}}
+    ... activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> g = sweep_grid(desk, {"resources.clerks.capacity": "2..4",
+    ...                       "activities.serve.duration.mean": [2.0, 2.4]},
+    ...                replications=3, cases=500, warmup=50, seed=1)
+    >>> [(p.values["resources.clerks.capacity"], p.reason[:8]) for p in g.points][:3]
+    [(2, 'unstable'), (2, 'unstable'), (3, '')]
+    """
+    from procsim.model.targets import kpi_kind
+    from procsim.okr import judge, key_results, kpi_values
+    from procsim.rng import draw_seed
+
+    if isinstance(vary, (str, bytes)) or not isinstance(vary, Mapping) or not vary:
+        raise OptimiseError("expected at least one parameter to vary, as {dotted path: values}")
+    axes: dict[str, list[float]] = {}
+    for path, values in vary.items():
+        given = parse_values(values, path=path) if isinstance(values, str) else list(values)
+        if not given:
+            raise OptimiseError(f"{path}: expected at least one value, got none")
+        axes[path] = given
+    paths = tuple(axes)
+    inner = paths[-1]
+    seed = simulate_kwargs.pop("seed", None)
+    seed = seed if seed is not None else model.run.seed
+    seed = int(seed) if seed is not None else draw_seed()
+    shown = list(kpis) if kpis is not None else ["cycle_time", "waiting_time", "cost_per_case"]
+    for okr in model.okrs:
+        for key_result in okr.key_results:
+            if key_result.kpi not in shown and key_result.kpi not in model.kpis:
+                shown.append(key_result.kpi)
+    for kpi in shown:
+        if kpi_kind(kpi, model.kpis) is None:
+            raise OptimiseError(f"unknown KPI {quote(kpi)}; expected a standard KPI such as "
+                                "cycle_time, or one of the model's")
+
+    points: list[GridPoint] = []
+    sweeps: list[SweepResult] = []
+    for combo in itertools.product(*(axes[p] for p in paths[:-1])):
+        outer = dict(zip(paths[:-1], combo, strict=True))
+        base = apply_changes(model, outer) if outer else model
+        label = ", ".join(f"{p} = {v:g}" for p, v in outer.items())
+        try:
+            s: SweepResult | None = sweep(base, inner, axes[inner], seed=seed,
+                                          name=name or str(model.name), **simulate_kwargs)
+        except UnstableModelError:
+            s = None
+        except ValueError as exc:
+            raise OptimiseError(f"{inner}: {exc}") from None
+        by_value = dict(zip(s.values, s.results, strict=True)) if s is not None else {}
+        reasons = {k.value: k.reason for k in s.skipped} if s is not None else {}
+        for value in sorted(axes[inner]):
+            changes = (*outer.items(), (inner, value))
+            result = by_value.get(value)
+            point_model = result.model if result is not None else apply_changes(
+                base, {inner: value}, name=f"{model.name} ({label or inner} {value:g})")
+            reason = "" if result is not None else (
+                reasons.get(value) or unstable_reason(point_model) or "not simulated")
+            staff = float(sum(p.capacity * p.cost_per_hour
+                              for p in point_model.resources.values()))
+            points.append(GridPoint(tuple(changes), result, reason, (), staff))
+        if s is not None:
+            sweeps.append(s)
+
+    targets: list[str] = []
+    simulated = [p for p in points if p.result is not None]
+    has_targets = bool(model.okrs) or any(getattr(k, "target", None) for k in model.kpis.values())
+    if simulated and has_targets:
+        from procsim.model.targets import kpi_target
+
+        relative = any(k.change is not None for okr in model.okrs for k in okr.key_results)
+        reference = simulated[0].result
+        assert reference is not None
+        baseline = None
+        if relative:
+            if unstable_reason(model) is not None:
+                raise OptimiseError("a key result relative to the baseline (change: …) needs a "
+                                    "stable base model to compare with; this one is unstable")
+            baseline = simulate(model, seed=seed, **simulate_kwargs)
+            reference = baseline
+        krs = key_results(model, reference)
+        targets = [kr.text for kr in krs]
+        health = [(name_, kpi_target(model, name_)) for name_, k in model.kpis.items()
+                  if getattr(k, "target", None)]
+        targets += [f"{name_} {t.text}" for name_, t in health]
+        judged = []
+        for point in points:
+            if point.result is None:
+                judged.append(point)
+                continue
+            verdicts = []
+            for spec in krs:
+                v = kpi_values(point.result, spec.kpi, spec.stat, model)
+                if spec.relative:
+                    assert baseline is not None
+                    b = kpi_values(baseline, spec.kpi, spec.stat, model)
+                    n = min(len(v), len(b))
+                    v = v[:n] / b[:n] - 1.0
+                verdicts.append(judge(v, spec.threshold, confidence=confidence))
+            for name_, t in health:
+                verdicts.append(judge(kpi_values(point.result, name_, "mean", model), t,
+                                      confidence=confidence))
+            judged.append(GridPoint(point.changes, point.result, point.reason, tuple(verdicts),
+                                    point.staffing_cost_per_hour))
+        points = judged
+    return GridSweepResult(name or str(model.name), paths, tuple(points), tuple(sweeps),
+                           tuple(targets), tuple(shown), seed, confidence,
+                           model.currency or "", knee_kpi)
+
+
+def parse_values(text: str, *, path: str = "") -> list[float]:
+    """The values of ``--vary PATH=VALUES``: ``3..9`` (integers, both ends), ``0.5..2:0.5``
+    (a step), or a list ``4,6,10``.
+
+    Raises
+    ------
+    OptimiseError
+        For an empty range, a step that is not positive, or a value that is not a number.
+
+    Examples
+    --------
+    >>> parse_values("3..6"), parse_values("0.5..1.5:0.5"), parse_values("4, 6,10")
+    ([3, 4, 5, 6], [0.5, 1.0, 1.5], [4, 6, 10])
+    """
+    where = f"{path}=" if path else ""
+    raw = text.strip()
+    if not raw:
+        raise OptimiseError(f"{where}{quote(text)}: expected values such as 3..9 or 4,6,10, "
+                            "got nothing")
+    m = re.fullmatch(r"(.+?)\s*\.\.\s*([^:]+?)\s*(?::\s*(.+))?", raw)
+    if m:
+        lo, hi = _number(m.group(1), where, text), _number(m.group(2), where, text)
+        step = _number(m.group(3), where, text) if m.group(3) else 1
+        if not step > 0:
+            raise OptimiseError(f"{where}{text}: expected a step > 0, got {step:g}")
+        if hi < lo:
+            raise OptimiseError(f"{where}{text}: the range is empty (expected LO..HI with "
+                                f"LO <= HI, got {lo:g} > {hi:g})")
+        count = math.floor((hi - lo) / step + 1e-9) + 1
+        if count > 10_000:
+            raise OptimiseError(f"{where}{text}: expected at most 10,000 values, got {count:,}")
+        values = [lo + i * step for i in range(count)]
+        if all(isinstance(v, int) for v in (lo, step)):
+            return [int(v) for v in values]
+        return [round(float(v), 12) for v in values]
+    values = [_number(part, where, text) for part in raw.split(",")]
+    if len(set(values)) != len(values):
+        raise OptimiseError(f"{where}{text}: a value is given twice")
+    return values
+
+
+def _number(part: str, where: str, text: str) -> float:
+    part = part.strip()
+    try:
+        value: float = int(part)
+    except ValueError:
+        try:
+            value = float(part)
+        except ValueError:
+            raise OptimiseError(f"{where}{quote(text)}: expected numbers, got {quote(part)}"
+                                ) from None
+    if not math.isfinite(value):
+        raise OptimiseError(f"{where}{quote(text)}: expected finite numbers, got {quote(part)}")
+    return value

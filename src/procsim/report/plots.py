@@ -42,6 +42,7 @@ __all__ = [
     "PLOT_LIMIT",
     "ActivityTimeDisplay",
     "DistributionDisplay",
+    "ParetoDisplay",
     "ProcessMapDisplay",
     "QueueDisplay",
     "UtilizationDisplay",
@@ -1134,5 +1135,102 @@ class LogWaitingDisplay:
         if n_series > 1:
             _legend(ax, handles, list(self.names), fontsize="small", loc="lower left",
                     bbox_to_anchor=(0.0, 1.01), ncols=n_series, frameon=False)
+        self.ax_, self.figure_ = ax, fig
+        return self
+
+
+#: Colours of ParetoDisplay by what became of a candidate.
+PARETO_COLORS = {"feasible": "#009E73", "infeasible": "#D55E00", "undecided": "#E69F00",
+                 "dominated": "#5f6b73"}
+
+
+@dataclass
+class ParetoDisplay:
+    """The cost–KPI trade-off of an optimisation: every simulated candidate's objective
+    against a key result's KPI, the Pareto front joined, the target drawn, the recommended
+    configuration starred.
+
+    Examples
+    --------
+    >>> from procsim import parse_model
+    >>> from procsim.optimise import optimise
+    >>> desk = parse_model('''
+    ... procsim: 1
+    ... name: Desk
+    ... arrivals: {interarrival: {dist: exponential, mean: 1}}
+    ... resources: {clerks: {capacity: 3, cost_per_hour: 30}}
+    ... activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
+    ... flow: {start: serve, serve: end}
+    ... okrs: [{objective: Short queues, key_results: [{kpi: waiting_time, to: "<= 1"}]}]
+    ... ''')
+    >>> result = optimise(desk, vary={"resources.clerks.capacity": "3..6"}, seed=1,
+    ...                   cases=500, warmup=50)
+    >>> display = ParetoDisplay.from_result(result).plot()
+    >>> display.labels[display.best], len(display.front)
+    ('clerks = 4', 4)
+    """
+
+    objective: str
+    kpi: str
+    target: float
+    labels: list[str]
+    x: np.ndarray
+    y: np.ndarray
+    status: list[str]
+    front: list[int]
+    best: int | None
+    ax_: Any = field(default=None, repr=False)
+    figure_: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_result(cls, result: Any, kpi: str | None = None) -> ParetoDisplay:
+        """Compute what is drawn, from a :class:`procsim.optimise.OptimiseResult`; ``kpi`` as
+        :meth:`~procsim.optimise.OptimiseResult.pareto_front` takes it."""
+        index = result.pareto_index(kpi) if hasattr(result, "pareto_index") else None
+        if index is None:
+            raise ValueError("expected an OptimiseResult with a constraint on a KPI other "
+                             "than the objective")
+        constraint = result.constraints[index]
+        points = [c for c in result.simulated if c.objective is not None
+                  and len(c.checks) > index]
+        front_ids = {id(c) for c in result.pareto_front(kpi)}
+
+        def label(c: Any) -> str:
+            return ", ".join(f"{p.split('.')[1] if p.startswith('resources.') else p} = {v:g}"
+                             for p, v in c.changes)
+
+        return cls(
+            objective=result.objective, kpi=constraint.text, target=constraint.threshold.value,
+            labels=[label(c) for c in points],
+            x=np.array([c.objective.mean for c in points]),
+            y=np.array([c.checks[index].estimate.mean for c in points]),
+            status=[c.status for c in points],
+            front=sorted((i for i, c in enumerate(points) if id(c) in front_ids),
+                         key=lambda i: points[i].objective.mean),
+            best=next((i for i, c in enumerate(points) if c is result.best), None))
+
+    def plot(self, ax: Axes | None = None) -> ParetoDisplay:
+        ax, fig = _new_axes(ax, (7.0, 4.2))
+        seen: set[str] = set()
+        for i in range(len(self.x)):
+            status = self.status[i]
+            ax.scatter([self.x[i]], [self.y[i]], color=PARETO_COLORS.get(status, "#5f6b73"),
+                       s=28, zorder=3, label=None if status in seen else status)
+            seen.add(status)
+        if self.front:
+            ax.plot(self.x[self.front], self.y[self.front], color=PALETTE[1], linewidth=1.2,
+                    zorder=2, label="Pareto front")
+        ax.axhline(self.target, color="#B2182B", linestyle="--", linewidth=1,
+                   label=literal_text(f"target: {self.kpi}"))
+        if self.best is not None:
+            ax.scatter([self.x[self.best]], [self.y[self.best]], marker="*", s=220,
+                       color="#B2182B", zorder=4, label="recommended")
+            ax.annotate(literal_text(self.labels[self.best]),
+                        (self.x[self.best], self.y[self.best]), textcoords="offset points",
+                        xytext=(8, 8), fontsize="small")
+        ax.set_xlabel(literal_text(f"Mean {self.objective.replace('_', ' ')}"))
+        ax.set_ylabel(literal_text(self.kpi))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", frameon=False)
         self.ax_, self.figure_ = ax, fig
         return self
