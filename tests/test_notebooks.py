@@ -3,8 +3,8 @@
 Each notebook is executed with nbclient in a fresh ``python3`` kernel, once with the repository
 root as working directory (``python -c "…NotebookClient(nb).execute()"`` run there) and once
 with the notebook's own folder (where JupyterLab, VS Code and ``jupyter nbconvert --execute
-notebooks/x.ipynb`` start the kernel): the notebooks find ``models/…``, ``scenarios/…`` and
-``okrs/…`` from either.
+notebooks/x.ipynb`` start the kernel): the notebooks find ``models/…``, ``scenarios/…``,
+``okrs/…`` and the event logs in ``tests/data/eventlogs/`` from either.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXPECTED_HTML = {
     "bottlenecks.ipynb": ["← knee", "skipped resources.agents.capacity = 4: unstable"],
     "scenario_comparison.ipynb": ['class="scorecard"', "Objective: Resolve tickets faster"],
+    "from_event_log.ipynb": ['class="scorecard"', "Objective: Decide loan applications faster"],
 }
 
 
 def test_the_notebooks_are_there() -> None:
-    assert {p.name for p in NOTEBOOKS} >= {"bottlenecks.ipynb", "scenario_comparison.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= {"bottlenecks.ipynb", "scenario_comparison.ipynb",
+                                           "from_event_log.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
