@@ -4,6 +4,7 @@ hand-computed tiny logs, and the command-line contract."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,244 @@ def test_cli_bad_input_exits_2_without_a_traceback(log_file: Path, tmp_path: Pat
         assert "Traceback" not in result.output
         assert not isinstance(result.exception, Exception) or isinstance(
             result.exception, SystemExit)
+
+
+# --- utilisation against working hours -----------------------------------------------------------
+
+OFFICE_MODEL = """
+procsim: 1
+name: Office hours
+start: 2026-01-05T00:00
+time_unit: minutes
+calendars:
+  office: [{days: mon-fri, from: "09:00", to: "17:00"}]
+arrivals: {interarrival: {dist: exponential, mean: 240}}
+resources:
+  clerk: {capacity: 2, calendar: office, preempt: true}
+  desk: {capacity: 1}
+activities:
+  triage: {resource: desk, duration: {dist: exponential, mean: 20}}
+  handle: {resource: clerk, duration: {dist: gamma, mean: 60, sd: 30}}
+flow: {start: triage, triage: handle, handle: end}
+"""
+
+
+@pytest.fixture(scope="module")
+def office_run() -> object:
+    model = procsim.parse_model(OFFICE_MODEL)
+    return procsim.simulate(model, replications=1, cases=1500, seed=11, warmup=0,
+                            keep_records=True)
+
+
+def test_utilisation_of_working_hours_is_the_runs_utilisation_of_a_calendared_pool(
+        office_run: object) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from procsim.engine import compile_model
+
+    result = office_run
+    model = result.model
+    log = simulated_log(result)
+    discovered = log_kpis(log, model=model)
+    given = log_kpis(log, model=model, calendars=model)
+    hours = discovered.working_hours["clerk"]
+    # The clerks start and end work only on shift: the discovered hours are the calendar's.
+    assert hours.source == "discovered" and hours.text == "Mon–Fri 09:00–17:00"
+    assert given.working_hours["clerk"].calendar == "office"
+    measured = given.resources["clerk"]["utilization_of_working_hours"]
+    assert discovered.resources["clerk"]["utilization_of_working_hours"] == pytest.approx(
+        measured, rel=1e-12)
+    # The run measures busy time on shift over the servers' on-shift time from the first to
+    # the last arrival; the log from its first arrival to its last end. The two differ only
+    # by the on-shift time after the last arrival, a share `tail` of the log's on-shift time,
+    # and by at most that share: |difference| <= tail.
+    record = result.records[0]
+    office = model.calendar("office")
+    first, last_arrival = float(record.arrival[0]), float(record.arrival[-1])
+    last_end = float(record.end.max())
+    tail = office.working_time(last_arrival, last_end) / office.working_time(first, last_end)
+    assert 0 < tail < 0.02  # else the comparison would say little
+    simulated = result.resource("clerk", "utilization").mean
+    assert abs(measured - simulated) <= tail
+    assert given.resources["clerk"]["available_time"] == pytest.approx(
+        2 * office.working_time(first, last_end), rel=1e-9)
+    # Work pauses off shift (preempt): the busy time in working hours is the work the run
+    # did, while the log's clock durations also hold the nights and weekends.
+    handle = record.instance_activity == compile_model(model).activities.index("handle")
+    work = float(record.instance_work[handle].sum())
+    assert given.resources["clerk"]["busy_time_in_working_hours"] == pytest.approx(work,
+                                                                                    rel=1e-9)
+    assert given.resources["clerk"]["busy_time"] > 1.5 * work
+    # Wall-clock hours: the same log in a zone two hours east measures the same.
+    zoned = simulated_log(result, origin=datetime(2026, 1, 5, tzinfo=timezone(timedelta(
+        hours=2))))
+    assert log_kpis(zoned, model=model).resources["clerk"][
+        "utilization_of_working_hours"] == pytest.approx(measured, rel=1e-12)
+
+
+HOURS_MODEL = """
+procsim: 1
+name: Shifts
+start: 2026-01-05T00:00
+time_unit: minutes
+calendars:
+  office: [{days: mon-fri, from: "09:00", to: "17:00"}]
+  early: [{days: mon-fri, from: "07:00", to: "12:00"}]
+arrivals: {interarrival: {dist: exponential, mean: 60}}
+people: {ann: {}, bob: {calendar: early}}
+resources:
+  clerks: {members: [ann, bob], calendar: office}
+  experts: {capacity: 2, calendar: office}
+activities:
+  a: {resource: clerks, duration: {dist: fixed, value: 10}}
+  b: {resource: experts, duration: {dist: fixed, value: 10}}
+flow: {start: a, a: b, b: end}
+"""
+
+
+def _week_log(rows: list[tuple]) -> EventLog:
+    """rows: (case, resource, start, end) with times as 'Mon 09:00' in the week of 2026-01-05."""
+    days = {"Mon": "2026-01-05", "Tue": "2026-01-06"}
+
+    def at(text: str) -> object:
+        day, clock = text.split()
+        return pd.Timestamp(f"{days[day]} {clock}")
+
+    frame = pd.DataFrame({
+        "case": [r[0] for r in rows], "activity": ["a"] * len(rows),
+        "resource": pd.Series([r[1] for r in rows], dtype=object),
+        "start": pd.to_datetime([at(r[2]) for r in rows]),
+        "end": pd.to_datetime([at(r[3]) for r in rows]),
+        "enabled": pd.to_datetime([pd.NaT] * len(rows)), "line": list(range(2, len(rows) + 2)),
+    })
+    return EventLog(frame.sort_values(["case", "start"]).reset_index(drop=True), file="w.csv")
+
+
+def test_utilisation_against_given_calendars_by_pool_person_and_prefix() -> None:
+    log = _week_log([
+        ("c1", "ann", "Mon 09:00", "Mon 11:00"),         # 2 h on shift
+        ("c2", "ann", "Mon 16:00", "Tue 10:00"),         # 1 h Monday + 1 h Tuesday
+        ("c3", "bob", "Mon 11:00", "Mon 13:00"),         # 1 h before 12:00 (early)
+        ("c4", "Experts-01", "Tue 08:00", "Tue 10:00"),  # 1 h from 09:00
+        ("c5", "clerks", "Mon 10:00", "Mon 14:00"),      # 4 h: ann's or bob's hours
+        ("c6", "zed", "Tue 12:00", "Tue 17:00"),         # ends the span: Mon 09:00–Tue 17:00
+    ])
+    model = procsim.parse_model(HOURS_MODEL)
+    k = log_kpis(log, calendars=model, time_unit="hours")
+    r, h = k.resources, k.working_hours
+    # Open in the span: office 8 h + 8 h; early 3 h (from 09:00) + 5 h.
+    assert (h["ann"].match, h["ann"].calendar) == ("person", "office")  # her pool's
+    assert r["ann"]["available_time"] == pytest.approx(16.0)
+    assert r["ann"]["busy_time_in_working_hours"] == pytest.approx(4.0)
+    assert r["ann"]["utilization_of_working_hours"] == pytest.approx(4 / 16)
+    assert r["ann"]["utilization"] == pytest.approx(20 / 32)  # clock durations over the span
+    assert (h["bob"].match, h["bob"].calendar) == ("person", "early")
+    assert r["bob"]["utilization_of_working_hours"] == pytest.approx(1 / 8)
+    assert (h["Experts-01"].match, h["Experts-01"].pool) == ("prefix", "experts")
+    assert r["Experts-01"]["capacity"] == 1.0  # one of the pool's servers
+    assert r["Experts-01"]["utilization_of_working_hours"] == pytest.approx(1 / 16)
+    # The pool itself: its members' hours summed (16 + 8), busy time counted while either
+    # works (the log does not say who did it).
+    assert (h["clerks"].match, r["clerks"]["capacity"]) == ("pool", 2.0)
+    assert r["clerks"]["available_time"] == pytest.approx(24.0)
+    assert r["clerks"]["utilization_of_working_hours"] == pytest.approx(4 / 24)
+    assert r["clerks"]["utilization"] == pytest.approx(4 / (2 * 32))
+    # A resource the model does not name: discovered, here from too few starts and ends.
+    assert h["zed"].source == "unknown" and h["zed"].events == 2
+    assert math.isnan(r["zed"]["utilization_of_working_hours"])
+    d = k.to_dict()
+    assert d["calendars_from"] == "model 'Shifts'"
+    assert d["resources"]["bob"]["working_hours"]["calendar"] == "early"
+    assert d["resources"]["zed"]["utilization_of_working_hours"] is None
+    text = k.summary()
+    assert "working hours: the calendars of model 'Shifts' for 4 of 5 resources" in text
+    # Without calendars every one of these has too few starts and ends to discover hours.
+    assert {w.source for w in log_kpis(log).working_hours.values()} == {"unknown"}
+
+
+def _office_days(weeks: int) -> list[tuple]:
+    """Seven instances a weekday by ann: starts 09:00 to 15:00, ends on the half hour but the
+    last, at 17:00 on the dot: her starts and ends fall in the hours 9 to 16 (an end on the
+    hour counts in the hour before)."""
+    rows = []
+    for day in pd.bdate_range("2026-01-05", periods=5 * weeks):
+        for hour in range(9, 16):
+            start = day + pd.Timedelta(hours=hour)
+            end = start + pd.Timedelta(minutes=120 if hour == 15 else 30)
+            rows.append((f"{day:%m%d}-{hour}", "a", "ann", start, end))
+    return rows
+
+
+def test_utilisation_against_discovered_hours_is_exact() -> None:
+    rows = _office_days(4)  # 140 instances: 280 starts and ends
+    frame = pd.DataFrame(rows, columns=["case", "activity", "resource", "start", "end"])
+    frame["enabled"] = pd.NaT
+    frame["line"] = range(2, len(frame) + 2)
+    k = log_kpis(EventLog(frame.astype({"enabled": "datetime64[ns]"})), time_unit="hours")
+    hours = k.working_hours["ann"]
+    assert (hours.source, hours.events, hours.text) == ("discovered", 280, "Mon–Fri 09:00–17:00")
+    # Busy 6 × 0.5 h + 2 h a day for 20 days; open 8 h a day, the span being Monday 09:00 of
+    # the first week to Friday 17:00 of the fourth.
+    m = k.resources["ann"]
+    assert m["busy_time_in_working_hours"] == pytest.approx(100.0)
+    assert m["available_time"] == pytest.approx(20 * 8.0)
+    assert m["utilization_of_working_hours"] == pytest.approx(100.0 / 160.0)
+    assert m["utilization"] == pytest.approx(100.0 / (3 * 168 + 4 * 24 + 8))
+    # Below MIN_CALENDAR_EVENTS the hours are not discovered.
+    few = frame.iloc[:119].astype({"enabled": "datetime64[ns]"})
+    assert log_kpis(EventLog(few)).working_hours["ann"].source == "unknown"
+
+
+def test_discovered_hours_are_the_calendar_procsim_discover_writes() -> None:
+    from procsim.eventlog.discover import discover
+
+    rows = _office_days(4)
+    frame = pd.DataFrame(rows, columns=["case", "activity", "resource", "start", "end"])
+    frame["enabled"] = pd.NaT
+    frame["line"] = range(2, len(frame) + 2)
+    log = EventLog(frame.astype({"enabled": "datetime64[ns]"}))
+    model = procsim.parse_model(discover(log))
+    (calendar,) = model.calendars.values()
+    hours = log_kpis(log).working_hours["ann"]
+    assert [(tuple(i.days), i.model_dump()["from"], i.model_dump()["to"])
+            for i in calendar.hours] == list(hours.intervals)
+
+
+def test_cli_calendars_gives_working_hours(tmp_path: Path) -> None:
+    log_file = tmp_path / "week.csv"
+    log_file.write_text("case_id,activity,resource,start_time,end_time\n"
+                        "c1,a,ann,2026-01-05T09:00,2026-01-05T11:00\n"
+                        "c2,a,ann,2026-01-05T16:00,2026-01-06T10:00\n"
+                        "c3,a,zed,2026-01-06T12:00,2026-01-06T17:00\n")
+    model_file = tmp_path / "shifts.yaml"
+    model_file.write_text(HOURS_MODEL)
+    out = tmp_path / "k.json"
+    result = _cli(str(log_file), "--calendars", str(model_file), "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "ann" in result.stdout and "office (given: person ann)" in result.stdout
+    assert "names no pool or person for 1 of the log's 2 resources (zed)" in result.stderr
+    data = json.loads(out.read_text())
+    assert data["calendars_from"] == str(model_file)
+    ann = data["resources"]["ann"]
+    assert ann["utilization_of_working_hours"] == pytest.approx(4 / 16)
+    assert ann["available_time"] == pytest.approx(16 * 60)
+    assert ann["working_hours"]["source"] == "given"
+    assert data["resources"]["zed"]["working_hours"]["source"] == "unknown"
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("kpis:\n  ct: {of: cycle_time}\n", "expected a procsim model with calendars: and "
+     "resources:, got a file without procsim: (OKR files go to --okrs)"),
+    ("case_id,activity\n1,a\n", "not a procsim model"),
+    (None, "no such file"),
+])
+def test_cli_calendars_that_are_no_model_exit_2_in_one_line(
+        log_file: Path, tmp_path: Path, content: str | None, expected: str) -> None:
+    path = tmp_path / "hours.yaml"
+    if content is not None:
+        path.write_text(content)
+    result = _cli(str(log_file), "--calendars", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: --calendars {path}: {expected}")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -196,3 +198,105 @@ def test_scenario_from_python_in_plots() -> None:
     d = UtilizationDisplay.from_result(runs)
     assert d.names == ["five", "six"]
     assert d.estimates[1][0].mean < d.estimates[0][0].mean
+
+
+# --- plots of event logs --------------------------------------------------------------------------
+
+def _log(per_case: dict | None = None, **fields: object) -> object:
+    """A stand-in for LogKpis with just what a Display reads."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(time_unit="minutes", per_case=per_case or {}, **fields)
+
+
+def test_log_distribution_display_says_what_lies_beyond_the_axis() -> None:
+    from procsim.report.plots import LogDistributionDisplay
+
+    k = _log({"cycle_time": np.arange(1000.0)})
+    d = LogDistributionDisplay.from_result(k)
+    # The axis ends at the 99.5th percentile taken as a case's value: 995 of 0, 1, …, 999.
+    assert d.bins[-1] == 995.0 and d.above == [4]
+    # The histogram holds every other case: its shares add up to what is drawn.
+    assert float(d.counts[0].sum()) == pytest.approx(1 - 4 / 1000)
+    assert "cases above 995 min not shown: 4 of 1,000" in d.plot(kind="hist").ax_.get_xlabel()
+    both = LogDistributionDisplay.from_result({"log": k, "simulation": [k, k]})
+    assert both.cases == [1000, 2000] and both.above == [4, 8]
+    assert "log 4 of 1,000; simulation 8 of 2,000" in both.plot().ax_.get_xlabel()
+    # A small log keeps its largest case on the axis.
+    small = LogDistributionDisplay.from_result(_log({"cycle_time": np.array([1.0, 2.0, 9.0])}))
+    assert small.bins[-1] == 9.0 and small.above == [0]
+    assert small.plot().ax_.get_xlabel() == "Cycle time (min)"
+
+
+def test_profile_display_shares_and_replication_ranges() -> None:
+    from matplotlib.container import BarContainer
+
+    from procsim.report.plots import ProfileDisplay
+
+    hours = [0] * 24
+    hours[9], hours[10] = 30, 10
+    log = _log(events_by_hour=tuple(hours))
+    rep1, rep2 = list(hours), list(hours)
+    rep1[9], rep2[9] = 10, 30  # shares of 9:00: 0.5 and 0.75
+    sims = [_log(events_by_hour=tuple(rep1)), _log(events_by_hour=tuple(rep2))]
+    d = ProfileDisplay.from_result({"log": log, "simulation": sims}).plot()
+    assert d.shares[0][9] == pytest.approx(0.75) and d.totals == [40, 60]
+    assert d.shares[1][9] == pytest.approx(40 / 60)  # pooled
+    assert (d.low[1][9], d.high[1][9]) == (pytest.approx(0.5), pytest.approx(0.75))
+    bars = [c for c in d.ax_.containers if isinstance(c, BarContainer)]
+    colours = ["#{:02x}{:02x}{:02x}".format(*(round(v * 255) for v in b.patches[0]
+                                                .get_facecolor()[:3])) for b in bars]
+    assert colours == [c.lower() for c in PALETTE[:2]]  # the log grey, the simulation blue
+    labels = [t.get_text() for t in d.ax_.get_xticklabels()]
+    assert labels == [f"{h:02d}" for h in range(0, 24, 2)]  # every other hour named
+
+
+def test_wip_display_keeps_its_legend_off_the_line() -> None:
+    import pandas as pd
+
+    from procsim.report.plots import WipDisplay
+
+    times = pd.date_range("2026-01-05", periods=50, freq="h", tz="Europe/Paris")
+    wip = np.r_[np.full(25, 1.0), np.full(25, 8.0)]  # high at the right, where legends go
+    d = WipDisplay.from_result(_log(wip_series=tuple(zip(times, wip, strict=True)),
+                                    values={"wip": 4.5})).plot()
+    assert d.times[0].hour == 0  # the log's wall clock, not UTC
+    d.figure_.draw_without_rendering()
+    legend = d.ax_.get_legend().get_window_extent()
+    assert legend.y0 >= d.ax_.get_window_extent().y1
+    assert [t.get_text() for t in d.ax_.get_legend().get_texts()] == [
+        "per window", "time-average 4.5"]
+
+
+def test_log_waiting_display_picks_by_wait_per_case_and_draws_by_wait_per_visit() -> None:
+    from procsim.report.plots import LogWaitingDisplay
+
+    k = _log(activities={
+        "rare": {"waiting_time": 10.0, "visits_per_case": 0.1},   # 1 per case
+        "often": {"waiting_time": 5.0, "visits_per_case": 1.0},   # 5 per case
+        "quick": {"waiting_time": 0.5, "visits_per_case": 1.0},   # 0.5 per case
+    })
+    d = LogWaitingDisplay.from_result(k, top=2).plot()
+    assert d.activities == ["rare", "often"] and d.left_out == 1
+    assert [t.get_text() for t in d.ax_.get_yticklabels()] == ["rare", "often"]
+    assert "shown: 2 of 3 activities" in d.ax_.get_xlabel()
+    assert d.mean[0].tolist() == [10.0, 5.0]
+
+
+def test_docs_plots_of_event_logs_example_runs(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    pytest.importorskip("pandas")
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "report.md").read_text(encoding="utf-8")
+    section = doc.split("## Plots of event logs", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "docs/report.md", "exec"), namespace)
+    for name in ("log_overview.png", "log_vs_simulation.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 10_000
+    # What the example draws is the log's: four replications, the first one the log.
+    assert namespace["kpis"].cases == 1000 and len(namespace["overlay"]["simulation"]) == 3

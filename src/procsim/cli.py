@@ -888,6 +888,11 @@ def kpis(
     okrs: Annotated[Path | None, typer.Option(
         "--okrs", metavar="OKRS.yaml", help="KPI targets (kpis: with target), as compare "
         "--okrs takes them: each judged on the log's measured value.")] = None,
+    calendars: Annotated[Path | None, typer.Option(
+        "--calendars", metavar="MODEL.yaml", help="A procsim model whose calendars give the "
+        "resources' working hours, for utilisation against them: a resource named like a "
+        "pool, a person, or a pool after its trailing digits (Clerk-007: pool clerk). "
+        "Default: discovered from the log.")] = None,
     fail_on_off_track: Annotated[bool, typer.Option(
         help="Exit 1 when a KPI with a target is off track.")] = False,
     json_out: Annotated[Path | None, typer.Option(
@@ -918,15 +923,39 @@ def kpis(
         raise _fail(f"error: --time-unit: expected seconds, minutes, hours or days, got "
                     f"{_quoted(time_unit)}")
     _check_log_report(report)
-    _check_outputs({"--json": json_out, "--report": report}, inputs=[log_file, okrs])
+    _check_outputs({"--json": json_out, "--report": report},
+                   inputs=[log_file, okrs, calendars])
+    hours_model = None
+    if calendars is not None:
+        try:
+            hours_model = load_scenario(calendars)
+        except ModelError as err:
+            # A file that is no model at all (an OKR file, the log itself) in one line; a
+            # model with mistakes gets every one of them, as every command shows them.
+            words = [i.message for i in err.issues]
+            if "missing required field 'procsim'" in words:
+                raise _fail(f"error: --calendars {calendars}: expected a procsim model with "
+                            "calendars: and resources:, got a file without procsim: (OKR "
+                            "files go to --okrs)") from None
+            if len(err.issues) == 1 and not err.issues[0].path:  # not a model file at all
+                raise _fail(f"error: --calendars {calendars}: {words[0]}") from None
+            raise _fail(str(err)) from None
     with _log_errors(log_file):
         log = read_log(log_file, case=case, activity=activity, resource=resource, start=start,
                        end=end, enabled=enabled, on_error="drop" if drop_bad_rows else "refuse")
         targets = (None if okrs is None else
                    load_log_targets(okrs, activities=log.frame["activity"].unique().tolist(),
                                     time_unit=time_unit))
-        result = log_kpis(log, model=targets, time_unit=time_unit)
+        result = log_kpis(log, model=targets, time_unit=time_unit, calendars=hours_model)
     _echo_dropped(log)
+    unmatched = [name for name, hours in result.working_hours.items()
+                 if hours_model is not None and hours.source != "given"]
+    if unmatched:
+        shown = ", ".join(unmatched[:5]) + (f" and {len(unmatched) - 5} more"
+                                            if len(unmatched) > 5 else "")
+        _echo(f"note: --calendars {calendars} names no pool or person for {len(unmatched)} of "
+              f"the log's {len(result.working_hours)} resources ({shown}): their working "
+              "hours are discovered from the log", err=True)
     if not quiet:
         _echo(result.summary())
     _write_output(json_out, lambda path: write_json(result, path, ensure_ascii=False))

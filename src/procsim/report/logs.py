@@ -143,7 +143,8 @@ def write_log_report(kpis: Any, path: str | os.PathLike[str], *,
 
     ``kpis`` is a :class:`procsim.eventlog.kpis.LogKpis` (from
     :func:`procsim.eventlog.kpis.log_kpis`). The report shows the KPIs, their health against
-    targets, the activities and resources, and plots of the cycle-time distribution, the
+    targets, the activities and resources (with utilisation against their working hours and
+    where those come from), and plots of the cycle-time distribution, the
     arrivals by hour of the day and by day of the week, the work in progress over time and
     the waiting per activity.
 
@@ -186,9 +187,13 @@ def _kpis_data(k: Any, title: str | None) -> dict[str, Any]:
                    "share": f"{m['share_of_cases']:.1%}", "waiting": _fmt(m["waiting_time"]),
                    "processing": _fmt(m["processing_time"])}
                   for name, m in k.activities.items()]
+    hours = getattr(k, "working_hours", {})
     resources = [{"name": name, "instances": f"{int(m['instances']):,}",
                   "busy": _fmt(m["busy_time"]), "utilization": _share(m["utilization"]),
-                  "active": _share(m["utilization_of_active_span"])}
+                  "active": _share(m["utilization_of_active_span"]),
+                  "working": _share(m.get("utilization_of_working_hours", math.nan)),
+                  "hours": hours[name].text if name in hours else "n/a",
+                  "basis": hours[name].basis if name in hours else ""}
                  for name, m in k.resources.items()]
     figures = [
         _figure("cycle_time", LogDistributionDisplay.from_result(k).plot(kind="hist"),
@@ -219,7 +224,8 @@ def _kpis_data(k: Any, title: str | None) -> dict[str, Any]:
         "time_zone": k.time_zone or "none (local times)", "dropped": k.dropped,
         "time_unit": k.time_unit, "unit": unit, "kpi_rows": rows, "system": system,
         "health": health, "off_track": list(k.off_track), "activities": activities,
-        "resources": resources, "figures": figures, "footer": _footer(),
+        "resources": resources, "calendars_from": getattr(k, "calendars_from", None),
+        "figures": figures, "footer": _footer(),
     }
 
 

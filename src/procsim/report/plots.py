@@ -42,10 +42,14 @@ __all__ = [
     "PLOT_LIMIT",
     "ActivityTimeDisplay",
     "DistributionDisplay",
+    "LogDistributionDisplay",
+    "LogWaitingDisplay",
     "ParetoDisplay",
     "ProcessMapDisplay",
+    "ProfileDisplay",
     "QueueDisplay",
     "UtilizationDisplay",
+    "WipDisplay",
     "literal_text",
     "rank_activities",
     "series_of",
@@ -829,8 +833,7 @@ def _on_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, 
 # sit left of ``eventlog`` in the layout) or a mapping of names to one or several of them
 # ("log" → its KPIs, "simulation" → one per replication). The first series is the log, drawn
 # in the baseline grey; the second the simulation, in the first scenario colour.
-# Not yet in ``__all__``: docs/report.md must name every Display there first
-# (tests/test_report.py::test_report_doc_names_every_display).
+# docs/report.md, "Plots of event logs", shows each of them.
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -853,7 +856,8 @@ class LogDistributionDisplay:
     """The distribution over cases of a per-case KPI of one or more logs (ECDF or histogram).
 
     The cases of every replication of a series are pooled. Bins are shared by the series and
-    end at the largest 99.5th percentile (the far tail would squash the rest).
+    end at the largest 99.5th percentile (the far tail would squash the rest), taken as a
+    case's value; the axis label says how many cases lie beyond.
 
     Examples
     --------
@@ -873,6 +877,8 @@ class LogDistributionDisplay:
     bins: np.ndarray
     counts: list[np.ndarray]
     cases: list[int]
+    #: per series, the cases beyond the last bin (not drawn)
+    above: list[int] = field(default_factory=list)
     ax_: Any = field(default=None, repr=False)
     figure_: Any = field(default=None, repr=False)
 
@@ -886,14 +892,17 @@ class LogDistributionDisplay:
         samples = [x[np.isfinite(x)] for x in samples]
         if any(x.size == 0 for x in samples):
             raise ValueError(f"no case has a {kpi}")
-        top = max(float(np.percentile(x, 99.5)) for x in samples)
+        # The 99.5th percentile as a case's value ("higher"): the axis ends at a case, and a
+        # small log keeps its largest one.
+        top = max(float(np.percentile(x, 99.5, method="higher")) for x in samples)
         low = min(0.0, *(float(x.min()) for x in samples))
         bins = np.linspace(low, top if top > low else low + 1.0, 51)
         return cls(kpi=kpi, unit=series[0][1][0].time_unit,
                    names=[n for n, _, _ in series], colors=[c for _, _, c in series],
                    quantiles=[np.quantile(x, cls.PROBABILITIES) for x in samples], bins=bins,
                    counts=[np.histogram(x, bins=bins)[0] / x.size for x in samples],
-                   cases=[int(x.size) for x in samples])
+                   cases=[int(x.size) for x in samples],
+                   above=[int(np.count_nonzero(x > bins[-1])) for x in samples])
 
     def plot(self, ax: Axes | None = None, *, kind: str = "ecdf") -> LogDistributionDisplay:
         """Draw ECDFs (``kind="ecdf"``) or histograms (``"hist"``) of the series."""
@@ -908,7 +917,14 @@ class LogDistributionDisplay:
                 handles.append(ax.stairs(counts, self.bins, color=color, fill=True, alpha=0.8))
             else:
                 handles.append(ax.stairs(counts, self.bins, color=color, lw=1.8))
-        ax.set_xlabel(f"{_kpi_label(self.kpi)} ({short_unit(self.unit)})")
+        label = f"{_kpi_label(self.kpi)} ({short_unit(self.unit)})"
+        if any(self.above):
+            beyond = "; ".join(f"{n:,} of {c:,}" if len(self.names) == 1 else
+                               f"{name} {n:,} of {c:,}" for name, n, c in
+                               zip(self.names, self.above, self.cases, strict=True))
+            label += (f"\ncases above {self.bins[-1]:,.4g} {short_unit(self.unit)} not "
+                      f"shown: {beyond}")
+        ax.set_xlabel(literal_text(label))
         ax.set_ylabel("share of cases at or below" if kind == "ecdf" else "share of cases")
         if kind == "ecdf":
             ax.set_ylim(0, 1.01)
@@ -983,7 +999,11 @@ class ProfileDisplay:
                 ax.errorbar(pos, share, yerr=[np.maximum(share - lo, 0),
                                               np.maximum(hi - share, 0)],
                             fmt="none", ecolor="black", elinewidth=0.8, capsize=1.5)
-        ax.set_xticks(x, self.labels)
+        if len(self.labels) == 24:  # every other hour named: 24 labels crowd a narrow plot
+            ax.set_xticks(x[::2], self.labels[::2])
+            ax.set_xticks(x, minor=True)
+        else:
+            ax.set_xticks(x, self.labels)
         what = "case arrivals" if self.field_name.startswith("arrivals") else "activity starts"
         ax.set_xlabel("hour of the day (the log's local time)"
                       if self.field_name.endswith("hour") else "day of the week")
@@ -1045,7 +1065,9 @@ class WipDisplay:
         locator = AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        _legend(ax, handles, labels, fontsize="small", loc="upper right")
+        # Above the axes: inside, it would hide part of the line.
+        _legend(ax, handles, labels, fontsize="small", loc="lower left",
+                bbox_to_anchor=(0.0, 1.01), ncols=2, frameon=False)
         self.ax_, self.figure_ = ax, fig
         return self
 
@@ -1056,7 +1078,8 @@ class LogWaitingDisplay:
 
     A series of several replications shows their mean, with their range as an error bar.
     At most ``top`` activities are shown, those where the first series waits most per case
-    (visits per case × mean wait), and the axis label says how many are left out.
+    (visits per case × mean wait), and the axis label says how many are left out; they are
+    drawn longest bar first, by the first series' mean wait per visit.
 
     Examples
     --------
@@ -1092,10 +1115,16 @@ class LogWaitingDisplay:
             return -1.0 if m is None else float(np.nan_to_num(
                 m["waiting_time"] * m["visits_per_case"]))
 
+        def per_visit(a: str) -> float:
+            m = series[0][1][0].activities.get(a)
+            return -1.0 if m is None else float(np.nan_to_num(m["waiting_time"]))
+
         total = len(activities)
         activities = sorted(activities, key=per_case, reverse=True)
         if top is not None:
             activities = activities[:top]
+        # Drawn in the order of what the bars show (sorted() is stable: ties keep the rank).
+        activities = sorted(activities, key=per_visit, reverse=True)
         values = [np.array([[float(k.activities[a]["waiting_time"]) if a in k.activities
                              else np.nan for a in activities] for k in runs])
                   for _, runs, _ in series]
