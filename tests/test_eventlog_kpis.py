@@ -474,3 +474,29 @@ def test_cli_calendars_that_are_no_model_exit_2_in_one_line(
     assert result.stderr.startswith(f"error: --calendars {path}: {expected}")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_a_models_delay_is_found_by_name_or_by_its_description() -> None:
+    """With a model, a log activity the model runs as a delay (no resource) is delay time,
+    not processing: found by its name, or by the description that holds the log's name."""
+    log = _log([
+        ("c1", "a", "ann", "09:00", "09:10"),
+        ("c1", "Wait for customer", None, "09:10", "10:10"),
+        ("c1", "b", "bob", "10:10", "10:20"),
+    ])
+    model = procsim.parse_model("""
+procsim: 1
+name: With a delay
+arrivals: {interarrival: {dist: exponential, mean: 60}}
+resources: {clerk: {capacity: 1}}
+activities:
+  a: {resource: clerk, duration: {dist: fixed, value: 10}}
+  wait_for_customer: {description: Wait for customer, duration: {dist: fixed, value: 60}}
+  b: {resource: clerk, duration: {dist: fixed, value: 10}}
+flow: {start: a, a: wait_for_customer, wait_for_customer: b, b: end}
+""")
+    without = log_kpis(log)
+    assert without.per_case["processing_time"].tolist() == [80.0]
+    k = log_kpis(log, model=model)
+    assert k.per_case["processing_time"].tolist() == [20.0]
+    assert k.per_case["cycle_time"].tolist() == [80.0]

@@ -216,9 +216,8 @@ def run_general(plan: Plan, streams: RandomStreams, cases_limit: int | None,
                                                        [-math.inf, False, calendar])
     preempt = [model.resources[p].preempt for p in plan.pools]
     # A delay with a calendar elapses in that calendar's working time.
-    delay_calendar = [model.calendar(model.activities[a].calendar)
-                      if model.activities[a].calendar is not None else None
-                      for a in plan.activities]
+    delay_calendar = [None if (own := model.activities[a].calendar) is None
+                      else model.calendar(own) for a in plan.activities]
     batch = [model.activities[a].batch for a in plan.activities]
     kind, node_activity, activity_pool = plan.kind, plan.node_activity, plan.activity_pool
     activity_node, join_inputs = plan.activity_node, plan.join_inputs

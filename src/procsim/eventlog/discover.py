@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from procsim.eventlog.kpis import discover_working_hours
 from procsim.eventlog.log import EventLog
 
 __all__ = ["ArrivalProfile", "DurationFit", "arrival_profile", "discover", "fit_duration",
@@ -616,10 +617,6 @@ def _ready(frame: Any) -> Any:
     return ready.where(ready.isna() | (ready <= frame["start"]), frame["start"])
 
 
-# Pools with fewer starts and ends than this keep working around the clock: a pool that
-# worked at any hour would leave one of the 24 hours of the day empty with probability
-# below 0.1 % only from about 240 events on (24 (23/24)^n < 0.001).
-_MIN_CALENDAR_EVENTS = 240
 _EPOCH = "1970-01-05"  # a Monday
 
 
@@ -635,26 +632,21 @@ def _wall(times: Any) -> Any:
 def _pool_hours(rows: Any) -> tuple[np.ndarray, list[int], list[int], int] | None:
     """The open (weekday, hour) slots of a pool's calendar, or ``None`` for around the clock.
 
-    Open: the weekdays, and the hours of the day, in which some instance of the pool started
-    or ended (local wall time); the calendar is their product. An end exactly on the hour
-    counts in the hour before (work ending at 17:00 was done by 17:00, in a shift that may
-    close then). ``None`` when every weekday and hour was seen, or when the pool has fewer
-    than ``_MIN_CALENDAR_EVENTS`` starts and ends.
+    The working hours of :func:`procsim.eventlog.kpis.discover_working_hours`: the
+    weekdays, and the hours of the day, in which some instance of the pool started or ended
+    (local wall time; an end on the hour counts in the hour before), as their product;
+    ``None`` with fewer than :data:`~procsim.eventlog.kpis.MIN_CALENDAR_EVENTS` starts and
+    ends, or when every weekday and hour was seen.
     """
-    import pandas as pd
-
-    ends = rows["end"] - pd.Timedelta(1, "ns")
-    ends = ends.where(ends >= rows["start"], rows["start"])
-    times = _wall(np.concatenate([rows["start"].to_numpy(), ends.to_numpy()]))
-    if len(times) < _MIN_CALENDAR_EVENTS:
+    found = discover_working_hours(rows["start"], rows["end"])
+    if found is None:
         return None
-    days = sorted(set(times.dt.weekday.tolist()))
-    day_hours = sorted(set(times.dt.hour.tolist()))
+    days, day_hours = list(found[0]), list(found[1])
     if len(days) == 7 and len(day_hours) == 24:
         return None
     mask = np.zeros((7, 24), dtype=bool)
     mask[np.ix_(days, day_hours)] = True
-    return mask.ravel(), days, day_hours, len(times)
+    return mask.ravel(), days, day_hours, 2 * len(rows)
 
 
 def _calendar_intervals(days: list[int], day_hours: list[int]) -> list[str]:

@@ -593,12 +593,19 @@ def _group(codes: np.ndarray, n: int, values: np.ndarray, ufunc: Any) -> np.ndar
 
 
 def _delay_activities(model: Any, names: list[str]) -> set[int]:
-    """Indexes of the log's activities that the model runs as delays (no resource)."""
+    """Indexes of the log's activities that the model runs as delays (no resource): a log
+    activity is the model's activity of that name, else the one it describes (``procsim
+    discover`` keeps the log's name in the ``description``; back-tested logs carry it)."""
     if model is None:
         return set()
     specs = getattr(model, "activities", {}) or {}
-    return {i for i, name in enumerate(names)
-            if name in specs and getattr(specs[name], "resource", "x") is None}
+    described = {}
+    for spec in specs.values():
+        described.setdefault((getattr(spec, "description", "") or "").strip(), spec)
+    found = {i: specs[name] if name in specs else described.get(name)
+             for i, name in enumerate(names)}
+    return {i for i, spec in found.items()
+            if spec is not None and getattr(spec, "resource", "x") is None}
 
 
 def _wip_series(zone: Any, base: int, first: np.ndarray, last: np.ndarray, t0: float, t1: float
