@@ -32,6 +32,11 @@ demo: $(VENV)/.installed
 	$(BIN)/procsim compare models/service_desk.yaml scenarios/service_desk_*.yaml \
 	  --okrs okrs/service_desk.yaml --json out/compare_service_desk.json \
 	  --report out/service_desk_decision.html
+	@echo; echo "== The cheapest staffing that meets the service-desk OKRs (docs/optimise.md)"
+	$(BIN)/procsim optimise models/service_desk.yaml --okrs okrs/service_desk_staffing.yaml \
+	  --vary resources.agents.capacity=4..9 --vary resources.specialists.capacity=2..5 \
+	  -o out/service_desk_best.yaml --force --json out/optimise_service_desk.json \
+	  --report out/service_desk_optimise.html
 	@echo; echo "Open out/service_desk_decision.html in a browser: the report for decision-makers."
 
 test: $(VENV)/.installed-test

@@ -169,3 +169,33 @@ def test_sweep_bad_input_exit_2(files: tuple[Path, Path]) -> None:
         result = runner.invoke(app, ["sweep", str(model), *args])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_the_worked_example_of_docs_optimise_runs_as_printed(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    import re
+    import shlex
+
+    doc = (ROOT / "docs" / "optimise.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n\$ (.*?)\n(.*?)```", doc, re.DOTALL)
+    assert block is not None
+    command, expected = block.group(1), block.group(2)
+    args = shlex.split(command)
+    assert args[0] == ".venv/bin/procsim" and args[1] == "optimise"
+    out = tmp_path / "best.yaml"
+    args[args.index("-o") + 1] = str(out)
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, [*args[1:], "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip() == expected.rstrip()
+    written = out.read_text(encoding="utf-8")
+    shown = re.search(r"```yaml\n(procsim: 1\nname: IT service desk \(optimised\).*?)```", doc,
+                      re.DOTALL)
+    assert shown is not None
+    # the same scenario, but for the base, which is relative to where it is written
+    assert re.sub(r"base: .*", "", written) == re.sub(r"base: .*", "", shown.group(1))

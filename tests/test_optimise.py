@@ -349,3 +349,19 @@ def test_budgets_are_read(desk: procsim.Model) -> None:
     assert name == "cost_per_case" and threshold.op == "<" and threshold.value == 45
     with pytest.raises(OptimiseError, match="expected NAME OP VALUE"):
         parse_budget("cheap please", desk)
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_and_finds_the_exact_answer() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "bench" / "optimise.py"
+    done = subprocess.run([sys.executable, str(bench), "--seeds", "1", "--cases", "1000",
+                           "--jobs", "1"], capture_output=True, text=True, timeout=600,
+                          check=True)
+    assert "1080 candidates (625 stable); exact answer (4, 3, 3, 5)" in done.stdout
+    assert "of exhaustive enumeration" in done.stdout
+    row = done.stdout.splitlines()[2].split()
+    assert row[0] == "0" and int(row[-6].replace(",", "")) > 0

@@ -533,10 +533,13 @@ class OptimiseResult:
             con = self.constraints[index]
             lines += ["", f"Pareto front ({self.objective} against {con.kpi} {con.stat}, "
                           "simulated candidates):"]
-            for c in front:
+            labels = [_describe(self.paths, [v for _, v in c.changes]) for c in front]
+            width = max(len(label) for label in labels) + 2
+            for label, c in zip(labels, front, strict=True):
                 assert c.objective is not None
-                lines.append(f"  {c.describe():<50} {self.objective} {c.objective.mean:>9.4g}"
-                             f"   {con.kpi} {c.checks[index].estimate.mean:>9.4g}")
+                mark = "  ← recommended" if c is self.best else ""
+                lines.append(f"  {label:<{width}}{self.objective} {c.objective.mean:>8.4g}"
+                             f"   {con.kpi} {c.checks[index].estimate.mean:>8.4g}{mark}")
         for note in self.notes:
             lines.append(f"note: {note}")
         return "\n".join(lines)
