@@ -365,3 +365,30 @@ def test_the_benchmark_runs_and_finds_the_exact_answer() -> None:
     assert "of exhaustive enumeration" in done.stdout
     row = done.stdout.splitlines()[2].split()
     assert row[0] == "0" and int(row[-6].replace(",", "")) > 0
+
+
+def test_exhaustive_search_does_not_spend_on_candidates_it_cannot_tell_apart() -> None:
+    # run.replications is overridden by the search: the two values give the same candidate,
+    # with exactly the same cost. Telling them apart is impossible and pointless (the
+    # indifference zone): neither may be run to the cap.
+    model = procsim.parse_model("""
+procsim: 1
+name: Desk
+run: {replications: 5}
+arrivals: {interarrival: {dist: exponential, mean: 1}}
+resources: {clerks: {capacity: 3, cost_per_hour: 30}}
+activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
+flow: {start: serve, serve: end}
+okrs:
+  - objective: Short queues
+    key_results: [{kpi: waiting_time, to: "<= 1"}]
+""")
+    result = optimise(model, vary={"resources.clerks.capacity": [4, 5],
+                                   "run.replications": [5, 6]},
+                      seed=4, cases=500, warmup=50)
+    assert result.search == "exhaustive"
+    by = {tuple(c.values.values()): c for c in result.candidates}
+    assert by[(4, 5)].status == by[(4, 6)].status == "feasible"
+    assert by[(5, 5)].status == by[(5, 6)].status == "dominated"
+    assert max(c.replications for c in result.candidates) <= 20
+    assert result.best is by[(4, 5)] and result.runner_ups == (by[(4, 6)],)

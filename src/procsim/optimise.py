@@ -81,6 +81,10 @@ _CAPACITY_TREND = {"cycle_time": -1, "waiting_time": -1, "working_cycle_time": -
 #: Grids larger than this are refused for exhaustive search (narrow the ranges, or vary
 #: capacities alone, which is searched cheapest first).
 MAX_EXHAUSTIVE = 400
+#: Two feasible candidates whose objectives are known to within this share of the best's
+#: are not told apart further (the indifference zone of ranking and selection): both stay
+#: feasible, the lower mean is recommended, the other is a runner-up.
+INDIFFERENCE = 0.01
 #: Candidates visited by the cheapest-first search before it gives up.
 MAX_VISITED = 2000
 
@@ -1025,7 +1029,13 @@ def _exhaustive(state: _State, models: list[Model], stable: list[int], staffing:
             if status[i][0] == "undecided" and n < cap:
                 more[i] = min(cap, max(n + n0, min(active[i], 3 * n)))
             elif status[i][0] == "feasible" and best is not None and i != best and n < cap:
-                more[i] = min(cap, 2 * n)   # to tell it from the best
+                a = state.objective_values(state.results[best])
+                b = state.objective_values(result)
+                k = min(len(a), len(b))
+                diff = paired_difference(a[:k], b[:k], 2 * state.screen - 1)
+                scale = abs(float(np.mean(a[:k])))
+                if not diff.half_width <= INDIFFERENCE * scale:
+                    more[i] = min(cap, 2 * n)   # to tell it from the best
         if best is not None and more and state.results[best].replications < max(more.values()):
             more[best] = min(cap, max(more.values()))
         # What is known so far, so that Ctrl-C keeps it. Feasible candidates not told apart
