@@ -352,7 +352,9 @@ def test_budgets_are_read(desk: procsim.Model) -> None:
 
 
 @pytest.mark.slow
-def test_the_benchmark_runs_and_finds_the_exact_answer() -> None:
+def test_the_benchmark_runs_and_prints_its_table() -> None:
+    # Shorter runs than the benchmark's own (docs/performance.md has its figures): the
+    # table's structure and the enumeration are checked here, not the search's answer.
     import subprocess
     import sys
     from pathlib import Path
@@ -364,7 +366,8 @@ def test_the_benchmark_runs_and_finds_the_exact_answer() -> None:
     assert "1080 candidates (625 stable); exact answer (4, 3, 3, 5)" in done.stdout
     assert "of exhaustive enumeration" in done.stdout
     row = done.stdout.splitlines()[2].split()
-    assert row[0] == "0" and int(row[-6].replace(",", "")) > 0
+    assert row[0] == "0" and int(row[-5].replace(",", "")) > 0   # replications spent
+    assert row[-2].endswith("%")                                    # their share
 
 
 def test_exhaustive_search_does_not_spend_on_candidates_it_cannot_tell_apart() -> None:
