@@ -673,8 +673,9 @@ def optimise(
         Further constraints, e.g. ``"staffing_cost_per_hour <= 400"`` (known without
         simulating) or ``"cost_per_case <= 45"`` (see :func:`parse_budget`).
     search : {"auto", "cheapest-first", "exhaustive"}
-        ``auto``: cheapest first when only capacities vary and the objective is the cost per
-        case (or the staffing cost), else exhaustive.
+        ``auto``: cheapest first when only capacities vary, the objective is the cost per
+        case and no pool has a calendar or named people (whose paid time the staff cost per
+        hour would not order exactly), else exhaustive.
     initial_replications, max_replications : int
         Replications of a candidate when it is first simulated, and at most.
     screen : float
@@ -745,8 +746,12 @@ def optimise(
                             "cost_per_case")
     budgets = [parse_budget(b, model) for b in budget]
     capacity_only = all(re.fullmatch(r"resources\.[^.]+\.capacity", p) for p in paths)
+    # Staff paid around the clock at one rate per pool: then capacity × cost_per_hour orders
+    # the full cost per case. Shift calendars and named people (own costs, own calendars)
+    # pay for part of the time only, and the order would be approximate.
+    plain = all(not spec.calendar and not spec.members for spec in model.resources.values())
     if search == "auto":
-        search = ("cheapest-first" if capacity_only and objective == "cost_per_case"
+        search = ("cheapest-first" if capacity_only and plain and objective == "cost_per_case"
                   else "exhaustive")
     if search not in ("cheapest-first", "exhaustive"):
         raise OptimiseError(f"expected search 'auto', 'cheapest-first' or 'exhaustive', got "
