@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from procsim.cli import app
 from procsim.errors import ModelError
-from procsim.interop import import_bpmn
+from procsim.interop import import_bpmn, import_processes
 from procsim.interop.bpmn_import import _iso_duration, snake_case
 from procsim.interop.prosimos import arrival_factor, dist_mean_var, map_calendar, map_distribution
 from procsim.model import load_model, parse_model
@@ -227,7 +227,7 @@ def test_inclusive_gateway_maps_to_an_exclusive_choice_with_a_warning() -> None:
     model = parse_model(result.text)
     assert model.gateways["choice_1"].type == "exclusive"
     assert model.gateways["merge_1"].type == "exclusive"
-    assert [w.line for w in result.warnings] == [5, 8]
+    assert [w.line for w in result.warnings if "inclusive" in w.message] == [5, 8]
 
 
 def test_inclusive_gateway_with_every_branch_certain_is_parallel(tmp_path: Path) -> None:
@@ -352,31 +352,89 @@ def test_malformed_xml_is_reported_at_its_line() -> None:
         f"{DATA / 'malformed.bpmn'}:6:5: error: malformed XML: mismatched tag")
 
 
-def test_unsupported_elements_are_all_reported_with_their_lines() -> None:
+def test_unknown_elements_are_reported_once_with_their_names_and_lines() -> None:
     with pytest.raises(ModelError) as err:
         import_bpmn(DATA / "unsupported.bpmn")
     issues = err.value.issues
+    # The boundary event is mapped (it has no outgoing flow: left out with a warning); the
+    # isolated complex gateway is unreachable; the typo is an unknown element with a hint.
     assert [(i.line, i.path) for i in issues] == [
-        (6, "boundaryEvent[b]"), (7, "complexGateway[cg]"), (8, "taks[typo]")]
-    assert "did you mean 'task'" in issues[2].message
-    assert str(err.value).endswith("3 errors in " + str(DATA / "unsupported.bpmn"))
+        (7, "complexGateway[cg]"), (8, "taks[typo 'Typo']")]
+    assert "did you mean 'task'" in issues[1].message
+    assert str(err.value).endswith("2 errors in " + str(DATA / "unsupported.bpmn"))
+
+
+def test_flows_to_an_unknown_element_are_not_reported_again() -> None:
+    """Only root causes: no 'dangling flow', no 'no incoming flow' around an unknown element."""
+    with pytest.raises(ModelError) as err:
+        import_bpmn(DATA / "follow_on.bpmn")
+    found = [(i.line, i.path, i.message) for i in err.value.issues]
+    assert [(line, path) for line, path, _ in found] == [
+        (6, "taks[typo 'Typo task']"), (7, "weirdThing[w 'Custom element']"),
+        (13, "sequenceFlow[f5]")]
+    assert "(did you mean 'task'?)" in found[0][2]
+    assert "did you mean" not in found[1][2]  # no wrong hint
+    assert found[2][2] == "dangling flow: targetRef 'gone' names no element of the file"
+    assert all(i.file == str(DATA / "follow_on.bpmn") and i.line for i in err.value.issues)
 
 
 def test_dangling_flows_and_unreachable_tasks() -> None:
     with pytest.raises(ModelError) as err:
         import_bpmn(DATA / "dangling.bpmn")
     messages = {(i.line, i.message.split(":")[0]) for i in err.value.issues}
-    assert messages == {(9, "dangling flow"), (5, "has no outgoing sequence flow"),
-                        (6, "has no incoming sequence flow")}
+    # t1's flow is dangling; that t1 then has no (valid) outgoing flow is not reported again.
+    assert messages == {(9, "dangling flow"),
+                        (6, "expected an incoming sequence flow, got none")}
 
 
-def test_not_bpmn_and_several_processes(tmp_path: Path) -> None:
+def test_a_flow_to_a_non_flow_element_says_what_it_names(tmp_path: Path) -> None:
+    bpmn = write(tmp_path, "m.bpmn", BPMN_HEAD + """
+      <startEvent id="s"/><dataObject id="doc" name="Invoice"/><endEvent id="e"/>
+      <sequenceFlow id="f1" sourceRef="s" targetRef="doc"/>
+      <sequenceFlow id="f2" sourceRef="s" targetRef="e"/>
+    """ + BPMN_TAIL)
+    with pytest.raises(ModelError) as err:
+        import_bpmn(bpmn)
+    (issue,) = err.value.issues
+    assert issue.line == 5 and issue.path == "sequenceFlow[f1]"
+    assert issue.message == ("targetRef 'doc' names a dataObject, expected a flow element of "
+                             "this process")
+
+
+def test_processes_of_a_collaboration() -> None:
+    # The process with the most flow nodes by default, said in a warning with the pools' names.
+    result = import_bpmn(DATA / "collaboration.bpmn")
+    assert result.process == "shop" and result.data["name"] == "Shop"
+    chosen = next(w for w in result.warnings if w.path == "process")
+    assert "imported 'shop' (Shop)" in chosen.message
+    assert "'customer' (Customer / Customer process)" in chosen.message and chosen.line == 18
+    flows = next(w for w in result.warnings if w.path == "messageFlow")
+    assert flows.message.startswith("2 message flow(s) between pools are not simulated")
+    # One of them by id; all of them, each its own model.
+    assert import_bpmn(DATA / "collaboration.bpmn", process="customer").process == "customer"
+    both = import_processes(DATA / "collaboration.bpmn")
+    assert [r.process for r in both] == ["customer", "shop"]
+    for r in both:
+        parse_model(r.text)
+    with pytest.raises(ModelError) as err:
+        import_bpmn(DATA / "collaboration.bpmn", process="shp")
+    (issue,) = err.value.issues
+    assert issue.line == 2 and "'shop' (Shop)" in issue.message
+    assert "got 'shp' (did you mean 'shop'?)" in issue.message
+
+
+def test_not_bpmn_and_no_process(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"expected a BPMN 2\.0 <definitions>"):
         import_bpmn(write(tmp_path, "x.bpmn", "<svg/>"))
-    two = BPMN_HEAD + '<startEvent id="s"/>' + BPMN_TAIL.replace(
-        "</definitions>", '<process id="q"><startEvent id="s2"/></process></definitions>')
-    with pytest.raises(ModelError, match=r"2 processes.*--process"):
-        import_bpmn(write(tmp_path, "two.bpmn", two))
+    empty = '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"/>'
+    with pytest.raises(ModelError, match=r"x.bpmn:1:1: error: expected a process"):
+        import_bpmn(write(tmp_path, "x.bpmn", empty))
+    only_events = BPMN_HEAD + '<startEvent id="s"/><endEvent id="e"/>' \
+        '<sequenceFlow id="f" sourceRef="s" targetRef="e"/>' + BPMN_TAIL
+    with pytest.raises(ModelError) as err:
+        import_bpmn(write(tmp_path, "y.bpmn", only_events))
+    (issue,) = err.value.issues
+    assert issue.line == 2 and "expected at least one task" in issue.message
     with pytest.raises(ModelError, match="no such file"):
         import_bpmn(tmp_path / "missing.bpmn")
 
@@ -407,21 +465,24 @@ def test_bad_parameters_are_errors_at_their_json_line(tmp_path: Path) -> None:
 
 
 def test_a_result_procsim_rejects_points_at_the_bpmn_element(tmp_path: Path) -> None:
-    # Parallel branches that end separately: procsim needs them joined before `end`.
+    # A parallel join after an exclusive choice: a case would wait there forever.
     bpmn = write(tmp_path, "m.bpmn", BPMN_HEAD + """
-      <startEvent id="s"/><parallelGateway id="g"/>
+      <startEvent id="s"/><exclusiveGateway id="x"/>
       <task id="a" name="A"/><task id="b" name="B"/>
-      <endEvent id="e1"/><endEvent id="e2"/>
-      <sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
-      <sequenceFlow id="f1" sourceRef="g" targetRef="a"/>
-      <sequenceFlow id="f2" sourceRef="g" targetRef="b"/>
-      <sequenceFlow id="f3" sourceRef="a" targetRef="e1"/>
-      <sequenceFlow id="f4" sourceRef="b" targetRef="e2"/>
+      <parallelGateway id="j" name="Both done"/><endEvent id="e"/>
+      <sequenceFlow id="f0" sourceRef="s" targetRef="x"/>
+      <sequenceFlow id="f1" sourceRef="x" targetRef="a"/>
+      <sequenceFlow id="f2" sourceRef="x" targetRef="b"/>
+      <sequenceFlow id="f3" sourceRef="a" targetRef="j"/>
+      <sequenceFlow id="f4" sourceRef="b" targetRef="j"/>
+      <sequenceFlow id="f5" sourceRef="j" targetRef="e"/>
     """ + BPMN_TAIL)
     with pytest.raises(ModelError) as err:
         import_bpmn(bpmn)
-    issue = err.value.issues[0]
-    assert issue.file == str(bpmn) and issue.line is not None
+    (issue,) = err.value.issues
+    assert issue.file == str(bpmn) and issue.line == 6
+    assert "parallel join 'both_done' does not close a parallel split" in issue.message
+    assert "(BPMN parallelGateway j)" in issue.message
     assert "the imported model is not valid" in issue.message and "BPMN" in issue.message
 
 

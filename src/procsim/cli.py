@@ -754,40 +754,63 @@ def import_(
     force: Annotated[bool, typer.Option("--force", help="Overwrite OUT.yaml if it exists.")
                      ] = False,
     process: Annotated[str | None, typer.Option(
-        "--process", metavar="ID", help="The process to import when the file has several.")
+        "--process", metavar="ID", help="The process to import when the file has several "
+        "(default: the one with the most flow nodes); 'all' imports each into its own model "
+        "(OUT-<process>.yaml).")
     ] = None,
     time_unit: Annotated[str, typer.Option(
         "--time-unit", metavar="UNIT", help="The model's time unit: seconds, minutes, hours "
         "or days.")] = "hours",
+    search_path: Annotated[list[Path] | None, typer.Option(
+        "--search-path", metavar="DIR", help="A folder whose BPMN files may hold the processes "
+        "that call activities call (repeatable; the file's own folder is always searched).")
+    ] = None,
 ) -> None:
     """Convert a BPMN 2.0 process (and Prosimos parameters) into a procsim model."""
-    from procsim.interop import import_bpmn
+    from procsim.interop import import_bpmn, import_processes
+    from procsim.interop.bpmn_import import snake_case
 
     if time_unit not in ("seconds", "minutes", "hours", "days"):
         raise _fail(f"error: --time-unit: expected seconds, minutes, hours or days, got "
                     f"{time_unit!r}")
     _check_outputs({"--output": out}, inputs=[bpmn_file, params])
-    if out is not None and out.exists() and not force:
+    if out is not None and out.exists() and not force and process != "all":
         raise _fail(f"error: {out} exists; pass --force to overwrite it")
     try:
-        result = import_bpmn(bpmn_file, params=params, process=process, time_unit=time_unit)
+        if process == "all":
+            results = import_processes(bpmn_file, params=params, time_unit=time_unit,
+                                       search_path=search_path or ())
+        else:
+            results = [import_bpmn(bpmn_file, params=params, process=process,
+                                   time_unit=time_unit, search_path=search_path or ())]
     except ModelError as err:
         raise _fail(str(err)) from None
-    for warning in result.warnings:
-        _echo(str(warning), err=True)
-    if result.placeholders:
-        _echo(f"{len(result.placeholders)} placeholder(s) to fill in (marked PLACEHOLDER "
-                   "in the model):", err=True)
-        for path in result.placeholders:
-            _echo(f"  {path}", err=True)
-    if out is None:
-        _echo(result.text, nl=False)
-        return
-    try:
-        result.write(out)
-    except OSError as exc:
-        raise _fail(f"error: cannot write output: {exc}") from None
-    _echo(f"wrote {out}", err=True)
+    targets: list[Path | None] = [out] * len(results)
+    if process == "all" and out is not None:
+        targets = [out.with_name(f"{out.stem}-{snake_case(r.process) or 'process'}{out.suffix}")
+                   for r in results]
+        existing = [str(t) for t in targets if t is not None and t.exists()]
+        if existing and not force:
+            raise _fail(f"error: {', '.join(existing)} exist(s); pass --force to overwrite")
+    for result, target in zip(results, targets, strict=True):
+        prefix = f"process {result.process}: " if process == "all" else ""
+        for warning in result.warnings:
+            _echo(prefix + str(warning), err=True)
+        if result.placeholders:
+            _echo(f"{prefix}{len(result.placeholders)} placeholder(s) to fill in (marked "
+                  "PLACEHOLDER in the model):", err=True)
+            for path in result.placeholders:
+                _echo(f"  {path}", err=True)
+        if target is None:
+            if process == "all":
+                _echo(f"--- # process {result.process}")
+            _echo(result.text, nl=False)
+            continue
+        try:
+            result.write(target)
+        except OSError as exc:
+            raise _fail(f"error: cannot write output: {exc}") from None
+        _echo(f"wrote {target}", err=True)
 
 
 @app.command()

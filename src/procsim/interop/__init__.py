@@ -4,6 +4,6 @@
 parameters, into a procsim model (see ``docs/interop.md``).
 """
 
-from procsim.interop.bpmn_import import ImportResult, ImportWarning, import_bpmn
+from procsim.interop.bpmn_import import ImportResult, ImportWarning, import_bpmn, import_processes
 
-__all__ = ["ImportResult", "ImportWarning", "import_bpmn"]
+__all__ = ["ImportResult", "ImportWarning", "import_bpmn", "import_processes"]

@@ -31,6 +31,7 @@ import math
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,37 +43,39 @@ import yaml
 
 from procsim.errors import Issue, ModelError, close_match_hint
 
-__all__ = ["ImportResult", "ImportWarning", "import_bpmn", "snake_case"]
+__all__ = ["ImportResult", "ImportWarning", "import_bpmn", "import_processes", "snake_case"]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+#: Namespace of the data procsim's own BPMN export keeps in ``extensionElements``.
+PROCSIM_NS = "urn:procsim:bpmn"
 TASKS = frozenset({"task", "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask",
                    "receiveTask", "businessRuleTask"})
+#: Gateways and what they become; complex and event-based gateways are approximated.
 GATEWAYS = {"exclusiveGateway": "exclusive", "parallelGateway": "parallel",
-            "inclusiveGateway": "inclusive"}
-SUBPROCESSES = frozenset({"subProcess", "transaction"})
+            "inclusiveGateway": "inclusive", "complexGateway": "inclusive",
+            "eventBasedGateway": "exclusive"}
+SUBPROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
+EVENTS = frozenset({"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+                    "implicitThrowEvent", "boundaryEvent"})
+#: Every element that can be a node of a process's flow.
+FLOW_NODES = TASKS | set(GATEWAYS) | SUBPROCESSES | EVENTS | {"callActivity"}
 #: Elements without meaning for a simulation (documentation, data, layout): skipped.
 IGNORED = frozenset({
-    "documentation", "extensionElements", "laneSet", "lane", "textAnnotation", "association",
-    "dataObject", "dataObjectReference", "dataStoreReference", "dataInputAssociation",
-    "dataOutputAssociation", "ioSpecification", "property", "group", "incoming", "outgoing",
-    "category", "auditing", "monitoring", "supportedInterfaceRef", "resourceRole", "performer",
-    "humanPerformer", "potentialOwner", "standardLoopCharacteristics",
-    "multiInstanceLoopCharacteristics", "conditionExpression",
+    "documentation", "extensionElements", "laneSet", "lane", "childLaneSet", "flowNodeRef",
+    "textAnnotation", "association", "group", "category", "categoryValue", "categoryValueRef",
+    "dataObject", "dataObjectReference", "dataStore", "dataStoreReference", "dataInput",
+    "dataOutput", "inputSet", "outputSet", "dataInputAssociation", "dataOutputAssociation",
+    "ioSpecification", "ioBinding", "property", "incoming", "outgoing", "auditing",
+    "monitoring", "supportedInterfaceRef", "supports", "resourceRole", "performer",
+    "humanPerformer", "potentialOwner", "rendering", "correlationSubscription",
+    "standardLoopCharacteristics", "multiInstanceLoopCharacteristics", "completionCondition",
+    "conditionExpression",
 })
-#: Elements the import refuses, with the reason given in the error.
-UNSUPPORTED = {
-    "complexGateway": "complex gateways have no procsim equivalent; use exclusive or parallel "
-                      "gateways",
-    "eventBasedGateway": "event-based gateways (a race between events) have no procsim "
-                         "equivalent; use an exclusive gateway with probabilities",
-    "callActivity": "a call activity needs the called process; copy it in as a sub-process",
-    "boundaryEvent": "boundary events (interrupting timers, errors, escalations) have no procsim "
-                     "equivalent; model the alternative path with an exclusive gateway",
-    "adHocSubProcess": "ad-hoc sub-processes have no order to simulate",
-}
 #: Date-time at simulated time 0 of imported models that use calendars: a Monday, 00:00.
 DEFAULT_START = datetime(2026, 1, 5, 0, 0)
 _RESERVED = {"start", "end"}
+#: File name endings of sibling BPMN files searched for called processes.
+BPMN_SUFFIXES = (".bpmn", ".bpmn2", ".bpmn20.xml")
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class ImportResult:
     warnings: tuple[ImportWarning, ...] = ()
     placeholders: tuple[str, ...] = ()
     ids: dict[str, str] = field(default_factory=dict)
+    process: str = ""
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write :attr:`text` to ``path`` atomically (never a half-written file)."""
@@ -241,7 +245,7 @@ def _iso_duration(text: str) -> float | None:
 @dataclass
 class _Node:
     key: str
-    kind: str  # activity, delay, exclusive, parallel, inclusive, start, end, pass
+    kind: str  # activity, delay, exclusive, parallel, inclusive, start, end, pass, boundary
     label: str
     tag: str
     bpmn_id: str | None
@@ -252,6 +256,13 @@ class _Node:
     origin: str = ""  # why a generated node exists
     inclusive: bool = False
     name: str = ""
+    note: str = ""  # what was approximated: a comment in the YAML
+    performer: str | None = None
+    attached: str | None = None  # a boundary event's activity
+    interrupting: bool = True
+    top: bool = True  # a node of the process itself, not of a sub-process
+    spec: dict[str, Any] | None = None  # procsim's own export: the node's model entry
+    added: bool = False  # procsim's own export: a gateway the export added
 
 
 @dataclass
@@ -261,42 +272,135 @@ class _Edge:
     dst: str
     pos: tuple[int | None, int | None] = (None, None)
     conditional: bool = False
+    alternative: bool = False  # leaves an activity by an interrupting boundary event
+    branch: dict[str, Any] | None = None  # procsim's own export: probability or condition
+
+
+def _element_label(element: ET.Element) -> str:
+    """How messages name an element: ``userTask[t1 'Check invoice']``."""
+    tag = _local(element.tag)[1]
+    name = " ".join((element.get("name") or "").split())
+    name = name if len(name) <= 40 else name[:39] + "…"
+    return f"{tag}[{element.get('id', '')}" + (f" {name!r}]" if name else "]")
+
+
+def _node_label(node: _Node) -> str:
+    name = node.label.rsplit(" / ", 1)[-1] if node.label else ""
+    return f"{node.tag}[{node.bpmn_id}" + (f" {name!r}]" if name else "]")
 
 
 class _Reader:
-    def __init__(self, file: str, positions: dict[int, tuple[int, int]]) -> None:
+    """Collects the flow nodes and sequence flows of one process (sub-processes flattened,
+    called processes inlined), with every problem found as an issue."""
+
+    def __init__(self, file: str, positions: dict[int, tuple[int, int]], root: ET.Element,
+                 search_path: Sequence[str] = ()) -> None:
         self.file = file
         self.positions = positions
+        self.root = root
+        self.search_path = list(search_path)
         self.nodes: dict[str, _Node] = {}
         self.edges: list[_Edge] = []
         self.issues: list[Issue] = []
         self.warnings: list[ImportWarning] = []
         self.lanes: dict[str, str] = {}
+        # Every id of the document, for messages about flows that name a non-flow element.
+        self.all_ids: dict[str, str] = {}
+        for element in root.iter():
+            if element.get("id"):
+                self.all_ids.setdefault(element.get("id", ""), _local(element.tag)[1])
+        self.resources = {r.get("id", ""): str(r.get("name") or r.get("id", ""))
+                          for r in root.findall(f"{{{BPMN_NS}}}resource")}
+        # Ids of elements already reported (unsupported) or left out with a warning: the
+        # flows touching them are not reported again.
+        self.reported: set[str] = set()
+        self.left_out: set[str] = set()
+        # Nodes whose missing flow is a follow-on of a reported problem.
+        self.exempt: set[str] = set()
+        self.links_thrown: list[tuple[str, str]] = []
+        self.links_caught: dict[str, str] = {}
+        self.element_file: dict[int, str] = {}
+        self._documents: dict[str, tuple[ET.Element, dict[int, tuple[int, int]]] | None] = {}
+        self.procsim_export = root.get("exporter") == "procsim"
+
+    def file_of(self, element: ET.Element) -> str:
+        return self.element_file.get(id(element), self.file)
 
     def pos(self, element: ET.Element) -> tuple[int | None, int | None]:
         return self.positions.get(id(element), (None, None))
 
     def issue(self, element: ET.Element | None, message: str, path: str = "") -> None:
         line, col = self.pos(element) if element is not None else (None, None)
-        self.issues.append(Issue(path, message, self.file, line, col))
+        file = self.file_of(element) if element is not None else self.file
+        self.issues.append(Issue(path, message, file, line, col))
 
     def warn(self, where: _Node | ET.Element | None, message: str) -> None:
         if isinstance(where, _Node):
             line, col = where.pos
-            path = f"{where.tag}[{where.bpmn_id}]" if where.bpmn_id else ""
+            path = _node_label(where) if where.bpmn_id else ""
         elif where is not None:
             line, col = self.pos(where)
-            path = f"{_local(where.tag)[1]}[{where.get('id', '')}]"
+            path = _element_label(where)
         else:
             line = col = None
             path = ""
-        self.warnings.append(ImportWarning(message, self.file, line, col, path))
+        file = self.file_of(where) if isinstance(where, ET.Element) else self.file
+        self.warnings.append(ImportWarning(message, file, line, col, path))
+
+    # --- called processes -------------------------------------------------------------------
+
+    def find_called(self, call: ET.Element) -> ET.Element | None:
+        """The process a call activity calls: in this file, else in a BPMN file of the
+        search path (by default the file's own folder)."""
+        wanted = (call.get("calledElement") or "").strip()
+        wanted = wanted.rsplit(":", 1)[-1] if ":" in wanted and not wanted.startswith(
+            ("http", "urn")) else wanted
+        if not wanted:
+            return None
+        for process in self.root.iter(f"{{{BPMN_NS}}}process"):
+            if process.get("id") == wanted:
+                return process
+        folders = [*self.search_path, str(Path(self.file).parent)]
+        for folder in dict.fromkeys(folders):
+            try:
+                candidates = sorted(p for p in Path(folder).iterdir()
+                                    if p.name.lower().endswith(BPMN_SUFFIXES))
+            except OSError:
+                continue
+            for candidate in candidates:
+                if candidate.resolve() == Path(self.file).resolve():
+                    continue
+                doc = self._document(str(candidate))
+                if doc is None:
+                    continue
+                for process in doc[0].iter(f"{{{BPMN_NS}}}process"):
+                    if process.get("id") == wanted:
+                        return process
+        return None
+
+    def _document(self, path: str) -> tuple[ET.Element, dict[int, tuple[int, int]]] | None:
+        if path not in self._documents:
+            try:
+                if Path(path).stat().st_size > 20_000_000:
+                    raise OSError("too large")
+                root, positions = _parse_xml(Path(path).read_bytes(), path)
+            except (OSError, ModelError):
+                self._documents[path] = None
+                return None
+            self.positions.update(positions)
+            for element in root.iter():
+                self.element_file[id(element)] = path
+            self._documents[path] = (root, positions)
+        return self._documents[path]
+
+    # --- the elements of a process or sub-process -------------------------------------------
 
     def collect(self, container: ET.Element, prefix: tuple[str, ...],
-                parent: _Node | None, lane: str | None) -> None:
+                parent: _Node | None, lane: str | None, stack: tuple[str, ...] = ()) -> None:
         starts: list[str] = []
         ends: list[str] = []
         flows: list[ET.Element] = []
+        local: list[str] = []
         subprocesses: set[str] = set()
         for lane_el in container.iter(f"{{{BPMN_NS}}}lane"):
             for node_ref in lane_el.findall(f"{{{BPMN_NS}}}flowNodeRef"):
@@ -307,30 +411,69 @@ class _Reader:
             if ns != BPMN_NS:
                 continue  # extensions of modelling tools
             eid = child.get("id", "")
-            path = f"{tag}[{eid}]"
-            if tag in ("sequenceFlow",):
+            path = _element_label(child)
+            if tag == "sequenceFlow":
                 flows.append(child)
                 continue
             if tag in IGNORED:
                 continue
-            if tag in UNSUPPORTED:
-                self.issue(child, f"unsupported element: {UNSUPPORTED[tag]}", path)
+            if tag not in FLOW_NODES:
+                hint = close_match_hint(tag, sorted(FLOW_NODES))
+                self.issue(child, f"unknown element '{tag}': expected a BPMN flow element (a "
+                           f"task, event, gateway or sub-process){hint}", path)
+                self.reported.add(eid)
                 continue
             if not eid:
-                self.issue(child, f"{tag} without an id", path)
+                self.issue(child, f"expected an id on every {tag}, got none", path)
                 continue
             if eid in self.nodes:
-                self.issue(child, f"duplicate id {eid!r}", path)
+                self.issue(child, f"duplicate id {eid!r}: expected each id once", path)
+                self.reported.add(eid)
                 continue
-            name = (child.get("name") or "").strip()
+            name = " ".join((child.get("name") or "").split())
             label = " / ".join([*prefix, name]) if name else ""
             node_lane = self.lanes.get(eid, lane)
-            node = _Node(eid, "", label, tag, eid, self.pos(child), lane=node_lane)
+            node = _Node(eid, "", label, tag, eid, self.pos(child), lane=node_lane,
+                         top=parent is None)
+            node.spec = _procsim_data(child, "spec") if self.procsim_export else None
+            node.added = bool(self.procsim_export and _procsim_data(child, "added"))
             if tag in TASKS:
+                if child.get("isForCompensation") == "true":
+                    self.warn(child, "compensation task: left out (it only runs to undo "
+                              "work, which procsim does not simulate)")
+                    self.left_out.add(eid)
+                    continue
                 node.kind = "activity"
+                node.performer = _performer(child, self.resources)
                 for loop in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
                     if child.find(f"{{{BPMN_NS}}}{loop}") is not None:
                         self.warn(child, f"{loop} is not simulated: the task runs once per visit")
+            elif tag == "callActivity":
+                called = self.find_called(child)
+                called_id = called.get("id", "") if called is not None else ""
+                if called is not None and called_id not in stack and len(stack) < 20 \
+                        and _has_flow_nodes(called):
+                    where = self.file_of(called)
+                    self.warn(child, f"call activity: the called process {called_id!r}"
+                              + ("" if where == self.file else f" of {Path(where).name}")
+                              + " is inlined as a sub-process")
+                    node.kind = "pass"
+                    self.nodes[eid] = node
+                    self.nodes[eid + "#exit"] = _Node(eid + "#exit", "pass", label, tag, eid,
+                                                      node.pos, top=parent is None)
+                    subprocesses.add(eid)
+                    local.append(eid)
+                    self.collect(called, (*prefix, name or eid), node, node_lane,
+                                 (*stack, called_id))
+                    continue
+                node.kind = "activity"
+                wanted = child.get("calledElement") or ""
+                why = ("calls itself" if called is not None and called_id in stack else
+                       f"calls {wanted!r}, which is in neither this file nor a BPMN file of the "
+                       "search path" if wanted else "names no called process (calledElement)")
+                node.note = f"PLACEHOLDER: a call activity that {why}: one activity stands for it"
+                self.warn(child, f"call activity {why}: a placeholder activity (give the "
+                          "called file's folder with --search-path)")
             elif tag == "startEvent":
                 node.kind = "pass" if parent else "start"
                 starts.append(eid)
@@ -343,66 +486,126 @@ class _Reader:
                 kind = _event_kind(child)
                 if kind and kind != "terminate":
                     self.warn(child, f"{kind} end event: read as a plain end")
-            elif tag == "intermediateCatchEvent":
-                node.kind = "delay"
+            elif tag == "boundaryEvent":
+                node.kind = "boundary"
+                node.attached = (child.get("attachedToRef") or "").strip()
                 node.event = _event_kind(child) or "none"
-                timer = child.find(f".//{{{BPMN_NS}}}timeDuration")
-                if node.event == "timer" and timer is not None:
-                    node.timer = _iso_duration(timer.text or "")
-                    if node.timer is None:
-                        self.warn(child, f"timer duration {timer.text!r} is not an ISO 8601 "
-                                  "duration: placeholder")
-                elif node.event == "timer":
-                    self.warn(child, "timer without timeDuration (a date or cycle): "
-                              "placeholder duration")
+                node.interrupting = child.get("cancelActivity", "true") != "false"
+                if node.event == "compensate":
+                    self.warn(child, "compensation boundary event: left out")
+                    self.left_out.add(eid)
+                    continue
+            elif tag == "intermediateCatchEvent":
+                node.event = _event_kind(child) or "none"
+                if node.event == "link":
+                    node.kind = "pass"
+                    self.links_caught[_link_name(child)] = eid
                 else:
-                    self.warn(child, f"{node.event} catch event: a delay (waiting for it)")
-            elif tag == "intermediateThrowEvent":
+                    node.kind = "delay"
+                    self._timer(child, node)
+            elif tag in ("intermediateThrowEvent", "implicitThrowEvent"):
                 node.kind = "pass"
+                if _event_kind(child) == "link":
+                    self.links_thrown.append((eid, _link_name(child)))
             elif tag in GATEWAYS:
                 node.kind = GATEWAYS[tag]
                 node.inclusive = node.kind == "inclusive"
+                if tag == "eventBasedGateway":
+                    node.note = ("event-based gateway: the race between its events is "
+                                 "approximated by an exclusive choice")
+                    self.warn(child, node.note + " (placeholder probabilities, unless given)")
+                elif tag == "complexGateway":
+                    node.note = "complex gateway: read as an inclusive gateway"
+                    self.warn(child, node.note)
             elif tag in SUBPROCESSES:
                 if child.get("triggeredByEvent") == "true":
-                    self.issue(child, "unsupported element: event sub-processes have no procsim "
-                               "equivalent", path)
+                    self.warn(child, "event sub-process: left out (it runs only when its event "
+                              "occurs, which procsim does not simulate)")
+                    self.left_out.add(eid)
                     continue
-                node.kind = "pass"
-                self.nodes[eid] = node
-                exit_node = _Node(eid + "#exit", "pass", label, tag, eid, node.pos)
-                self.nodes[exit_node.key] = exit_node
-                subprocesses.add(eid)
-                self.collect(child, (*prefix, name or eid), node, node_lane)
-                continue
-            else:
-                self.issue(child, f"unsupported element '{tag}'"
-                           + close_match_hint(tag, sorted(TASKS | set(GATEWAYS))), path)
-                continue
+                if tag == "adHocSubProcess" or not _has_flow_nodes(child):
+                    node.kind = "activity"
+                    node.note = ("ad-hoc sub-process (its tasks have no order): one activity"
+                                 if tag == "adHocSubProcess" else
+                                 "collapsed or empty sub-process: one activity")
+                    self.warn(child, node.note)
+                else:
+                    node.kind = "pass"
+                    self.nodes[eid] = node
+                    self.nodes[eid + "#exit"] = _Node(eid + "#exit", "pass", label, tag, eid,
+                                                      node.pos, top=parent is None)
+                    subprocesses.add(eid)
+                    local.append(eid)
+                    self.collect(child, (*prefix, name or eid), node, node_lane, stack)
+                    continue
             self.nodes[eid] = node
+            local.append(eid)
         for flow in flows:
-            fid, src, dst = flow.get("id", ""), flow.get("sourceRef", ""), flow.get("targetRef", "")
-            path = f"sequenceFlow[{fid}]"
-            bad = False
-            for role, ref in (("sourceRef", src), ("targetRef", dst)):
-                if ref not in self.nodes:
-                    self.issue(flow, f"dangling flow: {role} {ref!r} names no element of this "
-                               "process" + close_match_hint(ref, list(self.nodes)), path)
-                    bad = True
-            if bad:
-                continue
-            conditional = flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None
-            self.edges.append(_Edge(fid, src + "#exit" if src in subprocesses else src, dst,
-                                    self.pos(flow), conditional))
+            self._flow(flow, subprocesses)
         if parent is not None:
-            if len(starts) != 1:
-                self.issue(None, f"sub-process {parent.bpmn_id!r} needs exactly one start event, "
-                           f"got {len(starts)}")
-                self.issues[-1] = Issue(f"{parent.tag}[{parent.bpmn_id}]", self.issues[-1]
-                                        .message.split(": ", 1)[-1], self.file, *parent.pos)
+            self._enter_and_leave(parent, container, starts, ends, local)
+
+    def _timer(self, child: ET.Element, node: _Node) -> None:
+        timer = child.find(f".//{{{BPMN_NS}}}timeDuration")
+        if node.event == "timer" and timer is not None:
+            node.timer = _iso_duration(timer.text or "")
+            if node.timer is None:
+                self.warn(child, f"timer duration {timer.text!r} is not an ISO 8601 "
+                          "duration: placeholder")
+        elif node.event == "timer":
+            self.warn(child, "timer without timeDuration (a date or cycle): placeholder duration")
+        else:
+            self.warn(child, f"{node.event} catch event: a delay (waiting for it)")
+
+    def _flow(self, flow: ET.Element, subprocesses: set[str]) -> None:
+        fid, src, dst = flow.get("id", ""), flow.get("sourceRef", ""), flow.get("targetRef", "")
+        path = _element_label(flow)
+        bad = False
+        for role, ref in (("sourceRef", src), ("targetRef", dst)):
+            if ref in self.nodes:
+                continue
+            bad = True
+            if ref in self.reported or ref in self.left_out:
+                continue  # reported once, at the element itself
+            if ref in self.all_ids:
+                self.issue(flow, f"{role} {ref!r} names a {self.all_ids[ref]}, expected a flow "
+                           "element of this process", path)
             else:
-                self.edges.append(_Edge("", parent.key, starts[0]))
-            for e in ends:
-                self.edges.append(_Edge("", e, parent.key + "#exit"))
+                self.issue(flow, f"dangling flow: {role} {ref!r} names no element of the file"
+                           + close_match_hint(ref, [k for k in self.nodes if "#" not in k]),
+                           path)
+        if bad:
+            self.exempt.update({src, dst})
+            return
+        conditional = flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None
+        branch = _procsim_data(flow, "branch") if self.procsim_export else None
+        self.edges.append(_Edge(fid, src + "#exit" if src in subprocesses else src, dst,
+                                self.pos(flow), conditional, branch=branch))
+
+    def _enter_and_leave(self, parent: _Node, container: ET.Element, starts: list[str],
+                         ends: list[str], local: list[str]) -> None:
+        """Flows into a sub-process go to its start; its ends continue after it."""
+        entered = {e.dst for e in self.edges}
+        left = {e.src for e in self.edges}
+        entries = starts or [k for k in local if k not in entered and k not in self.exempt
+                             and self.nodes[k].kind != "boundary"]
+        if not entries:
+            self.issue(container, "expected a start event, or an element without incoming "
+                       "flow, where the sub-process begins; got none", _node_label(parent))
+        elif len(entries) > 1:
+            self.warn(parent, f"the sub-process begins at {len(entries)} elements at once: "
+                      "a parallel split")
+        for key in entries:
+            self.edges.append(_Edge("", parent.key, key))
+        exits = list(ends)
+        for key in local:
+            node = self.nodes[key]
+            out_key = key + "#exit" if key + "#exit" in self.nodes else key
+            if key not in ends and node.kind != "boundary" and out_key not in left \
+                    and key not in self.exempt:
+                exits.append(out_key)
+        for key in exits:
+            self.edges.append(_Edge("", key, parent.key + "#exit"))
 
 
 def _event_kind(element: ET.Element) -> str | None:
@@ -410,7 +613,50 @@ def _event_kind(element: ET.Element) -> str | None:
         ns, tag = _local(child.tag)
         if ns == BPMN_NS and tag.endswith("EventDefinition"):
             return tag.removesuffix("EventDefinition")
+    if element.find(f"{{{BPMN_NS}}}eventDefinitionRef") is not None:
+        return "signal"
     return None
+
+
+def _link_name(element: ET.Element) -> str:
+    link = element.find(f"{{{BPMN_NS}}}linkEventDefinition")
+    name = link.get("name") if link is not None else None
+    return name or element.get("name") or ""
+
+
+def _has_flow_nodes(container: ET.Element) -> bool:
+    return any(_local(c.tag) == (BPMN_NS, _local(c.tag)[1]) and _local(c.tag)[1] in FLOW_NODES
+               for c in container)
+
+
+def _performer(task: ET.Element, resources: dict[str, str]) -> str | None:
+    """The resource named by a task's performer (``resourceRef`` or an expression)."""
+    for role in ("performer", "humanPerformer", "potentialOwner"):
+        element = task.find(f"{{{BPMN_NS}}}{role}")
+        if element is None:
+            continue
+        ref = element.findtext(f"{{{BPMN_NS}}}resourceRef")
+        if ref and ref.strip():
+            return resources.get(ref.strip(), ref.strip())
+        expression = element.findtext(f".//{{{BPMN_NS}}}formalExpression")
+        if expression and expression.strip():
+            return expression.strip()
+        if element.get("name"):
+            return element.get("name")
+    return None
+
+
+def _procsim_data(element: ET.Element, what: str) -> Any:
+    """The data procsim's own export keeps in an element's ``extensionElements``."""
+    import json
+
+    found = element.find(f"{{{BPMN_NS}}}extensionElements/{{{PROCSIM_NS}}}{what}")
+    if found is None:
+        return None
+    try:
+        return json.loads(found.text or "null")
+    except ValueError:
+        return None
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -424,6 +670,7 @@ def import_bpmn(
     time_unit: str = "hours",
     start: datetime = DEFAULT_START,
     name: str | None = None,
+    search_path: Sequence[str | os.PathLike[str]] = (),
 ) -> ImportResult:
     """Convert a BPMN 2.0 process (and optional Prosimos parameters) into a procsim model.
 
@@ -435,13 +682,17 @@ def import_bpmn(
         Prosimos simulation parameters (JSON, the layout of Prosimos 2.1.0). Without them
         durations, probabilities and arrivals are placeholders.
     process : str, optional
-        The id of the process to import when the file holds several.
+        The id of the process to import when the file holds several (default: the one with
+        the most flow nodes, with a warning). :func:`import_processes` imports them all.
     time_unit : str
         The model's time unit (durations are written with their own unit anyway).
     start : datetime
         The model's ``start`` when it uses calendars (default: Monday 2026-01-05 00:00).
     name : str, optional
         The model's name (default: the process's name, else the file's stem).
+    search_path : sequence of str or path-like
+        Folders whose BPMN files may hold the processes that call activities call (the
+        file's own folder is always searched).
 
     Returns
     -------
@@ -451,7 +702,7 @@ def import_bpmn(
     Raises
     ------
     procsim.errors.ModelError
-        Malformed XML or JSON, unsupported elements, dangling flows, or a result procsim
+        Malformed XML or JSON, unknown elements, dangling flows, or a result procsim
         would reject; every problem with its file, line and column.
 
     Examples
@@ -470,8 +721,48 @@ def import_bpmn(
     >>> result.data["flow"]
     {'start': 'check_invoice', 'check_invoice': 'end'}
     >>> result.placeholders
-    ('arrivals.interarrival', 'activities.check_invoice.duration')
+    ('arrivals.interarrival', 'resources.staff.capacity', 'activities.check_invoice.duration')
     """
+    file, root, positions = _read_document(path)
+    chosen, notes = _choose_process(root, process, file, positions)
+    return _import_one(file, root, positions, chosen, notes, params=params, time_unit=time_unit,
+                       start=start, name=name, search_path=search_path)
+
+
+def import_processes(
+    path: str | os.PathLike[str],
+    *,
+    params: str | os.PathLike[str] | None = None,
+    time_unit: str = "hours",
+    start: datetime = DEFAULT_START,
+    search_path: Sequence[str | os.PathLike[str]] = (),
+) -> list[ImportResult]:
+    """Import every process of a BPMN file (each pool of a collaboration) into its own model.
+
+    Takes the arguments of :func:`import_bpmn`; the problems of all processes are raised
+    together. :attr:`ImportResult.process` tells which process each result is.
+    """
+    file, root, positions = _read_document(path)
+    processes = [p for p, _ in _processes(root) if _count_flow_nodes(p) > 0]
+    if not processes:
+        raise ModelError([Issue("", "expected a process with a start event or a task, got "
+                                "none", file, *positions.get(id(root), (None, None)))], file)
+    results, issues = [], []
+    for element in processes:
+        try:
+            notes = _message_flow_notes(root, file, positions)
+            results.append(_import_one(file, root, positions, element, notes, params=params,
+                                       time_unit=time_unit, start=start, name=None,
+                                       search_path=search_path))
+        except ModelError as err:
+            issues += err.issues
+    if issues:
+        raise ModelError(issues, file)
+    return results
+
+
+def _read_document(path: str | os.PathLike[str]
+                   ) -> tuple[str, ET.Element, dict[int, tuple[int, int]]]:
     file = os.fspath(path)
     try:
         raw = Path(file).read_bytes()
@@ -480,40 +771,90 @@ def import_bpmn(
     except OSError as exc:
         raise ModelError([Issue("", f"cannot read the file: {exc}", file)], file) from None
     root, positions = _parse_xml(raw, file)
-    reader = _Reader(file, positions)
     if _local(root.tag) != (BPMN_NS, "definitions"):
         ns, tag = _local(root.tag)
         raise ModelError([Issue("", f"expected a BPMN 2.0 <definitions> element (namespace "
                                 f"{BPMN_NS}), got <{tag}>" + (f" in namespace {ns}" if ns else ""),
                                 file, *positions.get(id(root), (None, None)))], file)
-    chosen = _choose_process(root, process, file, positions)
-    reader.collect(chosen, (), None, None)
+    return file, root, positions
+
+
+def _import_one(file: str, root: ET.Element, positions: dict[int, tuple[int, int]],
+                chosen: ET.Element, notes: list[ImportWarning], *, params: Any, time_unit: str,
+                start: datetime, name: str | None,
+                search_path: Sequence[str | os.PathLike[str]]) -> ImportResult:
+    reader = _Reader(file, positions, root, [os.fspath(p) for p in search_path])
+    reader.warnings += notes
+    reader.collect(chosen, (), None, None, (chosen.get("id", ""),))
+    participant = dict(_processes(root)).get(chosen)
     builder = _Builder(reader, chosen, file, time_unit, start,
-                       name or chosen.get("name") or Path(file).stem)
+                       name or chosen.get("name") or participant or Path(file).stem)
     return builder.build(params)
 
 
+def _processes(root: ET.Element) -> list[tuple[ET.Element, str | None]]:
+    """Every process of the file with the name of its participant (pool), if any."""
+    names = {p.get("processRef", "").rsplit(":", 1)[-1]: p.get("name")
+             for p in root.iter(f"{{{BPMN_NS}}}participant")}
+    return [(p, names.get(p.get("id", ""))) for p in root.findall(f"{{{BPMN_NS}}}process")]
+
+
+def _count_flow_nodes(container: ET.Element) -> int:
+    return sum(1 for element in container.iter()
+               if _local(element.tag)[0] == BPMN_NS and _local(element.tag)[1] in FLOW_NODES)
+
+
+def _describe(process: ET.Element, participant: str | None) -> str:
+    text = repr(process.get("id", ""))
+    names = [n for n in (participant, process.get("name")) if n]
+    return text + (f" ({' / '.join(dict.fromkeys(names))})" if names else "")
+
+
+def _message_flow_notes(root: ET.Element, file: str,
+                        positions: dict[int, tuple[int, int]]) -> list[ImportWarning]:
+    flows = root.findall(f".//{{{BPMN_NS}}}messageFlow")
+    if not flows:
+        return []
+    line, column = positions.get(id(flows[0]), (None, None))
+    return [ImportWarning(
+        f"{len(flows)} message flow(s) between pools are not simulated: each process runs on "
+        "its own; where one waits for another, its catch events and receive tasks are delays "
+        "with placeholder durations", file, line, column, "messageFlow")]
+
+
 def _choose_process(root: ET.Element, wanted: str | None, file: str,
-                    positions: dict[int, tuple[int, int]]) -> ET.Element:
-    processes = root.findall(f"{{{BPMN_NS}}}process")
-    ids = [p.get("id", "") for p in processes]
+                    positions: dict[int, tuple[int, int]]
+                    ) -> tuple[ET.Element, list[ImportWarning]]:
+    """The process to import, and the warnings about the others and the message flows."""
+    processes = _processes(root)
+    where = positions.get(id(root), (None, None))
+    notes = _message_flow_notes(root, file, positions)
     if wanted is not None:
-        for p in processes:
+        for p, _ in processes:
             if p.get("id") == wanted:
-                return p
-        raise ModelError([Issue("", f"no process with id {wanted!r} (processes: "
-                                f"{', '.join(ids) or 'none'})" + close_match_hint(wanted, ids),
-                                file)], file)
-    with_nodes = [p for p in processes
-                  if any(_local(c.tag)[1] in TASKS | {"startEvent"} for c in p)]
-    if len(with_nodes) == 1:
-        return with_nodes[0]
-    if not with_nodes:
-        raise ModelError([Issue("", "no process with a start event or a task in the file", file,
-                                *positions.get(id(root), (None, None)))], file)
-    raise ModelError([Issue("", f"{len(with_nodes)} processes in the file ("
-                            + ", ".join(p.get("id", "") for p in with_nodes)
-                            + "); choose one with --process ID", file)], file)
+                return p, notes
+        ids = [p.get("id", "") for p, _ in processes]
+        raise ModelError([Issue("", f"--process: expected the id of a process of the file "
+                                f"({', '.join(_describe(p, n) for p, n in processes) or 'none'}), "
+                                f"got {wanted!r}" + close_match_hint(wanted, ids), file,
+                                *where)], file)
+    candidates = [(p, n) for p, n in processes if _count_flow_nodes(p) > 0]
+    if not candidates:
+        raise ModelError([Issue("", "expected a process with a start event or a task, got none",
+                                file, *where)], file)
+    if len(candidates) == 1:
+        return candidates[0][0], notes
+    # Processes that others call are parts, not the main process.
+    called = {c.get("calledElement") for c in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    main = [(p, n) for p, n in candidates if p.get("id") not in called] or candidates
+    best, participant = max(main, key=lambda pn: _count_flow_nodes(pn[0]))
+    others = ", ".join(_describe(p, n) for p, n in candidates if p is not best)
+    line, column = positions.get(id(best), (None, None))
+    notes.insert(0, ImportWarning(
+        f"{len(candidates)} processes in the file: imported {_describe(best, participant)}, "
+        f"the one with the most flow nodes; the others are {others} (choose one with "
+        "--process ID, or all with --process all)", file, line, column, "process"))
+    return best, notes
 
 
 class _Builder:
@@ -533,8 +874,154 @@ class _Builder:
     def normalise(self) -> None:
         r = self.r
         nodes, edges = r.nodes, r.edges
+        for thrown, link in r.links_thrown:
+            if link in r.links_caught:
+                edges.append(_Edge("", thrown, r.links_caught[link]))
+        self._start_and_ends()
+        self._boundaries()
+        self._contract()
+        incoming = {e.dst for e in edges}
+        for key, node in nodes.items():
+            if node.kind != "start" and key not in incoming and key not in r.exempt:
+                r.issues.append(Issue(_node_label(node), "expected an incoming sequence flow, "
+                                      "got none: no case can reach it", self.file, *node.pos))
+        if r.issues:
+            raise ModelError(r.issues, self.file)
+        for key, node in list(nodes.items()):
+            outs, ins = self.outs(key), self.ins(key)
+            alternatives = [e for e in outs if e.alternative]
+            normal = [e for e in outs if not e.alternative]
+            if alternatives:
+                choice = _Node(key + "#boundary", "exclusive", "", node.tag, node.bpmn_id,
+                               node.pos, origin=f"the interrupting boundary events of the "
+                               f"{node.tag}")
+                choice.note = ("interrupting boundary event(s): an exclusive choice after the "
+                               "activity, which a case leaves by the event's path with a "
+                               "placeholder probability")
+                nodes[choice.key] = choice
+                for e in alternatives:
+                    e.src = choice.key
+                edges.append(_Edge("", key, choice.key))
+                if len(normal) == 1:
+                    normal[0].src = choice.key
+                    continue
+                split_from: _Node = choice
+                outs = normal
+            else:
+                split_from = node
+            if node.kind in ("activity", "delay", "start", "pass") and len(outs) > 1:
+                conditional = any(e.conditional for e in outs)
+                kind = "inclusive" if conditional else "parallel"
+                split = _Node(key + "#split", kind, "", node.tag, node.bpmn_id, node.pos,
+                              origin=f"the {node.tag} has several outgoing flows"
+                              + (" with conditions" if conditional else ""),
+                              inclusive=conditional)
+                nodes[split.key] = split
+                for e in outs:
+                    e.src = split.key
+                edges.append(_Edge("", split_from.key, split.key))
+            elif node.kind in GATEWAYS.values() and len(ins) > 1 and len(outs) > 1:
+                join = _Node(key + "#join", node.kind, node.label, node.tag, node.bpmn_id,
+                             node.pos, origin="the gateway both joins and splits",
+                             inclusive=node.inclusive)
+                nodes[join.key] = join
+                for e in ins:
+                    e.dst = join.key
+                edges.append(_Edge("", join.key, key))
+        self._contract()
+        self._join_open_branches()
+
+    def _start_and_ends(self) -> None:
+        """One start (implicit starts, several start events), and an end for flows that stop."""
+        r = self.r
+        nodes, edges = r.nodes, r.edges
+        where = r.pos(self.process)
+        starts = [n for n in nodes.values() if n.kind == "start"]
+        if len(starts) != 1:
+            entered = {e.dst for e in edges}
+            entries = [n for n in starts] or [
+                n for k, n in nodes.items() if n.top and k not in entered
+                and n.kind not in ("boundary", "end") and not k.endswith("#exit")
+                and k not in r.exempt]
+            if not entries:
+                r.issues.append(Issue(_element_label(self.process), "expected a start event, or "
+                                      "an element without incoming flow where cases begin, got "
+                                      "none", self.file, *where))
+                return
+            start = _Node("#start", "start", "", "process", self.process.get("id"), where)
+            nodes["#start"] = start
+            for n in entries:
+                if n.kind == "start":
+                    n.kind = "pass"
+            if starts:
+                choice = _Node("#start_choice", "exclusive", "", "process",
+                               self.process.get("id"), where,
+                               origin="the process has several start events")
+                choice.note = ("several start events: each case begins at one of them, chosen "
+                               "with placeholder probabilities")
+                nodes[choice.key] = choice
+                edges.append(_Edge("", start.key, choice.key))
+                r.warn(starts[1], f"{len(starts)} start events: each case begins at one of them "
+                       "(an exclusive choice with placeholder probabilities)")
+                first = choice.key
+            else:
+                first = start.key
+                r.warn(entries[0], "no start event: cases begin at "
+                       + ", ".join(_node_label(n) for n in entries)
+                       + (" at once (a parallel split)" if len(entries) > 1 else "")
+                       + " (the elements without incoming flow)")
+            for n in entries:
+                edges.append(_Edge("", first, n.key))
+        left = {e.src for e in edges}
+        stops = [n for k, n in nodes.items() if n.kind not in ("end", "boundary")
+                 and k not in left and k not in r.exempt]
+        if stops:
+            end = _Node("#end", "end", "", "process", self.process.get("id"), where)
+            nodes[end.key] = end
+            for n in stops:
+                edges.append(_Edge("", n.key, end.key))
+                r.warn(n, "no outgoing flow: the case ends here (an implicit end)")
+
+    def _boundaries(self) -> None:
+        """Boundary events: an alternative way out of their activity, or a side branch."""
+        r = self.r
+        nodes, edges = r.nodes, r.edges
+        for key, node in list(nodes.items()):
+            if node.kind != "boundary":
+                continue
+            host = node.attached or ""
+            at = host + "#exit" if host + "#exit" in nodes else host
+            leaving = self.outs(key)
+            if at not in nodes or nodes[at].kind not in ("activity", "delay", "pass"):
+                what = r.all_ids.get(host)
+                r.issues.append(Issue(_node_label(node), f"attachedToRef: expected an activity "
+                                      f"of this process, got {host!r}"
+                                      + (f" (a {what})" if what else ""), self.file, *node.pos))
+                r.exempt.update(e.dst for e in leaving)
+                continue
+            node.kind = "pass"
+            hosted = _node_label(nodes[host]) if host in nodes else host
+            if not leaving:
+                del nodes[key]
+                r.warn(node, f"{node.event} boundary event without outgoing flow: left out")
+                continue
+            edges.append(_Edge("", at, key, node.pos, alternative=node.interrupting))
+            if node.interrupting:
+                r.warn(node, f"interrupting {node.event} boundary event on {hosted}: an "
+                       "exclusive choice after it, the event's path taken with a placeholder "
+                       "probability (BPMN: when the event occurs before the activity ends)")
+            else:
+                r.warn(node, f"non-interrupting {node.event} boundary event on {hosted}: a "
+                       "parallel side branch after it, taken by every case (BPMN: only when "
+                       "the event occurs, possibly several times)")
+
+    def _contract(self) -> None:
+        """Remove the nodes that take no time and do not route (events, sub-process ends)."""
+        nodes, edges = self.r.nodes, self.r.edges
         for key in [k for k, n in nodes.items() if n.kind == "pass"]:
             leaving = [e for e in edges if e.src == key]
+            if any(e.alternative for e in leaving):
+                continue
             if len(leaving) == 1 and leaving[0].dst != key:
                 for e in edges:
                     if e.dst == key:
@@ -544,51 +1031,88 @@ class _Builder:
             elif len(leaving) > 1:
                 nodes[key].kind = "parallel"
                 nodes[key].origin = "several outgoing flows (a parallel split)"
-        starts = [n for n in nodes.values() if n.kind == "start"]
-        if len(starts) != 1 and not r.issues:
-            where = starts[1] if len(starts) > 1 else None
-            r.issues.append(Issue("", f"expected one start event in the process, got "
-                                  f"{len(starts)}", self.file, *(where.pos if where else
-                                                                (None, None))))
-        if not any(n.kind == "end" for n in nodes.values()):
-            r.issues.append(Issue("", "the process has no end event", self.file))
-        outs: dict[str, list[_Edge]] = {k: [] for k in nodes}
-        ins: dict[str, list[_Edge]] = {k: [] for k in nodes}
-        for e in edges:
-            outs[e.src].append(e)
-            ins[e.dst].append(e)
-        for key, node in list(nodes.items()):
-            path = f"{node.tag}[{node.bpmn_id}]"
-            if node.kind != "end" and not outs[key]:
-                r.issues.append(Issue(path, "has no outgoing sequence flow: a case would stop "
-                                      "here (connect it, or end it with an end event)",
-                                      self.file, *node.pos))
-            if node.kind not in ("start",) and not ins[key]:
-                r.issues.append(Issue(path, "has no incoming sequence flow: no case can reach "
-                                      "it", self.file, *node.pos))
-            if node.kind == "pass" and not outs[key]:
-                continue
-            if node.kind in ("activity", "delay", "start") and len(outs[key]) > 1:
-                conditional = any(e.conditional for e in outs[key])
-                kind = "inclusive" if conditional else "parallel"
-                split = _Node(key + "#split", kind, "", node.tag, node.bpmn_id, node.pos,
-                              origin=f"the {node.tag} has several outgoing flows"
-                              + (" with conditions" if conditional else ""),
-                              inclusive=conditional)
-                nodes[split.key] = split
-                for e in outs[key]:
-                    e.src = split.key
-                edges.append(_Edge("", key, split.key))
-            elif node.kind in GATEWAYS.values() and len(ins[key]) > 1 and len(outs[key]) > 1:
-                join = _Node(key + "#join", node.kind, node.label, node.tag, node.bpmn_id,
-                             node.pos, origin="the gateway both joins and splits",
-                             inclusive=node.inclusive)
+
+    def _join_open_branches(self) -> None:
+        """Join the branches of a parallel split that end separately (BPMN's case ends when
+        every branch has ended) or meet at an exclusive merge, before they end or merge."""
+        import networkx as nx
+
+        nodes, edges = self.r.nodes, self.r.edges
+        sink = "#sink"
+        done: set[str] = set()
+        for _ in range(len(nodes)):
+            g = nx.DiGraph()
+            g.add_nodes_from(nodes)
+            g.add_edges_from((e.src, sink if nodes[e.dst].kind == "end" else e.dst)
+                             for e in edges)
+            g.add_node(sink)
+            post = nx.immediate_dominators(g.reverse(copy=False), sink)
+            candidates = []
+            for key, node in nodes.items():
+                outs = self.outs(key)
+                if node.kind != "parallel" or len(outs) < 2 or key in done or key not in post:
+                    continue
+                meet = post[key]
+                if meet != sink and nodes[meet].kind == "parallel" \
+                        and g.in_degree(meet) == len(outs):
+                    continue  # closed properly
+                regions = []
+                for e in outs:
+                    target = sink if nodes[e.dst].kind == "end" else e.dst
+                    region: set[str] = set()
+                    todo = [] if target == meet else [target]
+                    while todo:
+                        n = todo.pop()
+                        if n in region or n == meet:
+                            continue
+                        region.add(n)
+                        todo += list(g.successors(n))
+                    regions.append((e, region))
+                shared = any(a[1] & b[1] for i, a in enumerate(regions) for b in regions[i + 1:])
+                if shared or any(key in region for _, region in regions):
+                    done.add(key)
+                    continue
+                candidates.append((sum(len(reg) for _, reg in regions), key, meet, regions))
+            if not candidates:
+                return
+            _, key, meet, regions = min(candidates, key=lambda c: c[0])
+            done.add(key)
+            split = nodes[key]
+            ending: list[list[_Edge]] = []
+            for e, region in regions:
+                into = [f for f in edges if (f.src in region or f is e)
+                        and (sink if nodes[f.dst].kind == "end" else f.dst) == meet]
+                if not into:
+                    break
+                ending.append(into)
+            else:
+                join = _Node(key + "#open", "parallel", "", split.tag, split.bpmn_id, split.pos,
+                             origin=f"the branches of {_node_label(split)} end separately")
+                what = "end separately" if meet == sink else \
+                    f"meet at {_node_label(nodes[meet])}, not at a parallel join"
+                join.note = (f"the branches of the parallel split {what}: joined here (BPMN "
+                             "ends the case, or passes each branch on, when every branch has "
+                             "arrived)")
                 nodes[join.key] = join
-                for e in ins[key]:
-                    e.dst = join.key
-                edges.append(_Edge("", join.key, key))
-        if r.issues:
-            raise ModelError(r.issues, self.file)
+                for i, into in enumerate(ending):
+                    target = join.key
+                    if len(into) > 1:
+                        merge = _Node(f"{key}#open{i}", "exclusive", "", split.tag,
+                                      split.bpmn_id, split.pos,
+                                      origin="the alternative ends of one parallel branch")
+                        nodes[merge.key] = merge
+                        edges.append(_Edge("", merge.key, join.key))
+                        target = merge.key
+                    for f in into:
+                        f.dst = target
+                if meet == sink:
+                    end = _Node(key + "#end", "end", "", split.tag, split.bpmn_id, split.pos)
+                    nodes[end.key] = end
+                    edges.append(_Edge("", join.key, end.key))
+                else:
+                    edges.append(_Edge("", join.key, meet))
+                self.r.warn(split, f"the branches of this parallel split {what}: procsim joins "
+                            "them with a parallel join before going on")
 
     def _order_from_start(self) -> None:
         """Put the nodes in the order a reader follows them: breadth-first from start."""
@@ -614,6 +1138,10 @@ class _Builder:
         from procsim.interop import prosimos
 
         self.normalise()
+        if not any(n.kind in ("activity", "delay") for n in self.r.nodes.values()):
+            raise ModelError([Issue(_element_label(self.process), "expected at least one task, "
+                                    "sub-process or intermediate catch event to simulate, got "
+                                    "none", self.file, *self.r.pos(self.process))], self.file)
         self._order_from_start()
         nodes = self.r.nodes
         # Names, in document order.
@@ -655,13 +1183,28 @@ class _Builder:
             self._stable_placeholder_arrivals(data)
         text = self._emit(data, mapping, params_file)
         self._validate(text)
-        return ImportResult(text, data, tuple(self.r.warnings), tuple(self.placeholders), ids)
+        return ImportResult(text, data, tuple(self.r.warnings), tuple(self.placeholders), ids,
+                            self.process.get("id", ""))
+
+    def _owner_name(self, node: _Node, suffix: str) -> str:
+        """The name of the node a generated gateway belongs to."""
+        owner = self.r.nodes.get(node.key.removesuffix(suffix))
+        if owner is not None and owner.name:
+            return owner.name
+        label = node.label.rsplit(" / ", 1)[-1] if node.label else ""
+        return snake_case(label) or snake_case(node.bpmn_id or "") or "activity"
 
     def _gateway_name(self, node: _Node, counters: dict[str, int]) -> str:
         many_out = len(self.outs(node.key)) > 1
+        if node.key.endswith("#boundary"):
+            return self.namer(f"{self._owner_name(node, '#boundary')}_outcome", "nodes")
+        if "#open" in node.key:
+            role = "join" if node.kind == "parallel" else "merge"
+            return self.namer(f"{role}_open_branches", "nodes")
+        if node.key == "#start_choice":
+            return self.namer("start_event_choice", "nodes")
         if node.key.endswith("#split"):
-            owner = self.r.nodes[node.key.removesuffix("#split")]
-            return self.namer(f"split_after_{owner.name}", "nodes")
+            return self.namer(f"split_after_{self._owner_name(node, '#split')}", "nodes")
         if node.key.endswith("#join"):
             owner = self.r.nodes[node.key.removesuffix("#join")]
             base = owner.label or owner.bpmn_id or "gateway"
@@ -753,14 +1296,34 @@ class _Builder:
             for pool, comment in mapping.comments.items():
                 self.comments[("resources", pool)] = comment
         else:
+            # A pool per lane, else per performer, else one shared pool: never silently none.
             for node in nodes.values():
-                if node.kind == "activity" and node.lane and node.lane not in lane_pools:
-                    pool = self.namer(node.lane, "resources", fallback="pool")
-                    lane_pools[node.lane] = pool
+                if node.kind != "activity":
+                    continue
+                if node.lane:
+                    key, what = f"lane {node.lane}", f"BPMN lane {node.lane}"
+                    text = node.lane
+                elif node.performer:
+                    key, what = f"performer {node.performer}", f"BPMN performer {node.performer}"
+                    text = node.performer
+                else:
+                    key, what, text = "", "A pool shared by the tasks without lane or performer",\
+                        "staff"
+                if key not in lane_pools:
+                    pool = self.namer(text, "resources", fallback="pool")
+                    lane_pools[key] = pool
                     resources[pool] = {"capacity": 1,
-                                       "description": f"BPMN lane {node.lane}. PLACEHOLDER: "
-                                       "capacity"}
-                    self._placeholder(("resources", pool, "capacity"), "capacity of the lane")
+                                       "description": f"{what}. PLACEHOLDER: capacity"}
+                    self._placeholder(("resources", pool, "capacity"),
+                                      "capacity of the lane" if node.lane else
+                                      "capacity of the performer" if node.performer else
+                                      "capacity of a pool the BPMN file does not give")
+                node.lane = key
+            if "" in lane_pools:
+                self.r.warnings.append(ImportWarning(
+                    f"tasks without lane or performer share one placeholder pool "
+                    f"{lane_pools['']!r} (capacity 1): set its capacity, or assign the tasks to "
+                    "pools", self.file, *self.r.pos(self.process), "resources"))
         if resources:
             data["resources"] = resources
         if mapping and mapping.people:
@@ -801,6 +1364,9 @@ class _Builder:
                 if "timeout" in batch:
                     batch["timeout"] = _duration(batch["timeout"])
                 spec["batch"] = batch
+            if node.note:
+                desc += f". {node.note}"
+                self.comments.setdefault(path, node.note)
             spec = {"description": desc, **spec}
             activities[node.name] = spec
         data["activities"] = activities
@@ -812,6 +1378,10 @@ class _Builder:
                         else f"Added by the import: {node.origin} (BPMN {node.bpmn_id})")
                 if node.label and not node.origin:
                     desc += f": {node.label}"
+                if node.note:
+                    desc = (f"{desc}. {node.note}" if not node.origin else
+                            f"Added by the import (BPMN {node.bpmn_id}): {node.note}")
+                    self.comments[("gateways", node.name)] = node.note
                 gateways[node.name] = {"type": node.kind, "description": desc}
         if gateways:
             data["gateways"] = gateways
@@ -836,7 +1406,14 @@ class _Builder:
         given = mapping.probabilities.get(node.bpmn_id or "", {}) if mapping else {}
         path = ("flow", node.name)
         probs: list[float | None] = [given.get(e.id) for e in outs]
-        if "#" in node.key or all(p is None for p in probs):
+        if node.key.endswith("#boundary"):
+            leaving = [e for e in outs if e.alternative]
+            each = round(min(0.1, 0.5 / len(leaving)), 4)
+            rest = round(1 - each * len(leaving), 4)
+            normal = sum(1 for e in outs if not e.alternative)
+            probs = [each if e.alternative else rest / max(normal, 1) for e in outs]
+            self._placeholder(path, "probability of leaving by the boundary event(s)")
+        elif "#" in node.key or all(p is None for p in probs):
             n = len(outs)
             equal = [round(1 / n, 4)] * (n - 1)
             probs = [*equal, round(1 - sum(equal), 4)]
@@ -911,6 +1488,9 @@ class _Builder:
                 return True
             if len(path) == 2 and path[0] in ("calendars", "activities"):
                 return True
+            if len(path) == 2 and path[0] == "resources" and (*path, "capacity") in \
+                    self.comments:
+                return True
             return len(path) == 3 and path[0] == "activities" and path[2] == "durations"
 
         def write(key: Any, value: Any, path: tuple[Any, ...], indent: str) -> None:
@@ -948,7 +1528,7 @@ class _Builder:
                     names = re.findall(r"'([^']+)'", issue.message)
                     node = next((by_name[n] for n in names if n in by_name), None)
                 where = f" (BPMN {node.tag} {node.bpmn_id})" if node else ""
-                pos = node.pos if node else (None, None)
+                pos = node.pos if node else self.r.pos(self.process)
                 issues.append(Issue(issue.path, f"the imported model is not valid: "
                                     f"{issue.message}{where}", self.file, *pos))
             raise ModelError(issues, self.file) from None
