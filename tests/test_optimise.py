@@ -395,3 +395,12 @@ okrs:
     assert by[(5, 5)].status == by[(5, 6)].status == "dominated"
     assert max(c.replications for c in result.candidates) <= 20
     assert result.best is by[(4, 5)] and result.runner_ups == (by[(4, 6)],)
+
+
+def test_a_warmup_chosen_by_mser_is_chosen_once_and_counted(desk: procsim.Model) -> None:
+    result = run_desk(desk, warmup="auto", vary={"resources.clerks.capacity": [3, 4]},
+                      runner_ups=0)
+    # the pilot that chose the warm-up, the reference run, each candidate, the re-check
+    assert result.replications == (10 + 10 + sum(c.replications for c in result.candidates)
+                                   + result.recheck_replications)
+    assert result.best is not None and result.best.values == {"resources.clerks.capacity": 4}

@@ -800,15 +800,18 @@ def optimise(
     # reads the key results' directions, and is the baseline of relative key results.
     reference = model if unstable_reason(model) is None else models[
         min(stable, key=lambda i: staffing[i])]
-    settings = _settings(reference, cases, duration, warmup, jobs, seed, initial_replications)
     with running(progress=progress):
+        settings, pilot = _settings(reference, cases, duration, warmup, jobs, seed,
+                                    initial_replications)
         ref_run = simulate(reference, **settings, replications=initial_replications)
     constraints = _constraints(model, ref_run, budgets, reference is not model)
     if not constraints:
         raise OptimiseError("nothing to meet: the model has no key results (okrs:) or KPI "
                             "targets, and no budget was given")
     state = _State(settings, model, constraints, objective, confidence, screen)
-    state.simulations, state.replications = 1, initial_replications
+    # what was spent so far: the reference run, and the pilot of a warm-up chosen by MSER-5
+    state.simulations = 1 + (pilot > 0)
+    state.replications = initial_replications + pilot
     if state.needs_baseline:
         state.baseline = ref_run
 
@@ -884,9 +887,10 @@ def _pairs(paths: Sequence[str], point: Sequence[float]) -> tuple[tuple[str, flo
 
 def _settings(reference: Model, cases: int | None, duration: float | str | None,
               warmup: int | float | str | None, jobs: int | None, seed: int,
-              n0: int) -> dict[str, Any]:
+              n0: int) -> tuple[dict[str, Any], int]:
     """The run settings every candidate shares (so that their runs pair up): the run length
-    and an explicit warm-up; ``auto`` is chosen once on the reference model."""
+    and an explicit warm-up; ``auto`` is chosen once on the reference model, by a pilot run
+    whose replications are returned with the settings (0 without one)."""
     run = reference.run
     settings: dict[str, Any] = {"seed": seed, "jobs": jobs}
     if duration is not None:
@@ -900,11 +904,12 @@ def _settings(reference: Model, cases: int | None, duration: float | str | None,
     else:
         settings["cases"] = default_cases(reference)
     chosen = warmup if warmup is not None else run.warmup
+    spent = 0
     if chosen == "auto":
         pilot = simulate(reference, **settings, replications=n0, warmup="auto")
-        chosen = int(pilot.warmup[0])
+        chosen, spent = int(pilot.warmup[0]), n0
     settings["warmup"] = chosen
-    return settings
+    return settings, spent
 
 
 def _constraints(model: Model, reference: RunResult, budgets: list[tuple[str, Threshold]],
