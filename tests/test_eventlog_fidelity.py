@@ -109,6 +109,8 @@ def test_distances_match_the_package_on_its_own_column_names(
     expected = n_gram_distribution_distance(csv(real), DEFAULT_CSV_IDS, csv(right[0]),
                                             DEFAULT_CSV_IDS, n=3)
     assert distances(real, right[0], measures=["n_gram"]) == {"n_gram": expected}
+    assert distances(real, right[0], measures=["n_gram"], reference=True) == {
+        "n_gram": expected}
 
 
 def test_time_zones_are_aligned(real: EventLog) -> None:
@@ -160,7 +162,9 @@ def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setitem(sys.modules, "log_distance_measures", None)
     with pytest.raises(ImportError, match=r"procsim\[fidelity\]"):
-        distances(real, real)
+        distances(real, real, reference=True)
+    # The default implementation does not need the package.
+    assert distances(real, real, measures=["n_gram"]) == {"n_gram": 0.0}
 
 
 def test_cli_backtest(tmp_path: Path, real: EventLog) -> None:

@@ -506,3 +506,17 @@ def test_littles_law_holds_on_a_calendar_model() -> None:
     lo, hi = gap.ci
     assert lo <= 0 <= hi or abs(gap.mean) < 0.01 * wip
     assert gap.half_width < 0.05 * wip
+
+
+def test_a_copy_with_another_start_compiles_its_calendars_for_that_start() -> None:
+    """model_copy shares the private cache of compiled calendars: a copy starting on another
+    weekday must not reuse the original's (its pools would work at the wrong hours)."""
+    from datetime import datetime
+
+    model = parse_model(CLERK)                       # starts Monday 08:00
+    assert model.calendar("office").next_open(0.0) == 1.0          # 09:00
+    later = model.model_copy(update={"start": datetime(2026, 1, 10, 8, 0)})   # Saturday
+    assert later.calendar("office").next_open(0.0) == 49.0         # Monday 09:00
+    assert model.calendar("office").next_open(0.0) == 1.0
+    first = trace(run(later, cases=1))[0]
+    assert first[2] == 49.0                          # served when the office opens

@@ -5,12 +5,14 @@ Two views, both on :class:`~procsim.eventlog.EventLog` objects (a log read with
 :func:`procsim.eventlog.simulated.simulated_log`):
 
 - :func:`distances` / :func:`backtest_distances`: the distance measures the field uses,
-  exactly as the ``log-distance-measures`` package (Apache-2.0; Chapela-Campa et al.) defines
-  them, for one simulated log, or as a mean with a Student-t interval across replications;
+  as the ``log-distance-measures`` package (Apache-2.0; Chapela-Campa et al.) defines them,
+  for one simulated log, or as a mean with a Student-t interval across replications;
 - :func:`compare_kpis`: the log's KPIs (cycle time mean and 90th percentile, waiting and
   processing time per case, as :func:`procsim.eventlog.kpis.log_kpis` measures them) beside
   the simulated mean with its confidence interval, and whether the log's value lies inside
-  the simulation's *prediction* interval for one more replication.
+  the simulation's *prediction* interval for one more replication;
+- :func:`backtest_model`: the whole back-test of a model against a log, as ``procsim
+  backtest`` runs it (the model's activities matched to the log's, :func:`match_activities`).
 
 The measures (keys of :data:`MEASURES`; lower is closer, 0 for a log against itself):
 
@@ -33,18 +35,21 @@ The measures (keys of :data:`MEASURES`; lower is closer, 0 for a log against its
     The same on the cases' cycle times (first start to last end), in bins of ``bin_hours``
     (hours by default: the unit of the published figures).
 ``work_in_progress``
-    Not computed unless asked for (``measures=MEASURES``): the same on the active cases per
-    hour; the package's implementation is quadratic (100 s on a log of 3,000 cases).
+    The same on the active cases per hour, in hours.
 
 Every EMD is the package's default metric (1-Wasserstein,
-:func:`scipy.stats.wasserstein_distance`,
-on hour bins), unnormalised, so its unit is hours (bins of ``bin_hours`` for the inter-arrival
-and cycle-time measures). Time zones: a simulated log in another zone is converted into the
-log's zone (the circadian measure reads hours of the day in the log's local time); a naive
-log compared with a zone-aware one is compared on wall-clock times.
+:func:`scipy.stats.wasserstein_distance`, on hour bins), unnormalised, so its unit is hours
+(bins of ``bin_hours`` for the inter-arrival and cycle-time measures). Time zones: a
+simulated log in another zone is converted into the log's zone (the circadian measure reads
+hours of the day in the log's local time); a naive log compared with a zone-aware one is
+compared on wall-clock times.
 
-pandas and ``log-distance-measures`` are optional (``pip install 'procsim[fidelity]'``):
-they are imported only when a distance is computed.
+The values are computed by :func:`procsim.eventlog.distances.log_distances`, which repeats
+the package's arithmetic vectorised: the same values (to the last bit; work in progress
+within rounding), 50 to 100 times faster (tests/test_eventlog_distances.py checks them
+against the package; ``python bench/fidelity.py`` times both). ``reference=True`` calls the
+package itself (``pip install 'procsim[fidelity]'``). pandas is optional (``pip install
+'procsim[logs]'``): it is imported only when a distance is computed.
 """
 
 from __future__ import annotations
@@ -85,8 +90,8 @@ __all__ = [
 #: Every measure :func:`distances` knows, in the order reports show them.
 MEASURES = ("n_gram", "absolute_event", "circadian_event", "relative_event", "case_arrival",
             "inter_arrival", "cycle_time", "work_in_progress")
-#: The measures computed by default (all but the slow ``work_in_progress``).
-DEFAULT_MEASURES = MEASURES[:-1]
+#: The measures computed by default: all of them.
+DEFAULT_MEASURES = MEASURES
 #: The KPIs :func:`compare_kpis` puts side by side: (per-case KPI, statistic).
 KPIS = (("cycle_time", "mean"), ("cycle_time", "p90"), ("waiting_time", "mean"),
         ("processing_time", "mean"))
@@ -109,7 +114,8 @@ def _package() -> Any:
         )
     except ImportError as exc:
         raise ImportError(
-            f"back-testing needs the log-distance-measures package: {_INSTALL}") from exc
+            "reference=True computes the distances with the log-distance-measures package: "
+            f"{_INSTALL}") from exc
 
     class Package:
         ids = config.EventLogIDs(case="case", activity="activity", start_time="start",
@@ -290,7 +296,7 @@ def _aligned(log: EventLog, simulated: EventLog) -> tuple[Any, Any]:
 
 def distances(log: EventLog, simulated: EventLog, *,
               measures: Sequence[str] = DEFAULT_MEASURES,
-              bin_hours: float = 1.0) -> dict[str, float]:
+              bin_hours: float = 1.0, reference: bool = False) -> dict[str, float]:
     """The distance measures between ``log`` and one ``simulated`` log.
 
     Parameters
@@ -301,20 +307,26 @@ def distances(log: EventLog, simulated: EventLog, *,
         One simulated log, e.g. one replication from
         :func:`procsim.eventlog.simulated.simulated_log`.
     measures : sequence of str
-        Which of :data:`MEASURES` to compute (default :data:`DEFAULT_MEASURES`).
+        Which of :data:`MEASURES` to compute (default: all).
     bin_hours : float
         Bin width, in hours, of the inter-arrival and cycle-time histograms.
+    reference : bool
+        Compute them with the ``log-distance-measures`` package itself instead of
+        :func:`procsim.eventlog.distances.log_distances` (the same values, 50 to 100 times
+        slower; its ``work_in_progress`` fails with pandas 2.3).
 
     Returns
     -------
     dict
         ``{measure: distance}`` in the order of :data:`MEASURES`; units in the module's
-        docstring. Lower is closer; a log against itself gives 0.
+        docstring. Lower is closer; a log against itself gives 0. ``inter_arrival`` is NaN
+        when a log has a single case.
 
     Raises
     ------
     ImportError
-        Without ``log-distance-measures`` (``pip install 'procsim[fidelity]'``).
+        With ``reference=True`` and without ``log-distance-measures``
+        (``pip install 'procsim[fidelity]'``).
     ValueError
         For an unknown measure, an empty log or ``bin_hours <= 0``.
 
@@ -341,10 +353,15 @@ def distances(log: EventLog, simulated: EventLog, *,
     for which, each in (("the log", log), ("the simulated log", simulated)):
         if len(each) == 0:
             raise ValueError(f"{each.file or which}: no activity instances to compare")
+    a, b = _aligned(log, simulated)
+    wanted = [m for m in MEASURES if m in measures]
+    if not reference:
+        from procsim.eventlog.distances import log_distances
+
+        return log_distances(a, b, measures=wanted, bin_hours=bin_hours)
     from datetime import timedelta
 
     p = _package()
-    a, b = _aligned(log, simulated)
     ids = p.ids
     bins = timedelta(hours=bin_hours)
     compute: dict[str, Callable[[], float]] = {
@@ -360,13 +377,14 @@ def distances(log: EventLog, simulated: EventLog, *,
         # normalize=False: the package prints a warning when it normalises.
         "work_in_progress": lambda: p.wip(a, ids, b, ids, normalize=False),
     }
-    return {m: float(compute[m]()) for m in MEASURES if m in measures}
+    return {m: float(compute[m]()) for m in wanted}
 
 
 def backtest_distances(log: EventLog, simulated_logs: Sequence[EventLog],
                        confidence: float = 0.95, *,
                        measures: Sequence[str] = DEFAULT_MEASURES,
-                       bin_hours: float = 1.0) -> dict[str, Estimate]:
+                       bin_hours: float = 1.0, reference: bool = False
+                       ) -> dict[str, Estimate]:
     """Each distance measure's mean and Student-t interval across replications.
 
     :func:`distances` of ``log`` against each simulated log (one per independent
@@ -386,8 +404,8 @@ def backtest_distances(log: EventLog, simulated_logs: Sequence[EventLog],
     """
     if not simulated_logs:
         raise ValueError("expected at least one simulated log")
-    per_replication = [distances(log, s, measures=measures, bin_hours=bin_hours)
-                       for s in simulated_logs]
+    per_replication = [distances(log, s, measures=measures, bin_hours=bin_hours,
+                                 reference=reference) for s in simulated_logs]
     return {m: estimate([d[m] for d in per_replication], confidence)
             for m in per_replication[0]}
 

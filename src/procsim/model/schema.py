@@ -563,7 +563,7 @@ class Model(_Spec):
     _source_data: Any = PrivateAttr(default=None)
     # Set by procsim.model.scenario.with_okrs: the separate file of KPI targets and OKRs.
     _okrs_file: str | None = PrivateAttr(default=None)
-    _calendars: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _calendars: dict[tuple[Any, ...], Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _working_time(self) -> Model:
@@ -619,14 +619,20 @@ class Model(_Spec):
 
         Raises ``KeyError`` for an unknown name, ``ValueError`` when the model has no ``start``.
         """
-        if name not in self._calendars:
+        # Keyed by what the compiled calendar depends on: a copy of the model with another
+        # start, time unit or calendar (model_copy shares this cache) compiles its own.
+        key = (name, self.start, self.time_unit, id(self.calendars.get(name)))
+        cached = self._calendars.get(key)
+        if cached is None or cached[0] is not self.calendars.get(name):
             from procsim.calendars import Calendar
 
             if self.start is None:
                 raise ValueError("calendars need the model's start date-time")
-            self._calendars[name] = Calendar(self.calendars[name], start=self.start,
-                                             time_unit=self.time_unit, name=name)
-        return self._calendars[name]
+            cached = (self.calendars[name],
+                      Calendar(self.calendars[name], start=self.start,
+                               time_unit=self.time_unit, name=name))
+            self._calendars[key] = cached
+        return cached[1]
 
     def arrival_process(self) -> Any:
         """The arrival process: :class:`procsim.arrivals.PoissonArrivals` for a rate profile,
