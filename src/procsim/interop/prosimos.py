@@ -72,16 +72,27 @@ class Params:
     data: dict[str, Any]
     file: str
     positions: Any  # procsim.model.yamlpos.Positions
+    #: Paths of a legacy layout read as Prosimos 2.1.0's: new prefix -> prefix in the file.
+    aliases: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
+
+    def original(self, path: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Where ``path`` (in Prosimos 2.1.0's layout) is in the file."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.aliases:
+                return self.aliases[path[:end]] + tuple(path[end:])
+        return tuple(path)
 
     def issue(self, path: tuple[Any, ...], message: str) -> Issue:
         from procsim.errors import dotted
 
+        path = self.original(path)
         line, col = self.positions.of(path) or (None, None)
         return Issue(dotted(path), message, self.file, line, col)
 
     def where(self, path: tuple[Any, ...]) -> tuple[str, int | None, int | None]:
         from procsim.errors import dotted
 
+        path = self.original(path)
         line, col = self.positions.of(path) or (None, None)
         return dotted(path), line, col
 
@@ -173,8 +184,8 @@ def map_distribution(spec: Any) -> tuple[Dist, list[str]]:
             "gamma": 2, "triang": 3, "exponnorm": 3}[name]
     if len(p) < need:
         raise ValueError(f"{raw} needs at least {need} parameter(s), got {len(p)}")
-    if any(not math.isfinite(v) for v in p):
-        raise ValueError(f"expected finite parameters, got {p}")
+    if any(not math.isfinite(v) or abs(v) > 1e12 for v in p):
+        raise ValueError(f"expected finite parameters below 1e12 s (about 30,000 years), got {p}")
     if name == "fix":
         return {"dist": "fixed", "value": max(p[0], 0.0)}, (
             [f"fix({p[0]:g}) is negative; Prosimos redraws negative durations forever, "
@@ -234,11 +245,10 @@ def _expon(mean: float, lo: float, hi: float) -> tuple[Dist, list[str]]:
     from scipy import stats
 
     scale = mean - lo
-    notes = []
-    if scale <= 0:
-        notes.append(f"expon mean {mean:g} is not above its min {lo:g}: Prosimos then uses the "
-                     "mean as the scale")
-        scale = mean
+    notes: list[str] = []
+    if scale <= 0 and mean > 0 and lo > 0:
+        raise ValueError(f"expon [mean, min, max] needs its mean above its min (Prosimos "
+                         f"samples min + Exp(mean - min)), got mean {mean:g} <= min {lo:g}")
     if scale <= 0:
         return {"dist": "fixed", "value": lo}, notes
     cut = math.exp(-(hi - lo) / scale) if math.isfinite(hi) else 0.0
@@ -385,6 +395,7 @@ class Mapping:
     priority: dict[str, Any] | None = None
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[tuple[tuple[str, int | None, int | None], str]] = field(default_factory=list)
+    bad_sections: list[str] = field(default_factory=list)
 
 
 def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
@@ -408,8 +419,96 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
         For parameters that Prosimos itself could not run (unknown distributions,
         resources, malformed sections), all at once.
     """
-    data, out, issues = params.data, Mapping(), []
+    out, issues = Mapping(), []
+    section: list[tuple[Any, ...]] = [()]
+    try:
+        data = _read_legacy_layouts(params, out)
+        for key in out.bad_sections:
+            issues.append(params.issue((key,), "expected a list (Prosimos 2.1.0) or a mapping "
+                                       "by id (the legacy layout), got "
+                                       f"{type(params.data[key]).__name__}"))
+        _map_params(params, data, out, issues, section, tasks=tasks, events=events,
+                    gateways=gateways, snake=snake)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError,
+            OverflowError, ZeroDivisionError) as exc:
+        # The safety net: a layout this reader does not know is an error, never a traceback.
+        what = f"{type(exc).__name__}: {exc}"
+        issues.append(params.issue(section[0], "expected the layout of Prosimos 2.1.0's "
+                                   f"simulation parameters here, got something else ({what})"))
+    if issues:
+        raise ModelError(issues, params.file)
+    return out
 
+
+def _read_legacy_layouts(params: Params, out: Mapping) -> dict[str, Any]:
+    """The older layouts (mappings by id, as Prosimos' discovery kept them) as 2.1.0's lists."""
+    data = dict(params.data)
+
+    def note(key: str, was: str) -> None:
+        out.warnings.append((params.where((key,)), f"{key}: the legacy layout ({was}) is read "
+                             "as Prosimos 2.1.0's list"))
+
+    profiles = data.get("resource_profiles")
+    if isinstance(profiles, dict):
+        items = []
+        for i, (key, value) in enumerate(profiles.items()):
+            if isinstance(value, dict) and "resource_list" in value:
+                items.append({"id": value.get("id", key), "name": value.get("name", key),
+                              "resource_list": value["resource_list"]})
+                params.aliases[("resource_profiles", i)] = ("resource_profiles", key)
+            else:  # {profile: [resources]}
+                items.append({"id": key, "name": key, "resource_list": value})
+                params.aliases[("resource_profiles", i, "resource_list")] = (
+                    "resource_profiles", key)
+        data["resource_profiles"] = items
+        note("resource_profiles", "a mapping of profile id to profile")
+    calendars = data.get("resource_calendars")
+    if isinstance(calendars, dict):
+        data["resource_calendars"] = [
+            {"id": key, "name": key,
+             "time_periods": value.get("time_periods") if isinstance(value, dict) else value}
+            for key, value in calendars.items()]
+        for i, key in enumerate(calendars):
+            params.aliases[("resource_calendars", i)] = ("resource_calendars", key)
+        note("resource_calendars", "a mapping of calendar id to time periods")
+    distributions = data.get("task_resource_distribution")
+    if isinstance(distributions, dict):
+        items = []
+        for i, (task, by_resource) in enumerate(distributions.items()):
+            resources = []
+            for j, (rid, dist) in enumerate((by_resource or {}).items()):
+                resources.append({"resource_id": rid, **(dist if isinstance(dist, dict) else {})})
+                params.aliases[("task_resource_distribution", i, "resources", j)] = (
+                    "task_resource_distribution", task, rid)
+            items.append({"task_id": task, "resources": resources})
+            params.aliases[("task_resource_distribution", i)] = (
+                "task_resource_distribution", task)
+        data["task_resource_distribution"] = items
+        note("task_resource_distribution", "a mapping of task id to resource id to distribution")
+    branching = data.get("gateway_branching_probabilities")
+    if isinstance(branching, dict):
+        data["gateway_branching_probabilities"] = [
+            {"gateway_id": g, "probabilities": [{"path_id": f, "value": p}
+                                                for f, p in (flows or {}).items()]}
+            for g, flows in branching.items()]
+        for i, g in enumerate(branching):
+            params.aliases[("gateway_branching_probabilities", i)] = (
+                "gateway_branching_probabilities", g)
+        note("gateway_branching_probabilities", "a mapping of gateway id to flow id to "
+             "probability")
+    for key in ("resource_profiles", "resource_calendars", "task_resource_distribution",
+                "gateway_branching_probabilities", "event_distribution", "case_attributes",
+                "prioritisation_rules", "batch_processing"):
+        if key in data and data[key] is not None and not isinstance(data[key], list):
+            out.bad_sections.append(key)
+            data[key] = None
+    return data
+
+
+def _map_params(params: Params, data: dict[str, Any], out: Mapping, issues: list[Issue],
+                section: list[tuple[Any, ...]], *, tasks: dict[str, str],
+                events: dict[str, str], gateways: Sequence[str],
+                snake: Callable[[str, str], str]) -> None:
     def warn(path: tuple[Any, ...], message: str) -> None:
         out.warnings.append((params.where(path), message))
 
@@ -427,6 +526,7 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
             similar.setdefault(kind, []).append((path, what, note))
         return dist
 
+    section[0] = ("resource_calendars",)
     # Calendars: mapped when used.
     raw_calendars: dict[str, tuple[int, Any]] = {}
     for i, c in enumerate(data.get("resource_calendars") or []):
@@ -435,6 +535,14 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
     calendar_names: dict[str, str] = {}
 
     def calendar(cid: str, path: tuple[Any, ...]) -> str | None:
+        if cid in calendar_names:
+            return calendar_names[cid]
+        if "resource_calendars" in out.bad_sections:
+            return None  # reported once, at the section
+        if cid not in raw_calendars:  # the legacy layout: calendars by resource id
+            stem = re.sub(r"_?timetable$", "", cid)
+            if stem in raw_calendars:
+                cid = stem
         if cid in calendar_names:
             return calendar_names[cid]
         if cid not in raw_calendars:
@@ -458,10 +566,16 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
         out.calendars[name] = intervals
         return name
 
+    section[0] = ("arrival_time_distribution",)
     # Arrivals.
     arrival_dist = dist_at(("arrival_time_distribution",), data.get("arrival_time_distribution"),
                            "arrivals")
-    if arrival_dist is not None:
+    if arrival_dist is not None and dist_mean_var(arrival_dist)[0] <= 0:
+        issues.append(params.issue(("arrival_time_distribution",), "expected a mean time "
+                                   "between arrivals > 0, got "
+                                   f"{_show_dist(data.get('arrival_time_distribution'))}: "
+                                   "every case would arrive at once"))
+    elif arrival_dist is not None:
         out.arrivals["interarrival"] = arrival_dist
     raw_cal = data.get("arrival_time_calendar")
     if isinstance(raw_cal, dict):  # the layout Simod writes (Prosimos 2.1.0 expects a list)
@@ -479,6 +593,7 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
             out.calendars[name] = intervals
             out.arrivals["calendar"] = name
 
+    section[0] = ("resource_profiles",)
     # Resources: every Prosimos resource entry is `amount` identical units.
     units: dict[str, dict[str, Any]] = {}  # entry id -> info
     for i, profile in enumerate(data.get("resource_profiles") or []):
@@ -495,6 +610,7 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
                                    "profile": str(profile.get("name") or profile.get("id")),
                                    "path": path}
 
+    section[0] = ("task_resource_distribution",)
     # Which entries may do each task, with which duration (Prosimos: task_resource_distribution).
     per_task: dict[str, dict[str, Dist]] = {}
     task_paths: dict[str, tuple[Any, ...]] = {}
@@ -515,6 +631,13 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
             if dist is not None:
                 per_task.setdefault(tid, {})[rid] = dist
 
+    given = [str(t.get("task_id")) for t in data.get("task_resource_distribution") or []]
+    if given and tasks and not any(t in tasks for t in given):
+        issues.append(params.issue(("task_resource_distribution",), "expected the task ids of "
+                                   f"the BPMN process (e.g. {', '.join(list(tasks)[:3])}), got "
+                                   f"none of them (e.g. {', '.join(given[:3])}): these "
+                                   "parameters belong to another BPMN file"))
+        return
     # Tasks sharing exactly the same resources share one queue in Prosimos: one procsim pool.
     groups: dict[tuple[str, ...], list[str]] = {}
     for tid, by_resource in per_task.items():
@@ -593,6 +716,7 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
             warn(("task_resource_distribution",), f"task {name} (BPMN id {tid}) has no "
                  "resources or durations in the parameters: placeholder duration, no resource")
 
+    section[0] = ("event_distribution",)
     # Intermediate events: durations.
     for i, e in enumerate(data.get("event_distribution") or []):
         eid = str(e.get("event_id"))
@@ -604,6 +728,7 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
         if dist is not None:
             out.events[events[eid]] = dist
 
+    section[0] = ("gateway_branching_probabilities",)
     # Gateways: branch probabilities by sequence-flow id.
     for i, g in enumerate(data.get("gateway_branching_probabilities") or []):
         gid = str(g.get("gateway_id"))
@@ -630,6 +755,7 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
                  f"probability share the rest equally, as in Prosimos: {', '.join(missing)}")
         out.probabilities[gid] = probs
 
+    section[0] = ("case_attributes",)
     _map_attributes(data, out, warn, dist_at, snake)
     for group in similar.values():
         path, what, note = group[0]
@@ -637,17 +763,28 @@ def map_params(params: Params, *, tasks: dict[str, str], events: dict[str, str],
             w for _, w, _ in group[1:6]) + (", ..." if len(group) > 6 else "") + ")" \
             if len(group) > 1 else ""
         warn(path, f"{what}: {note}{more}")
+    section[0] = ("batch_processing",)
     _map_batches(data, out, warn, tasks)
-    for section in ("branch_rules", "event_attributes", "global_attributes", "multitask",
-                    "granule_size"):
-        if data.get(section):
-            warn((section,), f"{section} has no procsim equivalent: left out")
+    for unmapped in ("branch_rules", "event_attributes", "global_attributes", "multitask",
+                     "granule_size"):
+        if data.get(unmapped):
+            warn((unmapped,), f"{unmapped} has no procsim equivalent: left out")
     if data.get("model_type") not in (None, "CRISP"):
         warn(("model_type",), f"model_type {data['model_type']!r}: fuzzy calendars are not "
              "mapped (read as crisp calendars)")
-    if issues:
-        raise ModelError(issues, params.file)
-    return out
+
+
+def _show_dist(spec: Any) -> str:
+    if not isinstance(spec, dict):
+        return json.dumps(spec)[:60]
+    values = ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v)
+                       for v in _raw_values(spec.get("distribution_params")))
+    return f"{spec.get('distribution_name')}({values})"
+
+
+def _raw_values(params: Any) -> list[Any]:
+    return [p.get("value") if isinstance(p, dict) else p
+            for p in (params if isinstance(params, list) else [])]
 
 
 def _always_open(intervals: list[dict[str, str]]) -> bool:
