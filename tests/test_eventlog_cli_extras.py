@@ -1,8 +1,10 @@
-"""`procsim backtest --events-dir/--test-from/--report`, column overrides, `kpis --report`."""
+"""`procsim backtest --events-dir/--test-from/--report`, column overrides, `kpis --report`
+(HTML, Markdown with its plots beside it, PDF)."""
 
 from __future__ import annotations
 
 import json
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -131,7 +133,7 @@ def test_cases_from_reads_dates_in_the_logs_zone(files: tuple[Path, Path]) -> No
 @pytest.mark.parametrize(("args", "message"), [
     (["--test-from", "not a date"], "--test-from"),
     (["--test-from", "2100-01-01"], "no case"),
-    (["--report", "out.md"], ".html"),
+    (["--report", "out.txt"], ".html, .htm, .md, .pdf"),
     (["--events-dir", "missing/sims"], "does not exist"),
 ])
 def test_backtest_bad_inputs_exit_2(files: tuple[Path, Path], tmp_path: Path,
@@ -213,14 +215,93 @@ def test_kpis_report_escapes_the_users_names(tmp_path: Path) -> None:
     assert _parse(out).scripts == 0
 
 
-@pytest.mark.parametrize("name", ["out.md", "out.pdf", "out"])
-def test_kpis_report_other_formats_exit_2(files: tuple[Path, Path], tmp_path: Path,
-                                          name: str) -> None:
+@pytest.mark.parametrize("name", ["out.txt", "out"])
+def test_kpis_report_unknown_formats_exit_2(files: tuple[Path, Path], tmp_path: Path,
+                                            name: str) -> None:
     _, log_file = files
     result = CliRunner().invoke(app, ["kpis", str(log_file), *COLUMNS, "--report",
                                       str(tmp_path / name)])
     assert result.exit_code == 2 and "Traceback" not in result.output
+    assert ".html, .htm, .md, .pdf" in result.output
     assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("command", ["kpis", "backtest"])
+def test_pdf_report_without_weasyprint_exits_2_before_any_work(
+        files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        command: str) -> None:
+    model_file, log_file = files
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint fails
+    inputs = [str(log_file)] if command == "kpis" else [str(model_file), str(log_file)]
+    result = CliRunner().invoke(app, [command, *inputs, *COLUMNS, "--report",
+                                      str(tmp_path / "out.pdf")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "procsim[pdf]" in result.output
+    assert "cases" not in result.output  # refused before the log was read
+    assert list(tmp_path.iterdir()) == []
+
+
+def _markdown_images(path: Path) -> list[str]:
+    """The images of a Markdown file, parsed as CommonMark with tables."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(path.read_text(encoding="utf-8"))
+    images = []
+    for token in tokens:
+        images += [str(c.attrGet("src")) for c in token.children or [] if c.type == "image"]
+    return images
+
+
+def test_kpis_markdown_report_has_its_plots_beside_it(files: tuple[Path, Path],
+                                                      tmp_path: Path) -> None:
+    _, log_file = files
+    out = tmp_path / "kpis.md"
+    out.write_text("an older report")
+    (tmp_path / "kpis_files").mkdir()
+    (tmp_path / "kpis_files" / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(app, ["kpis", str(log_file), *COLUMNS, "-q", "--report",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    for heading in ("## KPIs per case", "## Plots", "## Activities", "## Resources"):
+        assert f"\n{heading}\n" in text, heading
+    names = ["cycle-time.png", "arrivals-hour.png", "arrivals-weekday.png", "wip.png",
+             "waiting.png"]
+    assert _markdown_images(out) == [f"kpis_files/{name}" for name in names]
+    for name in names:
+        assert (tmp_path / "kpis_files" / name).read_bytes().startswith(b"\x89PNG")
+    # The report replaced only its own files; no temporary file is left.
+    assert (tmp_path / "kpis_files" / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kpis.md", "kpis_files"]
+    assert sorted(p.name for p in (tmp_path / "kpis_files").iterdir()) == sorted(
+        [*names, "notes.txt"])
+
+
+def test_report_that_cannot_be_written_keeps_the_old_one(files: tuple[Path, Path],
+                                                         tmp_path: Path) -> None:
+    _, log_file = files
+    out = tmp_path / "kpis.md"
+    out.write_text("an older report")
+    (tmp_path / "kpis_files").write_text("a file where the plots' folder would go")
+    result = CliRunner().invoke(app, ["kpis", str(log_file), *COLUMNS, "-q", "--report",
+                                      str(out)])
+    assert result.exit_code == 2 and "cannot write output" in result.output
+    assert out.read_text() == "an older report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kpis.md", "kpis_files"]
+
+
+def test_kpis_pdf_report(files: tuple[Path, Path], tmp_path: Path) -> None:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        pytest.skip("WeasyPrint (procsim[pdf]) is not installed")
+    _, log_file = files
+    out = tmp_path / "kpis.pdf"
+    result = CliRunner().invoke(app, ["kpis", str(log_file), *COLUMNS, "-q", "--report",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert [p.name for p in tmp_path.iterdir()] == ["kpis.pdf"]
 
 
 def test_backtest_report_has_its_sections_and_overlays(files: tuple[Path, Path],
@@ -236,3 +317,21 @@ def test_backtest_report_has_its_sections_and_overlays(files: tuple[Path, Path],
     assert len(page.images) == 3 and page.scripts == 0
     text = out.read_text(encoding="utf-8")
     assert "n_gram" in text and "cycle_time.mean" in text
+
+
+def test_backtest_markdown_report_has_its_overlays_beside_it(files: tuple[Path, Path],
+                                                             tmp_path: Path) -> None:
+    model_file, log_file = files
+    out = tmp_path / "back test.MD"
+    result = backtest(str(model_file), str(log_file), *COLUMNS, "-r", "2", "--seed", "4",
+                      "--report", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    for heading in ("## Distances to the log", "## KPIs side by side",
+                    "## The log against the simulation"):
+        assert f"\n{heading}\n" in text, heading
+    assert "`n_gram`" in text and "`cycle_time.mean`" in text
+    names = ["cycle-time.png", "events-hour.png", "waiting.png"]
+    assert _markdown_images(out) == [f"back%20test_files/{name}" for name in names]
+    for name in names:
+        assert (tmp_path / "back test_files" / name).read_bytes().startswith(b"\x89PNG")

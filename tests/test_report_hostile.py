@@ -342,6 +342,131 @@ def test_report_with_bad_mathtext_in_names_is_written(hostile: ComparisonResult,
     assert literal_text(r"$\undefinedcmd{$") == r"\$\undefinedcmd{\$"
 
 
+# --- reports on event logs -----------------------------------------------------------------
+
+# Activity and resource names of a log, and the file's name, are the user's text too.
+LOG_ACTIVITIES = ["<img src=x onerror=alert(1)> *check* | _a_", "[x](javascript:alert(2)) `t`",
+                  "# heading\n- item", "1. ordered $x^2$ ~~gone~~", "---"]
+LOG_RESOURCES = ["<script>alert(3)</script>", "~~gone~~ &amp; \\* | <b>b</b>"]
+LOG_FILE = "logs/<b>bold</b> *x* [y](javascript:z) `t` | $1$.csv"
+CALENDARS_FILE = "models/<i>hours</i> ``x``.yaml"
+TEST_FROM = "2026-01-05 <i>then</i> *x*"
+
+
+def _event_log(activities: list[str], resources: list[str], file: str,
+               shift_minutes: int = 0) -> Any:
+    """A small log of 30 cases over two weeks of working days, with the given names."""
+    import pandas as pd
+
+    from procsim.eventlog import EventLog
+
+    rows = []
+    for c in range(30):
+        t = (pd.Timestamp("2026-01-05 09:00") + pd.Timedelta(days=c % 5 + 7 * (c // 15))
+             + pd.Timedelta(minutes=13 * (c % 15) + shift_minutes))
+        for k in range(3):
+            duration = pd.Timedelta(minutes=10 + 7 * ((c + k) % 4))
+            rows.append({"case": f"c{c}", "activity": activities[(c + k) % len(activities)],
+                         "resource": resources[(c + k) % len(resources)], "start": t,
+                         "end": t + duration})
+            t += duration + pd.Timedelta(minutes=5 * (c % 3))
+    frame = pd.DataFrame(rows)
+    frame["enabled"] = pd.Series(pd.NaT, index=frame.index, dtype=frame["start"].dtype)
+    frame["line"] = range(2, len(frame) + 2)
+    return EventLog(frame, file=file)
+
+
+def _log_kpis(activities: list[str], resources: list[str], file: str, calendars: str) -> Any:
+    from dataclasses import replace
+
+    from procsim.eventlog.kpis import log_kpis
+
+    return replace(log_kpis(_event_log(activities, resources, file)), calendars_from=calendars)
+
+
+def _log_backtest(activities: list[str], resources: list[str], file: str) -> Any:
+    pytest.importorskip("log_distance_measures")
+    from procsim.eventlog.fidelity import backtest
+
+    log = _event_log(activities, resources, file)
+    simulated = [_event_log(activities, resources, file, shift_minutes=m) for m in (4, 11)]
+    return backtest(log, simulated, time_unit="minutes")
+
+
+def _write_log_report(kind: str, path: Path, *, plain: bool = False) -> Path:
+    from procsim.report.logs import write_backtest_report, write_log_report
+
+    activities = [f"step {k}" for k in range(5)] if plain else LOG_ACTIVITIES
+    resources = ["ann", "bob"] if plain else LOG_RESOURCES
+    file = "logs/plain.csv" if plain else LOG_FILE
+    if kind == "kpis":
+        calendars = "models/plain.yaml" if plain else CALENDARS_FILE
+        return write_log_report(_log_kpis(activities, resources, file, calendars), path)
+    return write_backtest_report(_log_backtest(activities, resources, file), path,
+                                 model="models/plain.yaml" if plain else CALENDARS_FILE,
+                                 log=file, seed=1, first="2026-01-05T09:00",
+                                 test_from="2026-01-05" if plain else TEST_FROM)
+
+
+#: The user's text each log report shows as text (activity and resource names are in the
+#: tables of the KPI report; the back-test shows them only in its plots).
+LOG_SHOWN = {"kpis": [*LOG_ACTIVITIES, *LOG_RESOURCES, LOG_FILE, CALENDARS_FILE,
+                      f"KPIs of {LOG_FILE}"],
+             "backtest": [LOG_FILE, CALENDARS_FILE, TEST_FROM,
+                          f"Back-test of {CALENDARS_FILE} against {LOG_FILE}"]}
+LOG_FIGURES = {"kpis": 5, "backtest": 3}
+
+
+@pytest.mark.parametrize("kind", ["kpis", "backtest"])
+def test_log_markdown_report_shows_hostile_names_as_text(kind: str, tmp_path: Path) -> None:
+    out = _write_log_report(kind, tmp_path / "log report (1) <x>.md")
+    tokens = _markdown(out.read_text(encoding="utf-8"))
+    every = _walk(tokens)
+    assert not [t for t in every if t.type in ("html_block", "html_inline", "link_open")]
+    images = [t for t in every if t.type == "image"]
+    assert len(images) == LOG_FIGURES[kind]
+    for image in images:
+        src = str(image.attrGet("src"))
+        assert src.startswith("log%20report%20%281%29%20%3Cx%3E_files/"), src
+        png = tmp_path / "log report (1) <x>_files" / src.rsplit("/", 1)[1]
+        assert png.read_bytes().startswith(b"\x89PNG")
+    shown = "\n".join(_inline_texts(tokens))
+    for name in LOG_SHOWN[kind]:
+        assert _collapsed(name) in shown, name
+    assert [t.tag for t in every if t.type == "heading_open"].count("h1") == 1
+    # The template writes no list, rule, quote or strikethrough: none comes from a name.
+    assert not [t for t in every if t.type in ("s_open", "blockquote_open", "hr",
+                                               "bullet_list_open", "ordered_list_open")]
+
+
+@pytest.mark.parametrize("kind", ["kpis", "backtest"])
+def test_log_markdown_structure_does_not_depend_on_names(kind: str, tmp_path: Path) -> None:
+    """Token for token, the hostile report has the structure of a report with plain names."""
+    def structure(path: Path) -> list[tuple[str, str]]:
+        return [(t.type, t.tag) for t in _walk(_markdown(path.read_text(encoding="utf-8")))
+                if t.type not in ("text", "softbreak")]
+
+    hostile = structure(_write_log_report(kind, tmp_path / "hostile.md"))
+    assert hostile == structure(_write_log_report(kind, tmp_path / "plain.md", plain=True))
+
+
+@pytest.mark.parametrize("kind", ["kpis", "backtest"])
+def test_log_html_report_shows_hostile_names_as_text(kind: str, tmp_path: Path) -> None:
+    page = _Elements()
+    page.feed(_write_log_report(kind, tmp_path / "r.html").read_text(encoding="utf-8"))
+    page.close()
+    assert not {"script", "iframe", "b", "i", "a"} & {tag for tag, _ in page.elements}
+    images = [attrs for tag, attrs in page.elements if tag == "img"]
+    assert len(images) == LOG_FIGURES[kind]
+    for tag, attrs in page.elements:
+        assert not [k for k in attrs if k.startswith("on")], (tag, attrs)
+        if tag == "img":
+            assert str(attrs["src"]).startswith("data:image/png;base64,")
+    text = _collapsed(" ".join(page.text))
+    for name in LOG_SHOWN[kind]:
+        assert _collapsed(name) in text, name
+
+
 # --- large models ---------------------------------------------------------------------------
 
 

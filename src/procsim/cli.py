@@ -921,8 +921,10 @@ def kpis(
     json_out: Annotated[Path | None, typer.Option(
         "--json", metavar="OUT.json", help="Write the KPIs as JSON.")] = None,
     report: Annotated[Path | None, typer.Option(
-        "--report", metavar="OUT.html", help="Write an HTML report with plots (cycle time, "
-        "arrivals by hour and weekday, work in progress, waiting per activity).")] = None,
+        "--report", metavar="OUT.html|OUT.md|OUT.pdf", help="Write a report with plots "
+        "(cycle time, arrivals by hour and weekday, work in progress, waiting per activity): "
+        "one self-contained HTML file, Markdown with PNGs beside it, or PDF (procsim[pdf]).")
+    ] = None,
     time_unit: Annotated[str, typer.Option(
         "--time-unit", metavar="UNIT", help="seconds, minutes, hours or days.")] = "minutes",
     case: Annotated[str | None, typer.Option(metavar="COLUMN", help="The case id column.")
@@ -1009,8 +1011,9 @@ def backtest(
         "(replication-001.csv, …; case_id, activity, resource, start_time, end_time in the "
         "log's time zone). DIR is made if missing.")] = None,
     report: Annotated[Path | None, typer.Option(
-        "--report", metavar="OUT.html", help="Write an HTML report with the distances, the "
-        "KPIs and overlays of the log and the simulation.")] = None,
+        "--report", metavar="OUT.html|OUT.md|OUT.pdf", help="Write a report with the "
+        "distances, the KPIs and overlays of the log and the simulation: one self-contained "
+        "HTML file, Markdown with PNGs beside it, or PDF (procsim[pdf]).")] = None,
     test_from: Annotated[str | None, typer.Option(
         "--test-from", metavar="DATE", help="Back-test only on the cases that start at or "
         "after DATE (2026-01-31 or 2026-01-31T09:00, in the log's zone): simulate as many "
@@ -1084,11 +1087,16 @@ def backtest(
 
 
 def _check_log_report(path: Path | None) -> None:
-    """Refuse a report on a log (kpis, backtest) that is not HTML, before any work."""
-    if path is not None and path.suffix.lower() not in (".html", ".htm"):
-        raise _fail(f"error: --report {path}: expected a file ending in .html or .htm, got "
-                    f"'{path.suffix or 'no suffix'}' (Markdown and PDF reports of logs are "
-                    "not supported yet)")
+    """Refuse a report on a log (kpis, backtest) in a format that cannot be written (an
+    unknown suffix, a PDF without WeasyPrint) before any work."""
+    if path is None:
+        return
+    from procsim.report.writer import report_format
+
+    try:
+        report_format(path)
+    except ProcsimError as err:
+        raise _fail(f"error: --report {err}") from None
 
 
 def _check_events_dir(directory: Path | None) -> None:

@@ -1,18 +1,22 @@
 """Reports on event logs: the KPIs of a log (``procsim kpis --report``) and a back-test of a
 model against a log (``procsim backtest --report``).
 
-Like the run and comparison report (:mod:`procsim.report.writer`), each is one
-self-contained HTML file: styles inline, plots embedded as PNG images (data URIs), no
-script, font or URL fetched. The content is computed once from the result objects (never
-from printed text) and laid out by jinja2 templates (``templates/logs_*.html.j2``) that
-escape every value: activity, resource and file names are the user's text. Plots are the
-Displays of :mod:`procsim.report.plots`. The file is written to a temporary sibling and
-renamed into place.
+Like the run and comparison report (:mod:`procsim.report.writer`), and written by its
+:func:`~procsim.report.writer.write_context`, each is written in the format its suffix names
+(:data:`~procsim.report.writer.REPORT_FORMATS`): one self-contained HTML file (styles
+inline, plots embedded as PNG images, no script, font or URL fetched), Markdown with the
+plots as PNG files in ``<name>_files/`` beside it, or PDF (the HTML printed by WeasyPrint,
+``pip install procsim[pdf]``). The content of each report is computed once from the result
+objects (never from printed text), by one function for every format, and laid out by jinja2
+templates (``templates/logs_*.html.j2`` and ``logs_*.md.j2``): activity, resource and file
+names are the user's text, escaped by the HTML templates and passed through
+:func:`~procsim.report.writer.markdown_text` (or ``markdown_code``) by the Markdown ones.
+Plots are the Displays of :mod:`procsim.report.plots`. Every file is written to a temporary
+sibling and renamed into place.
 
 The results are duck-typed (:class:`procsim.eventlog.kpis.LogKpis`,
 :class:`procsim.eventlog.fidelity.BacktestResult`): reports sit left of ``eventlog`` in the
-layout, so nothing here imports it. Only HTML is written (Markdown and PDF are not supported
-for these reports yet).
+layout, so nothing here imports it.
 
 Examples
 --------
@@ -24,18 +28,19 @@ Examples
 >>> frame = pd.DataFrame({"case": ["c1", "c2"], "activity": ["a", "b"],
 ...     "resource": ["ann", "bob"], "start": t[[0, 2]], "end": t[[1, 3]],
 ...     "enabled": pd.to_datetime([pd.NaT, pd.NaT]), "line": [2, 3]})
->>> out = pathlib.Path(tempfile.mkdtemp()) / "kpis.html"
->>> write_log_report(log_kpis(EventLog(frame)), out).read_text().count("<img")
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> write_log_report(log_kpis(EventLog(frame)), folder / "kpis.html").read_text().count("<img")
 5
+>>> write_log_report(log_kpis(EventLog(frame)), folder / "kpis.md").read_text().count("![")
+5
+>>> sorted(p.name for p in (folder / "kpis_files").iterdir())[:2]
+['arrivals-hour.png', 'arrivals-weekday.png']
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,12 +51,23 @@ from procsim.report.plots import (
     ProfileDisplay,
     WipDisplay,
 )
+from procsim.report.writer import (
+    REPORT_FORMATS,
+    Figure,
+    ReportContext,
+    render_html,
+    report_format,
+    write_context,
+)
 from procsim.units import short_unit
 
 __all__ = ["LOG_REPORT_FORMATS", "write_backtest_report", "write_log_report"]
 
-#: The suffixes these reports can be written as.
-LOG_REPORT_FORMATS = (".html", ".htm")
+#: The suffixes these reports can be written as: those of every report.
+LOG_REPORT_FORMATS = tuple(REPORT_FORMATS)
+
+#: How the log reports embed their plots in HTML and PDF.
+_IMAGE = "png"
 
 #: What each distance measure of a back-test is, for the report's table.
 _MEASURES = {
@@ -66,21 +82,12 @@ _MEASURES = {
 }
 
 
-@dataclass
-class _Figure:
-    key: str
-    caption: str
-    alt: str
-    src: str
-    width_px: int
+def _figures(*figures: Figure) -> dict[str, Figure]:
+    return {f.key: f for f in figures}
 
 
-def _figure(key: str, display: Any, caption: str, alt: str) -> _Figure:
-    fig = display.figure_
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    src = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    return _Figure(key, caption, alt, src, round(float(fig.get_size_inches()[0]) * 96))
+def _figure(key: str, display: Any, caption: str, alt: str) -> Figure:
+    return Figure(key, display.figure_, caption, alt)
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -103,43 +110,17 @@ def _footer() -> dict[str, str]:
             "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def _environment() -> Any:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("procsim.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
-def _check(path: Path) -> None:
-    if path.suffix.lower() not in LOG_REPORT_FORMATS:
-        raise ValueError(f"{path}: expected a report file ending in .html or .htm, got "
-                         f"'{path.suffix or 'no suffix'}' (Markdown and PDF reports of logs "
-                         "are not supported yet)")
-
-
-def _write(path: Path, template: str, data: dict[str, Any]) -> Path:
-    from procsim.output import atomic_write
-
-    html = str(_environment().get_template(template).render(**data))
-    return atomic_write(path, lambda fh: fh.write(html))
-
-
 # --- the KPIs of a log ----------------------------------------------------------------------
 
 
 def log_report_html(kpis: Any, *, title: str | None = None) -> str:
     """The report on a log's KPIs as one self-contained HTML document."""
-    return str(_environment().get_template("logs_kpis.html.j2").render(
-        **_kpis_data(kpis, title)))
+    return render_html(_kpis_context(kpis, title), template="logs_kpis", image=_IMAGE)
 
 
 def write_log_report(kpis: Any, path: str | os.PathLike[str], *,
                      title: str | None = None) -> Path:
-    """Write the HTML report of the KPIs measured from a log.
+    """Write the report of the KPIs measured from a log; the format follows the suffix.
 
     ``kpis`` is a :class:`procsim.eventlog.kpis.LogKpis` (from
     :func:`procsim.eventlog.kpis.log_kpis`). The report shows the KPIs, their health against
@@ -148,19 +129,25 @@ def write_log_report(kpis: Any, path: str | os.PathLike[str], *,
     arrivals by hour of the day and by day of the week, the work in progress over time and
     the waiting per activity.
 
+    ``.html`` (or ``.htm``) is one self-contained file; ``.md`` writes the plots as PNG files
+    into ``<name>_files/`` beside it; ``.pdf`` needs WeasyPrint (``pip install procsim[pdf]``).
+
     Raises
     ------
-    ValueError
-        For a path not ending in ``.html`` or ``.htm``.
+    ProcsimError
+        For a path not ending in a suffix of :data:`LOG_REPORT_FORMATS`, or ``.pdf`` without
+        WeasyPrint.
     OSError
-        When the file cannot be written.
+        When a file cannot be written.
     """
     target = Path(path)
-    _check(target)
-    return _write(target, "logs_kpis.html.j2", _kpis_data(kpis, title))
+    report_format(target)  # before the plots are drawn
+    return write_context(_kpis_context(kpis, title), target, template="logs_kpis",
+                         image=_IMAGE)
 
 
-def _kpis_data(k: Any, title: str | None) -> dict[str, Any]:
+def _kpis_context(k: Any, title: str | None) -> ReportContext:
+    """The content of the report on a log's KPIs, for every format."""
     unit = short_unit(k.time_unit)
     rows = []
     for name in k.per_case:
@@ -195,7 +182,7 @@ def _kpis_data(k: Any, title: str | None) -> dict[str, Any]:
                   "hours": hours[name].text if name in hours else "n/a",
                   "basis": hours[name].basis if name in hours else ""}
                  for name, m in k.resources.items()]
-    figures = [
+    figures = _figures(
         _figure("cycle_time", LogDistributionDisplay.from_result(k).plot(kind="hist"),
                 f"Cycle time of the {k.cases:,} cases (histogram up to the 99.5th percentile).",
                 "Histogram of the cases' cycle times"),
@@ -206,18 +193,17 @@ def _kpis_data(k: Any, title: str | None) -> dict[str, Any]:
                 ProfileDisplay.from_result(k, "arrivals_by_weekday").plot(),
                 "Case arrivals by day of the week.",
                 "Bar chart of case arrivals by day of the week"),
-    ]
+    )
     if k.wip_series:
-        figures.append(_figure("wip", WipDisplay.from_result(k).plot(),
-                               "Cases in progress (between their start and their end), "
-                               "averaged over each of 100 windows of the log's period.",
-                               "Line chart of the work in progress over time"))
-    waiting = LogWaitingDisplay.from_result(k).plot()
-    figures.append(_figure("waiting", waiting,
-                           "Mean waiting time per visit of each activity (from its enabled "
-                           "time, else from the case's previous end).",
-                           "Bar chart of the mean waiting time per activity"))
-    return {
+        figures["wip"] = _figure("wip", WipDisplay.from_result(k).plot(),
+                                 "Cases in progress (between their start and their end), "
+                                 "averaged over each of 100 windows of the log's period.",
+                                 "Line chart of the work in progress over time")
+    figures["waiting"] = _figure("waiting", LogWaitingDisplay.from_result(k).plot(),
+                                 "Mean waiting time per visit of each activity (from its "
+                                 "enabled time, else from the case's previous end).",
+                                 "Bar chart of the mean waiting time per activity")
+    data = {
         "title": title or f"KPIs of {k.file or 'the event log'}",
         "file": k.file or "<log>", "cases": f"{k.cases:,}", "events": f"{k.events:,}",
         "first": _moment(k.first), "last": _moment(k.last),
@@ -225,8 +211,9 @@ def _kpis_data(k: Any, title: str | None) -> dict[str, Any]:
         "time_unit": k.time_unit, "unit": unit, "kpi_rows": rows, "system": system,
         "health": health, "off_track": list(k.off_track), "activities": activities,
         "resources": resources, "calendars_from": getattr(k, "calendars_from", None),
-        "figures": figures, "footer": _footer(),
+        "footer": _footer(),
     }
+    return ReportContext(data, figures)
 
 
 def _share(value: float) -> str:
@@ -240,7 +227,8 @@ def write_backtest_report(result: Any, path: str | os.PathLike[str], *,
                           model: str | None = None, log: str | None = None,
                           seed: int | None = None, first: str | None = None,
                           test_from: str | None = None, title: str | None = None) -> Path:
-    """Write the HTML report of a back-test of a model against a log.
+    """Write the report of a back-test of a model against a log; the format follows the
+    suffix of ``path``, as for :func:`write_log_report`.
 
     ``result`` is a :class:`procsim.eventlog.fidelity.BacktestResult` from
     :func:`procsim.eventlog.fidelity.backtest` (which keeps the KPIs of the log and of each
@@ -251,25 +239,28 @@ def write_backtest_report(result: Any, path: str | os.PathLike[str], *,
 
     Raises
     ------
+    ProcsimError
+        For a path not ending in a suffix of :data:`LOG_REPORT_FORMATS`, or ``.pdf`` without
+        WeasyPrint.
     ValueError
-        For a path not ending in ``.html`` or ``.htm``, or a result without the KPIs of its
-        logs.
+        For a result without the KPIs of its logs.
     OSError
-        When the file cannot be written.
+        When a file cannot be written.
     """
     target = Path(path)
-    _check(target)
+    report_format(target)  # before the plots are drawn
     if result.log_kpis is None or not result.simulated_kpis:
         raise ValueError("the back-test result holds no KPIs of its logs; make it with "
                          "procsim.eventlog.fidelity.backtest")
-    return _write(target, "logs_backtest.html.j2",
-                  _backtest_data(result, model=model, log=log, seed=seed, first=first,
-                                 test_from=test_from, title=title))
+    return write_context(_backtest_context(result, model=model, log=log, seed=seed,
+                                           first=first, test_from=test_from, title=title),
+                         target, template="logs_backtest", image=_IMAGE)
 
 
-def _backtest_data(r: Any, *, model: str | None, log: str | None, seed: int | None,
-                   first: str | None, test_from: str | None, title: str | None
-                   ) -> dict[str, Any]:
+def _backtest_context(r: Any, *, model: str | None, log: str | None, seed: int | None,
+                      first: str | None, test_from: str | None, title: str | None
+                      ) -> ReportContext:
+    """The content of the report on a back-test, for every format."""
     pct = f"{r.confidence:.0%}"
     unit = short_unit(r.time_unit)
     units = r.to_dict()["distances"]
@@ -282,7 +273,7 @@ def _backtest_data(r: Any, *, model: str | None, log: str | None, seed: int | No
              "inside": c.inside} for name, c in r.kpis.items()]
     overlays = {"log": r.log_kpis, "simulation": list(r.simulated_kpis)}
     reps = f"{r.replications} replications pooled"
-    figures = [
+    figures = _figures(
         _figure("cycle_time", LogDistributionDisplay.from_result(overlays).plot(kind="ecdf"),
                 f"Cycle time: the log's cases against the simulated ones ({reps}).",
                 "ECDF of the cycle time of the log and of the simulation"),
@@ -294,10 +285,10 @@ def _backtest_data(r: Any, *, model: str | None, log: str | None, seed: int | No
                 "Mean waiting time per visit of each activity; the simulation's bar is the "
                 "mean of its replications, the error bar their range.",
                 "Bar chart of waiting per activity, log against simulation"),
-    ]
+    )
     inside = sum(1 for c in r.kpis.values() if c.inside)
     lk = r.log_kpis
-    return {
+    data = {
         "title": title or f"Back-test of {model or 'the model'} against {log or 'the log'}",
         "model": model or "n/a", "log": log or lk.file or "<log>",
         "cases": f"{lk.cases:,}", "events": f"{lk.events:,}", "first": first or "n/a",
@@ -305,5 +296,6 @@ def _backtest_data(r: Any, *, model: str | None, log: str | None, seed: int | No
         "seed": "n/a" if seed is None else seed, "pct": pct, "unit": unit,
         "time_unit": r.time_unit, "time_zone": lk.time_zone or "none (local times)",
         "distances": distances, "kpis": kpis, "inside": inside, "kpi_count": len(r.kpis),
-        "figures": figures, "footer": _footer(),
+        "footer": _footer(),
     }
+    return ReportContext(data, figures)

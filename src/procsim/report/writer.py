@@ -55,8 +55,9 @@ from procsim.report.plots import (
 )
 from procsim.units import short_unit
 
-__all__ = ["REPORT_FORMATS", "markdown_code", "markdown_text", "report_context",
-           "scorecard_html", "write_report"]
+__all__ = ["REPORT_FORMATS", "Figure", "ReportContext", "markdown_code", "markdown_text",
+           "render_html", "report_context", "report_format", "scorecard_html", "write_context",
+           "write_report"]
 
 #: File suffix → report format.
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".pdf": "pdf"}
@@ -634,11 +635,21 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
-def render_html(context: ReportContext) -> str:
-    """The report as one self-contained HTML document."""
+def _png_uri(fig: Any) -> str:
+    return "data:image/png;base64," + base64.b64encode(_png(fig)).decode("ascii")
+
+
+def render_html(context: ReportContext, *, template: str = "report", image: str = "svg"
+                ) -> str:
+    """The report as one self-contained HTML document.
+
+    ``template`` names the layout, ``templates/<template>.html.j2``; ``image`` is how the
+    plots are embedded: ``"svg"`` (text drawn as paths) or ``"png"``.
+    """
+    uri = {"svg": _svg_uri, "png": _png_uri}[image]
     for fig in context.figures.values():
-        fig.src = _svg_uri(fig.figure)
-    return str(_environment().get_template("report.html.j2").render(
+        fig.src = uri(fig.figure)
+    return str(_environment().get_template(f"{template}.html.j2").render(
         **context.data, figures=context.figures))
 
 
@@ -665,28 +676,72 @@ def write_report(result: RunResult | ComparisonResult, path: str | os.PathLike[s
     >>> write_report(run, out).read_text(encoding="utf-8").count("<img")
     6
     """
-    from procsim.output import atomic_write, atomic_write_bytes
+    target = Path(path)
+    report_format(target)  # before the work: a bad suffix or no WeasyPrint is said at once
+    return write_context(report_context(result, title=title), target)
 
+
+def report_format(path: str | os.PathLike[str]) -> str:
+    """The format of a report written to ``path``: ``"html"``, ``"markdown"`` or ``"pdf"``.
+
+    Raises
+    ------
+    ProcsimError
+        For a suffix not in :data:`REPORT_FORMATS`, or for ``.pdf`` without WeasyPrint.
+
+    Examples
+    --------
+    >>> report_format("out/desk.MD")
+    'markdown'
+    """
     target = Path(path)
     fmt = REPORT_FORMATS.get(target.suffix.lower())
     if fmt is None:
         raise ProcsimError(f"{target}: expected a report file ending in "
                            f"{', '.join(REPORT_FORMATS)}, got '{target.suffix or 'no suffix'}'")
     if fmt == "pdf":
-        try:
-            import weasyprint
-        except (ImportError, OSError) as exc:
-            raise ProcsimError(
-                f"{target}: PDF reports need WeasyPrint: pip install 'procsim[pdf]' "
-                f"(or write .html and print it from a browser) [{exc.__class__.__name__}]"
-            ) from None
-    context = report_context(result, title=title)
+        _weasyprint(target)
+    return fmt
+
+
+def _weasyprint(target: Path) -> Any:
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:
+        raise ProcsimError(
+            f"{target}: PDF reports need WeasyPrint: pip install 'procsim[pdf]' "
+            f"(or write .html and print it from a browser) [{exc.__class__.__name__}]"
+        ) from None
+    return weasyprint
+
+
+def write_context(context: ReportContext, path: str | os.PathLike[str], *,
+                  template: str = "report", image: str = "svg") -> Path:
+    """Write a report's content in the format that the suffix of ``path`` names.
+
+    The layout is ``templates/<template>.html.j2`` for HTML and PDF (plots embedded as
+    ``image``, see :func:`render_html`) and ``templates/<template>.md.j2`` for Markdown, whose
+    PNG plots go into ``<name>_files/`` beside it; :func:`write_report` and the reports on
+    event logs (:mod:`procsim.report.logs`) write through it. Every file is written to a
+    temporary sibling and renamed into place.
+
+    Raises
+    ------
+    ProcsimError
+        As :func:`report_format`.
+    OSError
+        When a file cannot be written.
+    """
+    from procsim.output import atomic_write, atomic_write_bytes
+
+    target = Path(path)
+    fmt = report_format(target)
     if fmt == "html":
-        html = render_html(context)
+        html = render_html(context, template=template, image=image)
         return atomic_write(target, lambda fh: fh.write(html))
     if fmt == "pdf":
-        html = render_html(context)
-        pdf = weasyprint.HTML(string=html).write_pdf()
+        html = render_html(context, template=template, image=image)
+        pdf = _weasyprint(target).HTML(string=html).write_pdf()
         return atomic_write_bytes(target, pdf)
     folder = target.with_name(f"{target.stem}_files")
     folder.mkdir(exist_ok=True)
@@ -695,7 +750,7 @@ def write_report(result: RunResult | ComparisonResult, path: str | os.PathLike[s
         atomic_write_bytes(folder / name, _png(fig.figure))
         # Percent-encoded: a space, a parenthesis or a "<" in the file's name ends no link.
         fig.src = _Markdown(quote(f"{folder.name}/{name}"))
-    markdown = _environment(markdown=True).get_template("report.md.j2").render(
+    markdown = _environment(markdown=True).get_template(f"{template}.md.j2").render(
         **context.data, figures=context.figures)
     return atomic_write(target, lambda fh: fh.write(markdown))
 
