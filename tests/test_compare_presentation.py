@@ -250,3 +250,17 @@ def test_settling_an_inconclusive_verdict_is_said_in_practical_terms() -> None:
 def test_json_of_a_comparison_is_still_json(result: ComparisonResult) -> None:
     json.dumps(result.to_dict(), allow_nan=False)
     assert np.isfinite(result.to_dict()["okrs"][0]["key_results"][0]["baseline_result"]["value"])
+
+
+def test_placeholder_costs_of_zero_give_no_nan_in_the_recommendation() -> None:
+    """A discovered model's costs are placeholders of 0: a change of cost per case relative
+    to 0 does not exist, and must read 'n/a', never '+nan%'."""
+    def free(capacity: int, name: str) -> procsim.Model:
+        return procsim.parse_model(DESK.replace("CAPACITY", str(capacity))
+                                   .replace("NAME", name).replace("cost_per_hour: 30",
+                                                                  "cost_per_hour: 0"))
+
+    result = compare(free(3, "Three"), [free(4, "Four")], replications=4)
+    text = result.summary()
+    assert "nan" not in text.lower(), text
+    assert "n/a vs baseline" in text or "cost" not in text.lower()

@@ -382,7 +382,8 @@ def _staffing(model: Model) -> float:
 def _change(s: ScenarioComparison, key: str) -> str:
     for kc in s.kpis:
         if kc.key == key:
-            return f"{kc.relative_change:+.1%}"
+            # A baseline of 0 (placeholder costs) has no relative change.
+            return format_change(kc.relative_change)
     return "n/a"
 
 

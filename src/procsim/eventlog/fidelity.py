@@ -79,6 +79,7 @@ __all__ = [
     "backtest",
     "backtest_distances",
     "backtest_model",
+    "cases_before",
     "cases_from",
     "compare_kpis",
     "distances",
@@ -683,12 +684,41 @@ def backtest_model(model: Any, log: EventLog, *, replications: int = 10,
     return dataclasses.replace(result, seed=run.seed, first=first)
 
 
+def _moment(log: EventLog, when: Any) -> Any:
+    """``when`` as a pandas Timestamp in ``log``'s zone (see :func:`cases_from`)."""
+    import pandas as pd
+
+    try:
+        moment = pd.Timestamp(when)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"expected a date or date-time such as 2026-01-31 or "
+                         f"2026-01-31T09:00, got {str(when)!r}") from exc
+    if moment is pd.NaT:
+        raise ValueError(f"expected a date or date-time, got {str(when)!r}")
+    tz = getattr(log.frame["start"].dtype, "tz", None)
+    if tz is None and moment.tz is not None:
+        raise ValueError(f"{str(when)!r} has a UTC offset but the log's times have none; "
+                         "give the date-time without one")
+    if tz is not None:
+        moment = moment.tz_localize(tz) if moment.tz is None else moment.tz_convert(tz)
+    return moment
+
+
+def _cases_where(log: EventLog, keep: Callable[[Any], Any]) -> EventLog:
+    frame = log.frame
+    first = frame.groupby("case", sort=False)["start"].transform("min")
+    kept = frame[keep(first).to_numpy()].reset_index(drop=True)
+    return EventLog(kept, file=log.file, time_zone=log.time_zone, dropped=log.dropped)
+
+
 def cases_from(log: EventLog, since: Any) -> EventLog:
     """The cases of ``log`` whose first ``start`` is at or after ``since``.
 
     ``since`` is a date or date-time (a string, :class:`datetime.datetime` or
     :class:`pandas.Timestamp`). A naive ``since`` is read in the log's time zone; one with a
     UTC offset is converted into it, and is refused for a log of naive local times.
+    :func:`cases_before` gives the other cases: together, a split in time into training and
+    test cases.
 
     Raises
     ------
@@ -706,26 +736,19 @@ def cases_from(log: EventLog, since: Any) -> EventLog:
     ...     "enabled": pd.to_datetime([pd.NaT, pd.NaT]), "line": [2, 3]})
     >>> cases_from(EventLog(frame), "2026-01-06").frame["case"].tolist()
     ['c2']
+    >>> cases_before(EventLog(frame), "2026-01-06").frame["case"].tolist()
+    ['c1']
     """
-    import pandas as pd
+    moment = _moment(log, since)
+    return _cases_where(log, lambda first: first >= moment)
 
-    try:
-        moment = pd.Timestamp(since)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"expected a date or date-time such as 2026-01-31 or "
-                         f"2026-01-31T09:00, got {str(since)!r}") from exc
-    if moment is pd.NaT:
-        raise ValueError(f"expected a date or date-time, got {str(since)!r}")
-    frame = log.frame
-    tz = getattr(frame["start"].dtype, "tz", None)
-    if tz is None and moment.tz is not None:
-        raise ValueError(f"{str(since)!r} has a UTC offset but the log's times have none; "
-                         "give the date-time without one")
-    if tz is not None:
-        moment = moment.tz_localize(tz) if moment.tz is None else moment.tz_convert(tz)
-    first = frame.groupby("case", sort=False)["start"].transform("min")
-    kept = frame[(first >= moment).to_numpy()].reset_index(drop=True)
-    return EventLog(kept, file=log.file, time_zone=log.time_zone, dropped=log.dropped)
+
+def cases_before(log: EventLog, until: Any) -> EventLog:
+    """The cases of ``log`` whose first ``start`` is before ``until``: the training cases
+    of a split in time whose test cases :func:`cases_from` gives (``until`` read as there).
+    """
+    moment = _moment(log, until)
+    return _cases_where(log, lambda first: first < moment)
 
 
 #: The columns of :func:`write_log_csv`.
