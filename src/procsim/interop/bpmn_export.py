@@ -56,6 +56,7 @@ BPMN_NAMESPACES = {
     "dc": "http://www.omg.org/spec/DD/20100524/DC",
     "di": "http://www.omg.org/spec/DD/20100524/DI",
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+    "procsim": "urn:procsim:bpmn",
 }
 
 #: Width and height of the shape of each kind of element, in diagram units (pixels).
@@ -107,7 +108,7 @@ def build_bpmn_graph(model: Model) -> nx.DiGraph:
     g = nx.DiGraph(name=model.name, taken=taken)
     arrivals = model.arrivals.interarrival
     g.add_node("start", element="startEvent", name="start", node="start", resource=None,
-               timer=None, documentation=_lines(
+               timer=None, spec=None, documentation=_lines(
                    f"arrivals: interarrival {arrivals!r} ({unit})" if arrivals is not None
                    else "arrivals: a rate profile (see the procsim model)"))
     for name, activity in model.activities.items():
@@ -125,12 +126,14 @@ def build_bpmn_graph(model: Model) -> nx.DiGraph:
                    else "intermediateCatchEvent",
                    timer=None if activity.resource is not None
                    else _iso_duration(activity.duration.mean, unit),
-                   documentation=_lines(*details))
+                   documentation=_lines(*details),
+                   spec=_source(model, "activities", name))
     for name, gateway in model.gateways.items():
         g.add_node(name, element=f"{gateway.type}Gateway", name=_readable(name), node=name,
-                   resource=None, timer=None, documentation=gateway.description or None)
+                   resource=None, timer=None, documentation=gateway.description or None,
+                   spec=_source(model, "gateways", name))
     g.add_node("end", element="endEvent", name="end", node="end", resource=None, timer=None,
-               documentation=None)
+               documentation=None, spec=None)
 
     targets: Any
     for source, targets in model.flow.items():
@@ -145,34 +148,57 @@ def build_bpmn_graph(model: Model) -> nx.DiGraph:
             split = _unique(taken, f"{source}_split")
             kind = "parallel split" if form == "parallel" else "choice"
             g.add_node(split, element=needed, name="", node=None, resource=None, timer=None,
-                       documentation=f"the {kind} after {source} (a gateway added by the export)")
+                       documentation=f"the {kind} after {source} (a gateway added by the export)",
+                       spec=None)
             _add_flow(g, source, split)
         if form == "choice":
             for target, p in targets.items():
                 _add_flow(g, split, target, probability=float(p), name=f"{100 * p:.3g}%",
-                          documentation=f"probability {p:g}")
+                          documentation=f"probability {p:g}", branches=[{"probability": p}])
         elif form == "parallel":
             for target in targets:
                 _add_flow(g, split, target)
         else:
-            for branch in targets:
+            raw = _source(model, "flow", source)
+            for index, branch in enumerate(targets):
                 condition = _condition_text(branch.when) if branch.when else None
+                when = raw[index].get("when") if isinstance(raw, list) and index < len(raw) \
+                    and isinstance(raw[index], dict) else branch.when
+                kept: list[dict[str, Any]] = [{"index": index, "when": when} if branch.when
+                                              else {"index": index}]
                 if g.has_edge(split, branch.to):  # two branches to one node: either holds
                     edge = g.edges[split, branch.to]
                     old = edge["condition"]
                     condition = None if old is None or condition is None \
                         else f"({old}) or ({condition})"
+                    kept = [*edge["branches"], *kept]
                     g.remove_edge(split, branch.to)
                 _add_flow(g, split, branch.to, condition=condition,
-                          default=condition is None, name=condition or "otherwise")
+                          default=condition is None, name=condition or "otherwise",
+                          branches=kept)
     return g
 
 
 def _add_flow(g: nx.DiGraph, source: str, target: str, **attrs: Any) -> None:
     values = {"name": None, "condition": None, "probability": None, "default": False,
-              "documentation": None, **attrs}
+              "documentation": None, "branches": None, **attrs}
     flow_id = _unique(g.graph["taken"], f"flow_{source}_{target}")
     g.add_edge(source, target, id=flow_id, **values)
+
+
+def model_data(model: Model) -> dict[str, Any]:
+    """The model as plain data: what its YAML file says (or its fields, for a model built in
+    Python), JSON-safe."""
+    import json
+
+    data = model.source_data
+    if not isinstance(data, dict):
+        data = model.model_dump(mode="json", exclude_defaults=True)
+    return json.loads(json.dumps(data, default=str))
+
+
+def _source(model: Model, section: str, name: str) -> Any:
+    return model_data(model).get(section, {}).get(name)
 
 
 def _unique(taken: set[str], base: str) -> str:
@@ -372,12 +398,19 @@ def format_bpmn(model: Model) -> str:
     process = ET.SubElement(root, _q("bpmn", "process"),
                             {"id": process_id, "name": model.name, "isExecutable": "false"})
     _documentation(process, model.description.strip() or None)
+    whole = model_data(model)
+    _extension(process, "model", {k: v for k, v in whole.items()
+                                  if k not in ("activities", "gateways", "flow")})
     for node, data in g.nodes(data=True):
         attributes = {"id": node}
         if data["name"]:
             attributes["name"] = data["name"]
         element = ET.SubElement(process, _q("bpmn", data["element"]), attributes)
         _documentation(element, data["documentation"])
+        if data.get("spec") is not None:
+            _extension(element, "spec", data["spec"])
+        elif data["node"] is None:
+            _extension(element, "added", True)
         for _, _, flow in g.in_edges(node, data=True):
             ET.SubElement(element, _q("bpmn", "incoming")).text = flow["id"]
         for _, _, flow in g.out_edges(node, data=True):
@@ -401,6 +434,8 @@ def format_bpmn(model: Model) -> str:
             attributes["name"] = flow["name"]
         element = ET.SubElement(process, _q("bpmn", "sequenceFlow"), attributes)
         _documentation(element, flow["documentation"])
+        if flow["branches"] is not None:
+            _extension(element, "branch", flow["branches"])
         if flow["condition"] is not None:
             expression = ET.SubElement(element, _q("bpmn", "conditionExpression"),
                                        {_q("xsi", "type"): "bpmn:tFormalExpression"})
@@ -420,6 +455,14 @@ def write_bpmn(model: Model, path: str | os.PathLike[str]) -> Path:
 
     text = format_bpmn(model)
     return atomic_write(path, lambda fh: fh.write(text))
+
+
+def _extension(element: ET.Element, what: str, value: Any) -> None:
+    """What procsim's import needs to give the model back: JSON in ``extensionElements``."""
+    import json
+
+    extensions = ET.SubElement(element, _q("bpmn", "extensionElements"))
+    ET.SubElement(extensions, _q("procsim", what)).text = json.dumps(value, sort_keys=False)
 
 
 def _documentation(element: ET.Element, text: str | None) -> None:

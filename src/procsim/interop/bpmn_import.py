@@ -175,6 +175,15 @@ class _Namer:
         used.add(name)
         return name
 
+    def exact(self, name: str, section: str) -> str | None:
+        """``name`` itself when it is a usable procsim name not yet taken (else None)."""
+        used = self.used.setdefault(section, set())
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", name) or name in used \
+                or (section == "nodes" and name in _RESERVED):
+            return None
+        used.add(name)
+        return name
+
 
 # --- XML with positions -------------------------------------------------------------------------
 
@@ -273,7 +282,7 @@ class _Edge:
     pos: tuple[int | None, int | None] = (None, None)
     conditional: bool = False
     alternative: bool = False  # leaves an activity by an interrupting boundary event
-    branch: dict[str, Any] | None = None  # procsim's own export: probability or condition
+    branch: Any = None  # procsim's own export: [{probability} or {index, when}]
 
 
 def _element_label(element: ET.Element) -> str:
@@ -869,6 +878,9 @@ class _Builder:
         self.namer = _Namer()
         self.comments: dict[tuple[Any, ...], str] = {}
         self.placeholders: list[str] = []
+        # procsim's own export: the model's sections other than the flow, as it wrote them.
+        own = _procsim_data(process, "model") if reader.procsim_export else None
+        self.own: dict[str, Any] | None = own if isinstance(own, dict) else None
 
     # The graph, normalised to what procsim's flow can say.
     def normalise(self) -> None:
@@ -920,7 +932,8 @@ class _Builder:
                 for e in outs:
                     e.src = split.key
                 edges.append(_Edge("", split_from.key, split.key))
-            elif node.kind in GATEWAYS.values() and len(ins) > 1 and len(outs) > 1:
+            elif node.kind in GATEWAYS.values() and len(ins) > 1 and len(outs) > 1 \
+                    and not (self.own is not None and node.kind == "exclusive"):
                 join = _Node(key + "#join", node.kind, node.label, node.tag, node.bpmn_id,
                              node.pos, origin="the gateway both joins and splits",
                              inclusive=node.inclusive)
@@ -1150,6 +1163,10 @@ class _Builder:
             if node.kind in ("start", "end"):
                 node.name = node.kind
                 continue
+            if node.kind in ("activity", "delay") and self.own is not None and node.bpmn_id \
+                    and "#" not in node.key and self.namer.exact(node.bpmn_id, "nodes"):
+                node.name = node.bpmn_id
+                continue
             if node.kind in ("activity", "delay"):
                 fallback = node.bpmn_id or "activity"
                 if node.kind == "delay" and not node.label:
@@ -1175,7 +1192,10 @@ class _Builder:
         self._resolve_inclusive(mapping)
         for node in nodes.values():
             if node.kind in ("exclusive", "parallel", "inclusive", "pass"):
-                node.name = self._gateway_name(node, counters)
+                own_name = self.own is not None and node.bpmn_id and "#" not in node.key \
+                    and not node.added and self.namer.exact(node.bpmn_id, "nodes")
+                node.name = node.bpmn_id if own_name and node.bpmn_id else \
+                    self._gateway_name(node, counters)
         ids = {n.bpmn_id: n.name for n in nodes.values()
                if n.bpmn_id and "#" not in n.key and n.kind not in ("start", "end")}
         data = self._assemble(mapping, params_file)
@@ -1259,7 +1279,65 @@ class _Builder:
                 if len(self.ins(node.key)) > 1:
                     self.r.warn(node, "inclusive join mapped to an exclusive merge")
 
+    def _assemble_own(self, own: dict[str, Any]) -> dict[str, Any]:
+        """procsim's own export: its sections, the activities and gateways as it kept them,
+        the flow read from the diagram (the gateways the export added folded back)."""
+        nodes = self.r.nodes
+        data = dict(own)
+        activities: dict[str, Any] = {}
+        gateways: dict[str, Any] = {}
+        for node in nodes.values():
+            if node.kind in ("activity", "delay"):
+                if isinstance(node.spec, dict):
+                    activities[node.name] = node.spec
+                    continue
+                spec: dict[str, Any] = {"description": f"BPMN {node.tag} {node.bpmn_id}. "
+                                        "PLACEHOLDER: duration",
+                                        "duration": {"dist": "fixed", "value": 1}}
+                if node.timer is not None:
+                    spec["duration"] = {"dist": "fixed", "value": _duration(node.timer)}
+                self._placeholder(("activities", node.name, "duration"),
+                                  "an element added to procsim's export")
+                activities[node.name] = spec
+            elif node.kind in ("exclusive", "parallel") and not node.added:
+                gateways[node.name] = node.spec if isinstance(node.spec, dict) else \
+                    {"type": node.kind}
+        flow: dict[str, Any] = {}
+        for node in nodes.values():
+            if node.kind == "end" or node.added:
+                continue
+            outs = self.outs(node.key)
+            if len(outs) == 1 and self.r.nodes[outs[0].dst].added:
+                gateway = self.r.nodes[outs[0].dst]
+                flow[node.name] = self._own_entry(gateway, self.outs(gateway.key))
+            else:
+                flow[node.name] = self._own_entry(node, outs)
+        data["activities"] = activities
+        if gateways:
+            data["gateways"] = gateways
+        data["flow"] = flow
+        return data
+
+    def _own_entry(self, node: _Node, outs: list[_Edge]) -> Any:
+        nodes = self.r.nodes
+        targets = [nodes[e.dst].name for e in outs]
+        kept = [(branch, nodes[e.dst].name) for e in outs if isinstance(e.branch, list)
+                for branch in e.branch if isinstance(branch, dict)]
+        if kept and all("probability" in b for b, _ in kept):
+            return {t: b["probability"] for b, t in kept}
+        if kept:
+            ordered = sorted(kept, key=lambda bt: bt[0].get("index", 0))
+            return [{"to": t, "when": b["when"]} if b.get("when") is not None else {"to": t}
+                    for b, t in ordered]
+        if len(outs) == 1:
+            return targets[0]
+        if node.kind == "parallel":
+            return targets
+        return self._choice(node, outs, None)
+
     def _assemble(self, mapping: Any, params_file: Any) -> dict[str, Any]:
+        if self.own is not None and mapping is None:
+            return self._assemble_own(self.own)
         nodes = self.r.nodes
         data: dict[str, Any] = {"procsim": 1, "name": self.name}
         source = Path(self.file).name + (f" and {Path(params_file).name}" if params_file else "")
