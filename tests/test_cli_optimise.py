@@ -199,3 +199,33 @@ def test_the_worked_example_of_docs_optimise_runs_as_printed(tmp_path: Path,
     assert shown is not None
     # the same scenario, but for the base, which is relative to where it is written
     assert re.sub(r"base: .*", "", written) == re.sub(r"base: .*", "", shown.group(1))
+
+
+def test_ctrl_c_prints_the_best_so_far_and_writes_nothing(files: tuple[Path, Path],
+                                                          tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    import procsim.optimise as optimise_module
+
+    real = optimise_module.optimise
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        starts = []
+
+        def progress(done: int, total: int) -> None:
+            starts.extend([1] if done == 0 else [])
+            if len(starts) == 4 and done == 2:   # in the middle of the third candidate
+                raise KeyboardInterrupt
+
+        kwargs["progress"] = progress
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(optimise_module, "optimise", interrupted)
+    model, okrs = files
+    best = tmp_path / "best.yaml"
+    result = runner.invoke(app, ["optimise", str(model), "--okrs", str(okrs), "--vary",
+                                 "resources.clerks.capacity=3..8", "-o", str(best), "-j", "1"])
+    assert result.exit_code == 130, result.output
+    assert "INTERRUPTED: the best found so far" in result.stdout
+    assert "Recommended: resources.clerks.capacity = 4" in result.stdout
+    assert "no output files were written" in result.output and not best.exists()
