@@ -487,3 +487,55 @@ def test_overlaps_that_are_not_always_the_same_set_run_in_sequence() -> None:
     model = procsim.parse_model(discover(EventLog(frame)))
     assert not model.gateways
     assert model.flow["start"] == "a" and model.flow["a"] == "b" and model.flow["b"] == "end"
+
+
+def test_people_shared_by_pools_with_their_own_hours_and_durations() -> None:
+    """Ann does `a` and `b`, Bob only `a` (three times as slowly as Ann), Carl only `b`: two
+    pools that share Ann as one member, Bob's own durations of `a`; Carl, who works only
+    mornings, his own hours; the pools' other people keep theirs."""
+    rows = []
+    rng = np.random.default_rng(3)
+    days = [d for d in pd.date_range("2026-01-05", periods=120, freq="D") if d.weekday() < 5]
+    for i, day in enumerate(days):
+        for hour in range(9, 17):
+            case = f"c{i}-{hour}"
+            t = day + pd.Timedelta(hours=hour)
+            who_a = "Ann" if hour % 2 else "Bob"
+            minutes = rng.exponential(6.0) * (3.0 if who_a == "Bob" else 1.0)
+            end_a = t + pd.Timedelta(seconds=max(1, round(minutes * 60)))
+            rows.append((case, "a", who_a, str(t), str(end_a)))
+            who_b = "Carl" if hour < 13 else "Ann"
+            start_b = end_a + pd.Timedelta(minutes=1)
+            end_b = start_b + pd.Timedelta(seconds=max(1, round(rng.exponential(4.0) * 60)))
+            rows.append((case, "b", who_b, str(start_b), str(end_b)))
+    text = discover(_frame(rows))
+    model = procsim.parse_model(text)
+    pool_a, pool_b = model.activities["a"].resource, model.activities["b"].resource
+    assert pool_a != pool_b
+    assert set(model.resources[pool_a].members or ()) == {"ann", "bob"}
+    assert set(model.resources[pool_b].members or ()) == {"ann", "carl"}
+    assert model.resources[pool_a].capacity == 2    # Ann counts once in each, one server
+    # Bob three times as slow as Ann: each far from the mean of both, each their own.
+    durations = model.activities["a"].durations or {}
+    assert set(durations) == {"ann", "bob"}
+
+    def mean_of(person: str) -> float:
+        return float(np.mean([(pd.Timestamp(e) - pd.Timestamp(s)).total_seconds() / 60
+                              for _, a, r, s, e in rows if a == "a" and r == person]))
+
+    assert durations["bob"].mean == pytest.approx(mean_of("Bob"), rel=0.05)
+    assert durations["ann"].mean == pytest.approx(mean_of("Ann"), rel=0.05)
+    assert mean_of("Bob") == pytest.approx(3 * mean_of("Ann"), rel=0.2)
+    assert not model.activities["b"].durations      # Ann and Carl alike on `b`
+    # Carl does `b` for cases from 09:00 to 12:00 only: his own hours, the mornings (his
+    # last ends fall before 14:00), where the pool he shares with Ann works until 18:00.
+    carl = model.people["carl"].calendar
+    assert carl is not None and carl != model.resources[pool_b].calendar
+    block = text[text.index(f"  {carl}:"):]
+    assert block.splitlines()[1].strip() == \
+        '- {days: [mon, tue, wed, thu, fri], from: "09:00", to: "14:00"}'
+    calendar_b = text[text.index(f"  {model.resources[pool_b].calendar}:"):]
+    assert 'from: "09:00", to: "18:00"' in calendar_b.splitlines()[1]
+    # It runs, with Ann shared: the general engine takes members.
+    result = procsim.simulate(model, replications=1, cases=200, warmup=0, seed=1)
+    assert result.kpi("cycle_time").mean > 0

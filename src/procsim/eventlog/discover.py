@@ -32,8 +32,11 @@ how many observations it came from:
   smallest AIC, among those whose mean is within 4 standard errors of the observed mean;
   ``fixed`` when every observation is the same.
 - **resources**: one pool per set of resources: activities performed by exactly the same
-  set of resources share a pool whose capacity is the size of the set. Costs are unknown
-  and marked ``# PLACEHOLDER``. An activity most of whose instances have no resource, or
+  set of resources share a pool whose capacity is the size of the set; its people are
+  named (``members:``) where one of them works in several pools (one server shared by
+  them), or has hours (a calendar) or durations (per activity, when their mean differs by
+  over 20 % and 4 standard errors) of their own. Costs are unknown and marked
+  ``# PLACEHOLDER``. An activity most of whose instances have no resource, or
   the resource ``SYSTEM``, is a delay (no pool).
 - **calendars**: a pool with at least 240 starts and ends, some weekday or hour of the day
   without any of them, gets a calendar: its open weekdays × its open hours, with
@@ -362,49 +365,142 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
     names = {a: n for a, n in names.items() if a in in_flow}
     frame = frame[frame["activity"].isin(list(names))]
 
-    # Resources: one pool per set of resources; delays for activities without one.
+    # Resources: one pool per set of resources; delays for activities without one. Every
+    # resource of a pool is a person (a member), so that one who works in several pools is
+    # one server shared by them, with their own calendar where their own work shows one.
     pools, activity_pool = _pools(frame)
     pool_of = frame["activity"].map(activity_pool)
-    # Calendars: the hours of day and weekdays in which each pool's work started or ended.
+    person_name = _names(sorted({m for members in pools.values() for m in members}))
+    resource_col = frame["resource"].astype(object).where(frame["resource"].notna(), None)
+    performer = np.array([r if r in person_name else None for r in resource_col.tolist()],
+                         dtype=object)
+    # Calendars: the hours of day and weekdays in which each pool's (person's) work started
+    # or ended.
     hours: dict[str, tuple[np.ndarray, list[int], list[int], int]] = {}
     for pool in pools:
         found = _pool_hours(frame[(pool_of == pool).to_numpy()])
         if found is not None:
             hours[pool] = found
-    if hours:
-        out.append("calendars:")
-        for pool, (_, days, day_hours, events) in hours.items():
-            out.append(f"  {pool}_hours:  # the weekdays and hours of day in which {pool}'s "
-                       f"{events} starts and ends fell")
-            out += [f"    - {interval}" for interval in _calendar_intervals(days, day_hours)]
-    if pools:
-        out.append("resources:")
-        for pool, members in pools.items():
-            shown = ", ".join(sorted(members)[:5]) + (", …" if len(members) > 5 else "")
-            out.append(f"  {pool}:")
-            out.append(f"    capacity: {len(members)}  # distinct resources seen: "
-                       f"{_comment(shown)}")
-            out.append("    cost_per_hour: 0  # PLACEHOLDER: cost_per_hour")
-            if pool in hours:
-                out.append(f"    calendar: {pool}_hours")
-                out.append("    preempt: true  # work pauses while the calendar is closed: "
-                           "durations are in its working time")
-    # Durations and waits in seconds: working time of the pool's calendar, where it has one.
+    pools_of_person: dict[str, list[str]] = defaultdict(list)
+    for pool, members in pools.items():
+        for member in members:
+            pools_of_person[member].append(pool)
+    own: dict[str, tuple[np.ndarray, list[int], list[int], int]] = {}
+    mixed: dict[str, tuple[np.ndarray, list[int], list[int]]] = {}
+    for person in person_name:
+        found = _pool_hours(frame[(performer == person) & pool_of.notna().to_numpy()])
+        its = pools_of_person[person]
+        shared = {(tuple(hours[p][1]), tuple(hours[p][2])) if p in hours else None for p in its}
+        if found is not None and shared != {(tuple(found[1]), tuple(found[2]))}:
+            own[person] = found    # hours of their own, unlike their pools'
+        elif found is not None:
+            continue               # their pools' hours: the pool's calendar
+        elif len(shared) > 1:
+            # Pools with different hours, too few events of their own: every hour of any.
+            days = sorted({d for p in its for d in (hours[p][1] if p in hours else range(7))})
+            day_hours = sorted({h for p in its
+                                for h in (hours[p][2] if p in hours else range(24))})
+            mask = np.zeros((7, 24), dtype=bool)
+            mask[np.ix_(days, day_hours)] = True
+            mixed[person] = (mask.ravel(), days, day_hours)
+    # Durations and waits in seconds: working time of the calendar of who did the work (the
+    # person's own, else the pool's), where there is one.
     work = (frame["end"] - frame["start"]).dt.total_seconds().to_numpy(dtype=np.float64)
     clock_waits = (frame["start"] - frame["ready"]).dt.total_seconds().clip(lower=0.0).to_numpy(
         dtype=np.float64)
     waits = clock_waits.copy()
     spans = {pool: max((frame["end"].max() - starts.iloc[0]).total_seconds(), 1.0)
              for pool in pools}
-    for pool, (mask, _, _, _) in hours.items():
-        rows = (pool_of == pool).to_numpy()
+    with_hours = [*own, *mixed]   # people with hours of their own
+    masks = [(f"pool {pool}", (pool_of == pool).to_numpy() & np.isin(
+        performer, [p for p in pools[pool] if p in with_hours], invert=True), found[0])
+        for pool, found in hours.items()]
+    masks += [(f"person {person}", (performer == person) & pool_of.notna().to_numpy(),
+               (own[person][0] if person in own else mixed[person][0]))
+              for person in with_hours]
+    for _, rows, mask in masks:   # durations: in the performer's hours
         begin, finish = _working_seconds(frame["start"], mask), _working_seconds(frame["end"], mask)
-        ready = _working_seconds(frame["ready"], mask)
         work[rows] = (finish - begin)[rows]
+    for pool, (mask, _, _, _) in hours.items():
+        # Waits: in the pool's hours, those of the delay that stands for what they leave
+        # unexplained (and of the queue, which any member on shift serves).
+        rows = (pool_of == pool).to_numpy()
+        begin = _working_seconds(frame["start"], mask)
+        ready = _working_seconds(frame["ready"], mask)
         waits[rows] = np.maximum(begin - ready, 0.0)[rows]
         bounds = _working_seconds(pd.Series([starts.iloc[0], frame["end"].max()]), mask)
         spans[pool] = max(float(bounds[1] - bounds[0]), 1.0)
 
+    # People whose durations differ markedly from everyone's get their own (durations:).
+    personal: dict[str, dict[str, DurationFit]] = {}
+    for activity in names:
+        if activity_pool.get(activity) is not None:
+            rows = (frame["activity"] == activity).to_numpy()
+            found_personal = _personal_durations(work[rows] / unit, performer[rows])
+            if found_personal:
+                personal[activity] = found_personal
+    # Named members only where they matter: a person in several pools (one server shared by
+    # them), with hours or durations of their own; other pools keep a capacity.
+    special = {p for p, its in pools_of_person.items() if len(its) > 1}
+    special |= set(own) | set(mixed) | {p for fits in personal.values() for p in fits}
+    named_pools = {pool for pool, members in pools.items() if members & special}
+    person_name = {p: n for p, n in person_name.items()
+                   if any(p in pools[q] for q in named_pools)}
+
+    calendar_names: dict[str, str] = {}
+    taken_calendars: set[str] = set()
+
+    def calendar_name(base: str) -> str:
+        name, number = base, 2
+        while name in taken_calendars:
+            name, number = f"{base}_{number}", number + 1
+        taken_calendars.add(name)
+        return name
+
+    for pool in hours:
+        calendar_names[pool] = calendar_name(f"{pool}_hours")
+    person_calendar = {person: calendar_name(f"{person_name[person]}_own_hours")
+                       for person in [*own, *mixed]}
+    if hours or own or mixed:
+        out.append("calendars:")
+        for pool, (_, days, day_hours, events) in hours.items():
+            out.append(f"  {calendar_names[pool]}:  # the weekdays and hours of day in which "
+                       f"{pool}'s {events} starts and ends fell")
+            out += [f"    - {interval}" for interval in _calendar_intervals(days, day_hours)]
+        for person, (_, days, day_hours, events) in own.items():
+            out.append(f"  {person_calendar[person]}:  # the weekdays and hours of day in "
+                       f"which {_comment(person)}'s {events} starts and ends fell")
+            out += [f"    - {interval}" for interval in _calendar_intervals(days, day_hours)]
+        for person, (_, days, day_hours) in mixed.items():
+            out.append(f"  {person_calendar[person]}:  # every weekday and hour of "
+                       f"{_comment(person)}'s pools (too few starts and ends of their own)")
+            out += [f"    - {interval}" for interval in _calendar_intervals(days, day_hours)]
+    if person_name:
+        out.append("people:  # the resources of pools where one works in several pools, or "
+                   "has hours or durations of their own")
+        for person, name in person_name.items():
+            count = int(((performer == person) & pool_of.notna().to_numpy()).sum())
+            fields = [f"description: {json.dumps(person, ensure_ascii=False)}"]
+            if person in person_calendar:
+                fields.append(f"calendar: {person_calendar[person]}")
+            out.append(f"  {name}: {{{', '.join(fields)}}}  # {count} activity instances")
+    if pools:
+        out.append("resources:")
+        for pool, members in pools.items():
+            out.append(f"  {pool}:")
+            if pool in named_pools:
+                listed = ", ".join(person_name[m] for m in sorted(members))
+                out.append(f"    members: [{listed}]  # {len(members)} distinct resources seen")
+            else:
+                shown = ", ".join(sorted(members)[:5]) + (", …" if len(members) > 5 else "")
+                out.append(f"    capacity: {len(members)}  # distinct resources seen: "
+                           f"{_comment(shown)}")
+            out.append("    cost_per_hour: 0  # PLACEHOLDER: cost_per_hour")
+            if pool in hours:
+                out.append(f"    calendar: {calendar_names[pool]}")
+            if pool in hours or any(m in person_calendar for m in members):
+                out.append("    preempt: true  # work pauses while the calendar is closed: "
+                           "durations are in its working time")
     # Activities: durations fitted by maximum likelihood, chosen by AIC.
     out.append("activities:")
     queue = _pool_queue_waits(work, pool_of, pools, spans)
@@ -443,8 +539,8 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
                        "explain "
                        f"{_num(delay.queue)} {time_unit}")
             if assigned in hours:
-                out.append(f"    calendar: {assigned}_hours  # measured in {assigned}'s working "
-                           "time, so it elapses in it")
+                out.append(f"    calendar: {calendar_names[assigned]}  # measured in "
+                           f"{assigned}'s working time, so it elapses in it")
             edges = ", ".join(_dur(e, time_unit) for e in delay.edges)
             probabilities = ", ".join(str(c) for c in delay.counts)
             out.append(f"    duration: {{dist: histogram, edges: [{edges}], probabilities: "
@@ -458,6 +554,15 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
             out.append("    # no resource (missing or SYSTEM in most instances): a delay")
         out.append(f"    duration: {{dist: {fit.dist}, {params}}}  # {fit.observations} "
                    f"observations, fitted mean {_num(fit.mean)} {time_unit}{how}")
+        if activity in personal:
+            out.append("    durations:  # people whose mean differs from the activity's by "
+                       "over 20 % and 4 standard errors")
+            for person, own_fit in personal[activity].items():
+                own_params = ", ".join(f"{k}: {_dur(v, time_unit)}"
+                                       for k, v in own_fit.params.items())
+                out.append(f"      {person_name[person]}: {{dist: {own_fit.dist}, "
+                           f"{own_params}}}  # {own_fit.observations} observations, fitted "
+                           f"mean {_num(own_fit.mean)} {time_unit}")
 
     # Gateways: a split and a join around each parallel block, and an exclusive gateway
     # after the join where the block has several successors (a join cannot choose).
@@ -627,6 +732,28 @@ def _wall(times: Any) -> Any:
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_localize(None)
     return times
+
+
+#: The fewest observations of one person's durations of an activity that may give them
+#: their own durations.
+_MIN_PERSONAL = 30
+
+
+def _personal_durations(values: np.ndarray, performer: np.ndarray) -> dict[str, DurationFit]:
+    """The people whose durations of an activity differ markedly from everyone's: at least
+    :data:`_MIN_PERSONAL` observations, and a mean more than 20 % and more than 4 standard
+    errors (of their mean) away from the activity's mean; each with their own fit."""
+    overall = float(np.mean(values)) if len(values) else 0.0
+    out: dict[str, DurationFit] = {}
+    for person in sorted({p for p in performer.tolist() if p is not None}):
+        own = values[performer == person]
+        if len(own) < _MIN_PERSONAL:
+            continue
+        gap = abs(float(np.mean(own)) - overall)
+        error = float(np.std(own, ddof=1)) / math.sqrt(len(own))
+        if gap > 0.2 * overall and gap > 4 * error:
+            out[person] = fit_duration(own)
+    return out
 
 
 def _pool_hours(rows: Any) -> tuple[np.ndarray, list[int], list[int], int] | None:
