@@ -152,7 +152,7 @@ def check_xes(path: Path) -> list[dict[str, Any]]:
             values = {a.get("key"): attribute_value(a) for a in event}
             assert event.find(f"{XES}date[@key='time:timestamp']") is not None
             assert values["time:timestamp"].utcoffset() == timedelta(0)
-            assert values["lifecycle:transition"] in ("start", "complete")
+            assert values["lifecycle:transition"] in ("schedule", "start", "complete")
             events.append(values)
         times = [e["time:timestamp"] for e in events]
         assert times == sorted(times), "events of a trace in order of time"
@@ -185,7 +185,7 @@ def test_csv_and_xes_together_match(tmp_path: Path) -> None:
     for trace in traces:
         case = trace["attributes"]["concept:name"]
         events = trace["events"]
-        assert len(events) == 2 * instances[case]
+        assert len(events) == 3 * instances[case]
         row = by_case[case]
         assert trace["attributes"]["replication"] == int(row["replication"])
         assert trace["attributes"]["amount"] == float(row["amount"])
@@ -194,22 +194,57 @@ def test_csv_and_xes_together_match(tmp_path: Path) -> None:
         # Every instance starts before it completes, and each activity is counted alike.
         open_ = Counter[str]()
         for e in events:
-            open_[e["concept:name"]] += 1 if e["lifecycle:transition"] == "start" else -1
+            step = {"schedule": 0, "start": 1, "complete": -1}[e["lifecycle:transition"]]
+            open_[e["concept:name"]] += step
             assert open_[e["concept:name"]] >= 0
-            if e["concept:name"] in ("serve", "check"):
+            if e["lifecycle:transition"] == "schedule":
+                assert "org:resource" not in e  # nobody works on it yet
+            elif e["concept:name"] in ("serve", "check"):
                 assert e["org:resource"] == "clerk"
             else:
                 assert "org:resource" not in e
         assert all(v == 0 for v in open_.values())
         csv_counts = Counter(r["activity"] for r in rows if r["case_id"] == case)
         assert Counter(e["concept:name"] for e in events) == \
-            Counter({a: 2 * n for a, n in csv_counts.items()})
+            Counter({a: 3 * n for a, n in csv_counts.items()})
     # No model start: simulated time from the documented epoch.
     first = traces[0]["events"][0]["time:timestamp"]
     assert first.replace(tzinfo=None) - TIME_ORIGIN == timedelta(
-        milliseconds=round(float(rows[0]["start"]) * 60_000))
+        milliseconds=round(float(rows[0]["enabled"]) * 60_000))
     name = ET.parse(xes_out).getroot().find(f"{XES}string[@key='concept:name']")
     assert name is not None and name.get("value") == 'Desk & "back office" <test>'
+
+
+def test_xes_has_schedule_start_and_complete_of_every_instance_in_order(tmp_path: Path) -> None:
+    """The three lifecycle transitions, so that a process-mining tool measures the wait before
+    the first activity too (the CSV's enabled, start, end), without pm4py."""
+    model_file = tmp_path / "m.yaml"
+    model_file.write_text(ATTRIBUTES_MODEL.format(start="start: 2026-01-05T08:00"),
+                          encoding="utf-8")
+    csv_out, xes_out = run_logs(tmp_path, model_file)
+    _, rows = read_csv(csv_out)
+    expected: dict[tuple[str, str], list[tuple[datetime, ...]]] = defaultdict(list)
+    for r in rows:  # in order of start within a case
+        expected[r["case_id"], r["activity"]].append(tuple(
+            datetime.fromisoformat(r[k]) for k in ("enabled_time", "start_time", "end_time")))
+    seen = 0
+    for trace in check_xes(xes_out):  # events in order of time (checked there)
+        case = trace["attributes"]["concept:name"]
+        by_activity: dict[str, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+        for e in trace["events"]:
+            by_activity[e["concept:name"]][e["lifecycle:transition"]].append(e["time:timestamp"])
+        for activity, stamps in by_activity.items():
+            assert len(stamps["schedule"]) == len(stamps["start"]) == len(stamps["complete"])
+            for times in zip(stamps["schedule"], stamps["start"], stamps["complete"],
+                             strict=True):
+                assert times[0] <= times[1] <= times[2]
+            # The k-th instance of an activity: the CSV's k-th row, to the millisecond.
+            assert sorted(zip(stamps["schedule"], stamps["start"], stamps["complete"],
+                              strict=True)) == sorted(expected[case, activity])
+            seen += len(stamps["start"])
+        # A case's first event is the schedule of its first activity.
+        assert trace["events"][0]["lifecycle:transition"] == "schedule"
+    assert seen == len(rows)
 
 
 def test_model_start_gives_absolute_times(tmp_path: Path) -> None:
@@ -367,6 +402,9 @@ def test_people_named_in_both_logs() -> None:
     who = defaultdict(set)
     for event in root.iter(f"{XES}event"):
         values = {a.get("key"): a.get("value") for a in event}
+        if values["lifecycle:transition"] == "schedule":
+            assert "org:resource" not in values and "org:group" not in values
+            continue
         who[values["concept:name"]].add((values.get("org:resource"), values.get("org:group")))
     assert who["serve"] == {("ann", "clerk"), ("bob", "clerk")}
     assert who["sign"] == {("boss", None)}
@@ -694,3 +732,28 @@ def test_docstring_examples(name: str, monkeypatch: Any) -> None:
     monkeypatch.chdir(ROOT)  # examples read models/*.yaml
     result = doctest.testmod(importlib.import_module(name), raise_on_error=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_xes_schedule_events_give_read_log_the_enabled_times(tmp_path: Path) -> None:
+    """procsim run --xes, then read_log: the waits come back (from the schedule events), and
+    the KPIs of the XES equal those of the CSV log, which has the enabled times as columns."""
+    from procsim.eventlog import read_log
+    from procsim.eventlog.kpis import log_kpis
+
+    model = attributes_model("2026-01-05T08:00")
+    run = procsim.simulate(model, replications=1, cases=80, seed=3, warmup=0,
+                           keep_records=True)
+    csv_log = read_log(write_events_csv(run, tmp_path / "e.csv"))
+    xes_log = read_log(write_xes(run, tmp_path / "e.xes"))
+    columns = ["case", "activity", "enabled", "start", "end"]
+    assert csv_log.frame[columns].equals(xes_log.frame[columns])
+    (record,) = run.records or []
+    waits = record.instance_start - record.instance_enabled
+    assert waits.max() > 0  # the model queues: the test could fail
+    from_xes = xes_log.frame["start"] - xes_log.frame["enabled"]
+    assert from_xes.max().total_seconds() == pytest.approx(waits.max() * 60, abs=1e-3)
+    kpis_csv, kpis_xes = log_kpis(csv_log, model=model), log_kpis(xes_log, model=model)
+    for name in ("cycle_time", "waiting_time", "processing_time"):
+        assert np.array_equal(kpis_xes.per_case[name], kpis_csv.per_case[name])
+    assert kpis_xes.values == kpis_csv.values
+    assert kpis_xes.kpi("waiting_time") > 0

@@ -602,8 +602,9 @@ class XesLog:
     once, :meth:`write` adds a replication's traces in chunks, :meth:`close` ends the
     document. One ``<trace>`` per case, named ``<replication>-<case number>`` as
     ``case_id`` in the CSV log, with the replication (``int``) and the case attributes
-    (``float`` or ``string``) as trace attributes. Each activity instance gives two events,
-    ``lifecycle:transition`` ``start`` and ``complete``, with ``concept:name`` (the
+    (``float`` or ``string``) as trace attributes. Each activity instance gives three
+    events, ``lifecycle:transition`` ``schedule`` (when the case reached the activity: the
+    CSV's ``enabled``; without resource), ``start`` and ``complete``, with ``concept:name`` (the
     activity), ``org:resource`` (the person who did the work when the model names people,
     else the pool; none for a delay), ``org:group`` (the pool, when the model names people)
     and ``time:timestamp``: the model's ``start`` (or :data:`TIME_ORIGIN`) plus the simulated
@@ -629,7 +630,7 @@ class XesLog:
     >>> log.close()
     >>> text = fh.getvalue()
     >>> text.count("<trace>"), text.count("<event>")
-    (6, 12)
+    (6, 18)
     >>> text.split('<trace>')[1].split('time:timestamp" value="')[1][:29]
     '2026-01-05T08:02:15.500+00:00'
     """
@@ -690,7 +691,7 @@ class XesLog:
             hi_case = min(max(hi_case, lo_case + 1), n_cases)
             rows = order[first[lo_case]:first[hi_case]]
             events = self._events(record, rows)
-            case_of_event = np.concatenate([record.instance_case[rows]] * 2)[events[0]]
+            case_of_event = np.concatenate([record.instance_case[rows]] * 3)[events[0]]
             bounds = np.searchsorted(case_of_event, np.arange(lo_case, hi_case + 1))
             lines = events[1]
             parts: list[str] = []
@@ -708,18 +709,21 @@ class XesLog:
             lo_case = hi_case
 
     def _events(self, record: ReplicationRecord, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """The start and complete events of the instances ``rows``, sorted by case and time.
+        """The schedule, start and complete events of the instances ``rows``, sorted by case
+        and time.
 
-        Returns the sorting permutation of ``[starts, completes]`` and the events' XML lines
-        in that order. Ties in time keep the order in which things happened: instances in
-        order of start, an instance's start before its complete.
+        Returns the sorting permutation of ``[schedules, starts, completes]`` and the events'
+        XML lines in that order. Ties in time keep the order in which things happened:
+        instances in order of start, an instance's schedule before its start before its
+        complete.
         """
         columns = self._columns
         n = len(rows)
-        case = np.concatenate([record.instance_case[rows]] * 2)
-        time = np.concatenate([record.instance_start[rows], record.instance_end[rows]])
-        position = np.concatenate([rows, rows])
-        phase = np.repeat(np.array([0, 1], dtype=np.int8), n)
+        case = np.concatenate([record.instance_case[rows]] * 3)
+        time = np.concatenate([record.instance_enabled[rows], record.instance_start[rows],
+                               record.instance_end[rows]])
+        position = np.concatenate([rows, rows, rows])
+        phase = np.repeat(np.array([0, 1, 2], dtype=np.int8), n)
         order = np.lexsort((phase, position, time, case))
         instance = (order % n) if n else order
         stamps = columns.timestamps(time[order], self._origin)
@@ -731,9 +735,11 @@ class XesLog:
         else:
             who = [self._pool[a] for a in activity]
         names = [self._name[a] for a in activity]
-        transition = ('<string key="lifecycle:transition" value="start"/>',
+        transition = ('<string key="lifecycle:transition" value="schedule"/>',
+                      '<string key="lifecycle:transition" value="start"/>',
                       '<string key="lifecycle:transition" value="complete"/>')
-        lines = [f'    <event>{names[i]}{transition[p]}{who[i]}'
+        # Nobody works on a case before it starts: a schedule event has no resource.
+        lines = [f'    <event>{names[i]}{transition[p]}{who[i] if p else ""}'
                  f'<date key="time:timestamp" value="{stamp}"/></event>\n'
                  for i, p, stamp in zip(instance.tolist(), phase[order].tolist(), stamps,
                                         strict=True)]
