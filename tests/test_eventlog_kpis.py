@@ -500,3 +500,31 @@ flow: {start: a, a: wait_for_customer, wait_for_customer: b, b: end}
     k = log_kpis(log, model=model)
     assert k.per_case["processing_time"].tolist() == [20.0]
     assert k.per_case["cycle_time"].tolist() == [80.0]
+
+
+def test_a_simulated_log_names_the_person_who_did_the_work() -> None:
+    """Where a pool names its members, the simulated log's resource is the person (as a real
+    log's), and the busy time per person adds up to the pool's."""
+    model = procsim.parse_model("""
+procsim: 1
+name: Named clerks
+start: 2026-01-05T08:00
+arrivals: {interarrival: {dist: exponential, mean: 5}}
+people: {ann: {}, bob: {}}
+resources: {clerks: {members: [ann, bob]}, expert: {capacity: 1}}
+activities:
+  serve: {resource: clerks, duration: {dist: exponential, mean: 8}}
+  check: {resource: expert, duration: {dist: exponential, mean: 2}}
+flow: {start: serve, serve: check, check: end}
+""")
+    run = procsim.simulate(model, replications=1, cases=200, seed=5, warmup=0,
+                           keep_records=True)
+    log = simulated_log(run)
+    frame = log.frame
+    serve = frame[frame["activity"] == "serve"]
+    assert set(serve["resource"]) == {"ann", "bob"}
+    assert set(frame.loc[frame["activity"] == "check", "resource"]) == {"expert"}
+    work = (serve["end"] - serve["start"]).dt.total_seconds().sum() / 60
+    record = run.records[0]
+    rows = record.instance_activity == list(model.activities).index("serve")
+    assert work == pytest.approx(float((record.instance_end - record.instance_start)[rows].sum()))

@@ -23,11 +23,12 @@ def simulated_log(result: Any, replication: int = 0, *,
     """The activity instances of one replication of ``result`` as an :class:`EventLog`.
 
     One row per activity instance, as :func:`procsim.output.write_events_csv` writes them:
-    ``case`` is ``"<replication>-<case number>"``, ``resource`` the pool that did the work
-    (missing for a delay), ``enabled``/``start``/``end`` the simulated times as date-times
-    after ``origin`` (to the nanosecond, so that durations are those of the run), ``line``
-    the 1-based index of the instance in the record (in order of start). Every case of the
-    replication is there, the warm-up's included.
+    ``case`` is ``"<replication>-<case number>"``, ``resource`` the person who did the work
+    where the pool names its ``members``, else the pool (missing for a delay),
+    ``enabled``/``start``/``end`` the simulated times as date-times after ``origin`` (to the
+    nanosecond, so that durations are those of the run), ``line`` the 1-based index of the
+    instance in the record (in order of start). Every case of the replication is there, the
+    warm-up's included.
 
     Parameters
     ----------
@@ -92,12 +93,17 @@ def simulated_log(result: Any, replication: int = 0, *,
         return base + offsets
 
     kinds = record.instance_activity.astype(np.intp)
+    resource = [pools[a] if pools[a] is not None else pd.NA for a in kinds.tolist()]
+    if record.instance_server is not None and model.people:
+        # Named members: the person who did the work, as a real log would say.
+        people = list(model.people)
+        resource = [people[p] if p >= 0 else r
+                    for p, r in zip(record.instance_server.tolist(), resource, strict=True)]
     frame = pd.DataFrame({
         "case": pd.Series([f"{replication}-{c}" for c in record.instance_case.tolist()],
                           dtype=object),
         "activity": pd.Series([plan.activities[a] for a in kinds.tolist()], dtype=object),
-        "resource": pd.Series([pools[a] if pools[a] is not None else pd.NA
-                               for a in kinds.tolist()], dtype=object),
+        "resource": pd.Series(resource, dtype=object),
         "start": clock(record.instance_start),
         "end": clock(record.instance_end),
         "enabled": clock(record.instance_enabled),
