@@ -138,7 +138,7 @@ arrivals: {interarrival: {dist: fixed, value: 4}}
 activities: {wait: {calendar: ofice, duration: {dist: fixed, value: 3}}}
 flow: {start: wait, wait: end}
 """
-    with pytest.raises(procsim.ModelError, match="activities.wait.calendar.*did you mean"):
+    with pytest.raises(procsim.ModelError, match=r"activities\.wait\.calendar.*did you mean"):
         parse_model(unknown)
 
 

@@ -599,7 +599,7 @@ def _delay_activities(model: Any, names: list[str]) -> set[int]:
     if model is None:
         return set()
     specs = getattr(model, "activities", {}) or {}
-    described = {}
+    described: dict[str, Any] = {}
     for spec in specs.values():
         described.setdefault((getattr(spec, "description", "") or "").strip(), spec)
     found = {i: specs[name] if name in specs else described.get(name)
