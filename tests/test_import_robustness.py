@@ -47,7 +47,7 @@ def mutate_xml(text: str, rng: np.random.Generator) -> str:
     elif kind == 3:
         return text[:int_below(rng, len(text))]
     else:
-        ids = [w.split('"')[1] for w in text.split('id="')[1:]]
+        ids = [w.split('"')[0] for w in text.split('id="')[1:] if '"' in w]
         if ids:
             old, new = (ids[int_below(rng, len(ids))] for _ in range(2))
             lines[i] = lines[i].replace(old, new)

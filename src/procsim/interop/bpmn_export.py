@@ -14,7 +14,11 @@ What maps to what (see docs/interop.md, "Export"):
   syntax, e.g. ``order_value > 2000``) and as the flow's label; the branch without ``when``
   is the gateway's ``default`` flow; a probability is kept in the flow's ``documentation``
   and label (``60%``);
-* durations, costs and descriptions go to each element's ``documentation``.
+* durations, costs and descriptions go to each element's ``documentation``;
+* what the model says about each element is also kept as JSON in its ``extensionElements``
+  (namespace ``urn:procsim:bpmn``: ``procsim:model`` on the process, ``procsim:spec`` on
+  activities and gateways, ``procsim:branch`` on branches, ``procsim:added`` on the gateways
+  the export adds), so that :func:`procsim.interop.import_bpmn` gives the same model back.
 
 Element ids are the model's own names (``triage``; ``start`` and ``end``); what the export
 adds gets ids such as ``triage_split`` and ``flow_triage_resolve_l1``. The diagram is laid
@@ -46,6 +50,7 @@ __all__ = [
     "find_back_edges",
     "format_bpmn",
     "lay_out_layers",
+    "model_data",
     "write_bpmn",
 ]
 
