@@ -146,7 +146,9 @@ def invoke(case: Case, tmp_path: Path) -> tuple[Any, str]:
         (tmp_path / extra).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / extra).write_bytes(content)
     if case.kind == "okr":
-        model = ROOT / "models" / case.source.name
+        # an OKR file is named after its model: okrs/<model>.yaml or okrs/<model>_<what>.yaml
+        model = next(m for m in MODELS if case.source.stem == m.stem
+                     or case.source.stem.startswith(f"{m.stem}_"))
         scenario = next(s for s in SCENARIOS if s.name.startswith(model.stem))
         result = runner.invoke(app, ["compare", str(model), str(scenario), "--okrs", str(path)])
     else:
