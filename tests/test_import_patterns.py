@@ -22,7 +22,7 @@ runner = CliRunner()
 PATTERNS = ["boundary_interrupting", "boundary_non_interrupting", "event_based_gateway",
             "call_activity_same_file", "calls/invoice", "collapsed_subprocess",
             "parallel_open_ends", "parallel_exclusive_merge", "implicit_end", "collaboration",
-            "no_lanes", "all_elements", "inclusive"]
+            "no_lanes", "all_elements", "inclusive", "error_boundary_subprocess"]
 
 
 def imported(name: str, **kwargs: Any) -> tuple[ImportResult, Any]:
@@ -73,6 +73,24 @@ def test_non_interrupting_boundary_event_is_a_joined_side_branch() -> None:
     assert model.flow["join_open_branches"] == "end"
     assert "taken by every case" in messages(result)
     assert "# the branches of the parallel split end separately" in result.text
+
+
+def test_error_end_in_a_sub_process_leads_to_its_error_boundary_event(tmp_path: Path) -> None:
+    result, model = imported("error_boundary_subprocess")
+    # Exact: the branch that ends with the error is the boundary event's path.
+    assert model.flow["checkout_accepted"] == {"ship": 0.5, "cancel_order": 0.5}
+    assert model.flow["cancel_order"] == model.flow["ship"] == "end"
+    assert "flow.checkout_outcome" not in result.placeholders  # no placeholder choice
+    assert "taken where the sub-process ends with its error end event(s)" in messages(result)
+    # Without the boundary event, the error end is a plain end, said so.
+    bpmn = tmp_path / "m.bpmn"
+    bpmn.write_text((DATA / "error_boundary_subprocess.bpmn").read_text().replace(
+        '<boundaryEvent id="caught" attachedToRef="checkout"><errorEventDefinition/>'
+        '</boundaryEvent>', "").replace('<sequenceFlow id="f4" sourceRef="caught" '
+                                        'targetRef="cancel"/>', '<sequenceFlow id="f4" '
+                                        'sourceRef="s" targetRef="cancel"/>'))
+    uncaught = import_bpmn(bpmn)
+    assert "no boundary event of the sub-process catches it" in messages(uncaught)
 
 
 def test_event_based_gateway_is_an_exclusive_choice_with_placeholders() -> None:

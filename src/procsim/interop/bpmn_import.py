@@ -327,6 +327,9 @@ class _Reader:
         # Nodes whose missing flow is a follow-on of a reported problem.
         self.exempt: set[str] = set()
         self.links_thrown: list[tuple[str, str]] = []
+        # Error and escalation end events of each sub-process, and where they go.
+        self.thrown: dict[str, list[str]] = {}
+        self.exits: dict[str, str] = {}
         self.links_caught: dict[str, str] = {}
         self.element_file: dict[int, str] = {}
         self._documents: dict[str, tuple[ET.Element, dict[int, tuple[int, int]]] | None] = {}
@@ -493,7 +496,11 @@ class _Reader:
                 node.kind = "pass" if parent else "end"
                 ends.append(eid)
                 kind = _event_kind(child)
-                if kind and kind != "terminate":
+                node.event = kind
+                if parent is not None and kind in ("error", "escalation"):
+                    # Caught by a boundary event of the sub-process, if it has one (below).
+                    self.thrown.setdefault(parent.key, []).append(eid)
+                elif kind and kind != "terminate":
                     self.warn(child, f"{kind} end event: read as a plain end")
             elif tag == "boundaryEvent":
                 node.kind = "boundary"
@@ -606,7 +613,9 @@ class _Reader:
                       "a parallel split")
         for key in entries:
             self.edges.append(_Edge("", parent.key, key))
-        exits = list(ends)
+        exits = [e for e in ends if e not in self.thrown.get(parent.key, [])]
+        for e in self.thrown.get(parent.key, []):
+            self.exits[e] = parent.key + "#exit"
         for key in local:
             node = self.nodes[key]
             out_key = key + "#exit" if key + "#exit" in self.nodes else key
@@ -891,6 +900,7 @@ class _Builder:
                 edges.append(_Edge("", thrown, r.links_caught[link]))
         self._start_and_ends()
         self._boundaries()
+        self._uncaught_ends()
         self._contract()
         incoming = {e.dst for e in edges}
         for key, node in nodes.items():
@@ -904,9 +914,9 @@ class _Builder:
             alternatives = [e for e in outs if e.alternative]
             normal = [e for e in outs if not e.alternative]
             if alternatives:
-                choice = _Node(key + "#boundary", "exclusive", "", node.tag, node.bpmn_id,
-                               node.pos, origin=f"the interrupting boundary events of the "
-                               f"{node.tag}")
+                choice = _Node(key + "#boundary", "exclusive", node.label, node.tag,
+                               node.bpmn_id, node.pos,
+                               origin=f"the interrupting boundary events of the {node.tag}")
                 choice.note = ("interrupting boundary event(s): an exclusive choice after the "
                                "activity, which a case leaves by the event's path with a "
                                "placeholder probability")
@@ -924,7 +934,8 @@ class _Builder:
             if node.kind in ("activity", "delay", "start", "pass") and len(outs) > 1:
                 conditional = any(e.conditional for e in outs)
                 kind = "inclusive" if conditional else "parallel"
-                split = _Node(key + "#split", kind, "", node.tag, node.bpmn_id, node.pos,
+                split = _Node(key + "#split", kind, node.label, node.tag, node.bpmn_id,
+                              node.pos,
                               origin=f"the {node.tag} has several outgoing flows"
                               + (" with conditions" if conditional else ""),
                               inclusive=conditional)
@@ -987,7 +998,7 @@ class _Builder:
                 edges.append(_Edge("", first, n.key))
         left = {e.src for e in edges}
         stops = [n for k, n in nodes.items() if n.kind not in ("end", "boundary")
-                 and k not in left and k not in r.exempt]
+                 and k not in left and k not in r.exempt and k not in r.exits]
         if stops:
             end = _Node("#end", "end", "", "process", self.process.get("id"), where)
             nodes[end.key] = end
@@ -1018,6 +1029,16 @@ class _Builder:
                 del nodes[key]
                 r.warn(node, f"{node.event} boundary event without outgoing flow: left out")
                 continue
+            caught = [e for e in r.thrown.get(host, []) if nodes[e].event == node.event
+                      and e in r.exits]
+            if caught and node.event in ("error", "escalation"):
+                # The sub-process's own error (escalation) ends lead to this path: exact.
+                for end in caught:
+                    edges.append(_Edge("", end, key))
+                    del r.exits[end]
+                r.warn(node, f"{node.event} boundary event on {hosted}: taken where the "
+                       f"sub-process ends with its {node.event} end event(s)")
+                continue
             edges.append(_Edge("", at, key, node.pos, alternative=node.interrupting))
             if node.interrupting:
                 r.warn(node, f"interrupting {node.event} boundary event on {hosted}: an "
@@ -1027,6 +1048,15 @@ class _Builder:
                 r.warn(node, f"non-interrupting {node.event} boundary event on {hosted}: a "
                        "parallel side branch after it, taken by every case (BPMN: only when "
                        "the event occurs, possibly several times)")
+
+    def _uncaught_ends(self) -> None:
+        """Error and escalation ends that no boundary event catches: plain ends."""
+        r = self.r
+        for end, exit_key in r.exits.items():
+            r.edges.append(_Edge("", end, exit_key))
+            r.warn(r.nodes[end], f"{r.nodes[end].event} end event: no boundary event of the "
+                   "sub-process catches it; read as a plain end")
+        r.exits.clear()
 
     def _contract(self) -> None:
         """Remove the nodes that take no time and do not route (events, sub-process ends)."""
