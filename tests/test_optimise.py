@@ -360,7 +360,7 @@ def test_the_benchmark_runs_and_prints_its_table() -> None:
     from pathlib import Path
 
     bench = Path(__file__).resolve().parent.parent / "bench" / "optimise.py"
-    done = subprocess.run([sys.executable, str(bench), "--seeds", "1", "--cases", "1000",
+    done = subprocess.run([sys.executable, str(bench), "--seeds", "1", "--cases", "400",
                            "--jobs", "1"], capture_output=True, text=True, timeout=600,
                           check=True)
     assert "1080 candidates (625 stable); exact answer (4, 3, 3, 5)" in done.stdout
