@@ -666,7 +666,7 @@ def optimise_command(
         metavar="auto|cheapest-first|exhaustive", help="auto: cheapest first when only "
         "capacities vary, else every candidate screened.")] = "auto",
     max_replications: Annotated[int, typer.Option(
-        min=3, help="Replications of one candidate at most.")] = 100,
+        min=10, help="Replications of one candidate at most (it starts with 10).")] = 100,
     cases: Annotated[int | None, typer.Option(min=1, help="Arrivals per replication.")] = None,
     warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto (chosen once, "
                                                "on the model, for every candidate).")] = None,
@@ -709,7 +709,7 @@ def optimise_command(
             result = optimise(model, okrs, vary=values, seed=seed, confidence=confidence,
                               objective=objective, budget=budget,
                               search=search,  # type: ignore[arg-type]
-                              max_replications=max(max_replications, 10), cases=cases,
+                              max_replications=max_replications, cases=cases,
                               warmup=warmup_value, jobs=jobs, progress=bar)
     except ProcsimError as err:
         raise _fail(format_error(err)) from None
