@@ -229,3 +229,24 @@ def test_ctrl_c_prints_the_best_so_far_and_writes_nothing(files: tuple[Path, Pat
     assert "INTERRUPTED: the best found so far" in result.stdout
     assert "Recommended: resources.clerks.capacity = 4" in result.stdout
     assert "no output files were written" in result.output and not best.exists()
+
+
+def test_sweep_judges_a_change_relative_to_the_base_model(files: tuple[Path, Path],
+                                                          tmp_path: Path) -> None:
+    model, _ = files
+    okrs = tmp_path / "cost.yaml"
+    okrs.write_text("okrs:\n  - objective: Cheap\n    key_results:\n"
+                    "      - {kpi: cost_per_case, change: '<= +5%'}\n")
+    out = tmp_path / "s.json"
+    result = runner.invoke(app, ["sweep", str(model), "--okrs", str(okrs), "--vary",
+                                 "resources.clerks.capacity=3..4", "--json", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    points = {p["changes"]["resources.clerks.capacity"]: p
+              for p in json.loads(out.read_text())["points"]}
+    (target,) = points[3]["targets"]
+    # the base model's own staffing: paired with itself on common random numbers, no change
+    assert points[3]["targets"][target]["value"] == 0.0
+    assert points[3]["targets"][target]["status"] == "met"
+    # a fourth clerk: a third more staff cost per case
+    assert points[4]["targets"][target]["value"] == pytest.approx(1 / 3, abs=0.03)
+    assert points[4]["targets"][target]["status"] == "not_met"
