@@ -234,8 +234,9 @@ def test_cli_process_all_writes_one_model_per_process(tmp_path: Path) -> None:
                                  "-o", str(out)])
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == ["shop-customer.yaml", "shop-shop.yaml"]
-    assert load_model(tmp_path / "shop-customer.yaml").name == "Customer process"
+    # Named after the process's name, else its pool's.
+    assert written == ["shop-customer_process.yaml", "shop-shop.yaml"]
+    assert load_model(tmp_path / "shop-customer_process.yaml").name == "Customer process"
     assert "process shop: " in result.stderr and "message flow(s)" in result.stderr
     again = runner.invoke(app, ["import", str(DATA / "collaboration.bpmn"), "--process", "all",
                                 "-o", str(out)])

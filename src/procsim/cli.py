@@ -756,7 +756,7 @@ def import_(
     process: Annotated[str | None, typer.Option(
         "--process", metavar="ID", help="The process to import when the file has several "
         "(default: the one with the most flow nodes); 'all' imports each into its own model "
-        "(OUT-<process>.yaml).")
+        "(OUT-<name>.yaml, after the process's or its pool's name).")
     ] = None,
     time_unit: Annotated[str, typer.Option(
         "--time-unit", metavar="UNIT", help="The model's time unit: seconds, minutes, hours "
@@ -787,8 +787,13 @@ def import_(
         raise _fail(str(err)) from None
     targets: list[Path | None] = [out] * len(results)
     if process == "all" and out is not None:
-        targets = [out.with_name(f"{out.stem}-{snake_case(r.process) or 'process'}{out.suffix}")
-                   for r in results]
+        # Each file named after its pool (participant) or process, unique.
+        stems: list[str] = []
+        for r in results:
+            name = str(r.data.get("name", ""))
+            stem = snake_case(name if name != bpmn_file.stem else r.process) or "process"
+            stems.append(stem if stem not in stems else f"{stem}_{snake_case(r.process)}")
+        targets = [out.with_name(f"{out.stem}-{stem}{out.suffix}") for stem in stems]
         existing = [str(t) for t in targets if t is not None and t.exists()]
         if existing and not force:
             raise _fail(f"error: {', '.join(existing)} exist(s); pass --force to overwrite")
