@@ -404,3 +404,30 @@ def test_a_warmup_chosen_by_mser_is_chosen_once_and_counted(desk: procsim.Model)
     assert result.replications == (10 + 10 + sum(c.replications for c in result.candidates)
                                    + result.recheck_replications)
     assert result.best is not None and result.best.values == {"resources.clerks.capacity": 4}
+
+
+def test_a_scenario_optimised_keeps_its_own_changes(tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "base.yaml").write_text("""procsim: 1
+name: Desk
+arrivals: {interarrival: {dist: exponential, mean: 1}}
+resources: {clerks: {capacity: 3, cost_per_hour: 30}}
+activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 3.0}}}
+flow: {start: serve, serve: end}
+okrs:
+  - objective: Short queues
+    key_results: [{kpi: waiting_time, to: "<= 1"}]
+""")
+    (folder / "faster.yaml").write_text("procsim: 1\nname: Faster service\nbase: base.yaml\n"
+                                        "changes: {activities.serve.duration.mean: 2.4}\n")
+    scenario = procsim.load_scenario(folder / "faster.yaml")
+    result = optimise(scenario, vary={"resources.clerks.capacity": [3, 4, 5]}, seed=2,
+                      cases=500, warmup=50, runner_ups=0)
+    (folder / "out").mkdir()
+    result.write_scenario(folder / "out" / "best.yaml")
+    best = procsim.load_scenario(folder / "out" / "best.yaml")
+    assert best.base_file is not None and Path(best.base_file) == folder / "base.yaml"
+    assert {c.path: c.after for c in best.changes} == {
+        "activities.serve.duration.mean": 2.4, "resources.clerks.capacity": 4}
