@@ -66,12 +66,16 @@ def write_sweep_report(result: GridSweepResult, path: str | os.PathLike[str]) ->
     from procsim.report.sweep import SweepDisplay
 
     figures = []
-    for s in result.sweeps[:12]:
-        display = SweepDisplay.from_result(s, result.knee_kpi).plot()
+    # every KPI of the table along the first swept line; the knee KPI along the others
+    # (at most 12 of them: a grid is read in the table, the plots show its shape)
+    for n, s in enumerate(result.sweeps[:12]):
         where = ", ".join(f"{c.path} = {c.after}" for c in s.results[0].model.changes
                           if c.path != s.path)
-        figures.append((f"Mean {result.knee_kpi} against {s.path}"
-                        + (f" ({where})" if where else "") + " with its 95 % interval, the cost "
-                        "and the knee", _png(display)))
+        kpis = result.kpis if n == 0 else (result.knee_kpi,)
+        for kpi in kpis:
+            display = SweepDisplay.from_result(s, kpi).plot()
+            figures.append((f"Mean {kpi} against {s.path}" + (f" ({where})" if where else "")
+                            + " with its 95 % interval, the staff cost and the knee",
+                            _png(display)))
     text = _page(f"{result.name}: sweep of {', '.join(result.paths)}", result.summary(), figures)
     return atomic_write(path, lambda fh: fh.write(text))
