@@ -251,3 +251,42 @@ def test_cli_default_process_is_said_on_stderr_and_search_path(tmp_path: Path) -
     moved.write_text((DATA / "calls" / "invoice.bpmn").read_text())
     found = runner.invoke(app, ["import", str(moved), "--search-path", str(DATA / "calls")])
     assert found.exit_code == 0 and "bill_customer_send_bill:" in found.stdout
+
+
+def test_call_activity_of_a_global_task_is_that_task(tmp_path: Path) -> None:
+    bpmn = tmp_path / "m.bpmn"
+    bpmn.write_text("""<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">
+      <globalUserTask id="g1" name="Approve"/>
+      <process id="p"><startEvent id="s"/>
+        <callActivity id="c" name="Approve order" calledElement="g1"/><endEvent id="e"/>
+        <sequenceFlow id="f1" sourceRef="s" targetRef="c"/>
+        <sequenceFlow id="f2" sourceRef="c" targetRef="e"/></process></definitions>""")
+    result = import_bpmn(bpmn)
+    model = parse_model(result.text)
+    assert model.flow == {"start": "approve_order", "approve_order": "end"}
+    assert "PLACEHOLDER: a call activity" not in model.activities["approve_order"].description
+    assert "call activity of the globalUserTask 'g1': one activity" in messages(result)
+
+
+def test_side_branch_of_a_non_interrupting_event_into_a_parallel_join(tmp_path: Path) -> None:
+    """As in the MIWG reference B.2.0: the side branch ends at the join of an outer split."""
+    bpmn = tmp_path / "m.bpmn"
+    bpmn.write_text("""<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">
+      <process id="p"><startEvent id="s"/><parallelGateway id="pg1"/>
+        <userTask id="t8" name="User Task 8"/><task id="t5" name="Task 5"/>
+        <boundaryEvent id="b" attachedToRef="t5" cancelActivity="false">
+          <conditionalEventDefinition/></boundaryEvent>
+        <task id="t6" name="Task 6"/><parallelGateway id="pg2"/><endEvent id="e"/>
+        <sequenceFlow id="f1" sourceRef="s" targetRef="pg1"/>
+        <sequenceFlow id="f2" sourceRef="pg1" targetRef="t8"/>
+        <sequenceFlow id="f3" sourceRef="pg1" targetRef="t5"/>
+        <sequenceFlow id="f4" sourceRef="t8" targetRef="pg2"/>
+        <sequenceFlow id="f5" sourceRef="t5" targetRef="pg2"/>
+        <sequenceFlow id="f6" sourceRef="b" targetRef="t6"/>
+        <sequenceFlow id="f7" sourceRef="t6" targetRef="pg2"/>
+        <sequenceFlow id="f8" sourceRef="pg2" targetRef="e"/></process></definitions>""")
+    model = parse_model(import_bpmn(bpmn).text)
+    assert model.flow["split_after_task_5"] == ["join_open_branches", "task_6"]
+    assert model.flow["task_6"] == "join_open_branches"
+    assert model.flow["join_open_branches"] == model.flow["user_task_8"] == "join_1"
+    simulate(model, replications=1, cases=10, seed=1, jobs=1, warmup=0)

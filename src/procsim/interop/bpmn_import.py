@@ -372,6 +372,9 @@ class _Reader:
         for process in self.root.iter(f"{{{BPMN_NS}}}process"):
             if process.get("id") == wanted:
                 return process
+        for element in self.root:  # a global task (globalUserTask, ...): one activity
+            if _local(element.tag)[1].startswith("global") and element.get("id") == wanted:
+                return element
         folders = [*self.search_path, str(Path(self.file).parent)]
         for folder in dict.fromkeys(folders):
             try:
@@ -463,6 +466,15 @@ class _Reader:
             elif tag == "callActivity":
                 called = self.find_called(child)
                 called_id = called.get("id", "") if called is not None else ""
+                if called is not None and _local(called.tag)[1] != "process":
+                    # A global task: the call activity is that one task.
+                    node.kind = "activity"
+                    node.performer = _performer(called, self.resources)
+                    self.warn(child, f"call activity of the {_local(called.tag)[1]} "
+                              f"{called_id!r}: one activity")
+                    self.nodes[eid] = node
+                    local.append(eid)
+                    continue
                 if called is not None and called_id not in stack and len(stack) < 20 \
                         and _has_flow_nodes(called):
                     where = self.file_of(called)
