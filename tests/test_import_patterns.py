@@ -290,3 +290,43 @@ def test_side_branch_of_a_non_interrupting_event_into_a_parallel_join(tmp_path: 
     assert model.flow["task_6"] == "join_open_branches"
     assert model.flow["join_open_branches"] == model.flow["user_task_8"] == "join_1"
     simulate(model, replications=1, cases=10, seed=1, jobs=1, warmup=0)
+
+
+def test_inclusive_split_closed_by_a_parallel_join_with_side_branches(tmp_path: Path) -> None:
+    """As in the MIWG reference B.2.0: an inclusive split whose branches meet at a parallel
+    join (read as parallel: the join waits for all), one branch with a side branch that ends
+    on its own, the other with one into the same join."""
+    bpmn = tmp_path / "m.bpmn"
+    bpmn.write_text("""<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">
+      <process id="p"><startEvent id="s"/><inclusiveGateway id="or" name="Which"/>
+        <task id="a" name="A"/><task id="b" name="B"/><task id="c" name="C"/>
+        <task id="d" name="D"/>
+        <boundaryEvent id="ba" attachedToRef="a" cancelActivity="false">
+          <escalationEventDefinition/></boundaryEvent>
+        <boundaryEvent id="bb" attachedToRef="b" cancelActivity="false">
+          <signalEventDefinition/></boundaryEvent>
+        <parallelGateway id="pg" name="All done"/><endEvent id="e1"/><endEvent id="e2"/>
+        <sequenceFlow id="f1" sourceRef="s" targetRef="or"/>
+        <sequenceFlow id="f2" sourceRef="or" targetRef="a"/>
+        <sequenceFlow id="f3" sourceRef="or" targetRef="b"/>
+        <sequenceFlow id="f4" sourceRef="a" targetRef="pg"/>
+        <sequenceFlow id="f5" sourceRef="b" targetRef="pg"/>
+        <sequenceFlow id="f6" sourceRef="ba" targetRef="c"/>
+        <sequenceFlow id="f7" sourceRef="c" targetRef="e1"/>
+        <sequenceFlow id="f8" sourceRef="bb" targetRef="d"/>
+        <sequenceFlow id="f9" sourceRef="d" targetRef="pg"/>
+        <sequenceFlow id="f10" sourceRef="pg" targetRef="e2"/></process></definitions>""")
+    result = import_bpmn(bpmn)
+    model = parse_model(result.text)
+    assert model.gateways["which"].type == "parallel"
+    assert model.flow["which"] == ["a", "b"]
+    # a's side branch (c) ends alone: joined with a's main path just before the join.
+    join_a = model.flow["c"]
+    assert model.flow["split_after_a"] == [join_a, "c"]
+    assert model.flow[join_a] == "all_done" and model.gateways[join_a].type == "parallel"
+    # b's side branch (d) goes into the same join: joined with b first.
+    join_b = model.flow["d"]
+    assert model.flow["split_after_b"] == [join_b, "d"] and join_b != join_a
+    assert model.flow[join_b] == "all_done"
+    assert "a parallel split, every case taking every branch" in messages(result)
+    simulate(model, replications=1, cases=10, seed=1, jobs=1, warmup=0)

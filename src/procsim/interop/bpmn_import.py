@@ -460,9 +460,7 @@ class _Reader:
                     continue
                 node.kind = "activity"
                 node.performer = _performer(child, self.resources)
-                for loop in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
-                    if child.find(f"{{{BPMN_NS}}}{loop}") is not None:
-                        self.warn(child, f"{loop} is not simulated: the task runs once per visit")
+                _warn_loops(self, child)
             elif tag == "callActivity":
                 called = self.find_called(child)
                 called_id = called.get("id", "") if called is not None else ""
@@ -553,6 +551,7 @@ class _Reader:
                     continue
                 if tag == "adHocSubProcess" or not _has_flow_nodes(child):
                     node.kind = "activity"
+                    _warn_loops(self, child)
                     node.note = ("ad-hoc sub-process (its tasks have no order): one activity"
                                  if tag == "adHocSubProcess" else
                                  "collapsed or empty sub-process: one activity")
@@ -636,6 +635,30 @@ class _Reader:
                 exits.append(out_key)
         for key in exits:
             self.edges.append(_Edge("", key, parent.key + "#exit"))
+
+
+def _warn_loops(reader: _Reader, element: ET.Element) -> None:
+    for loop in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+        if element.find(f"{{{BPMN_NS}}}{loop}") is not None:
+            reader.warn(element, f"{loop} is not simulated: the activity runs once per visit")
+
+
+def _regions(g: Any, nodes: dict[str, _Node], outs: list[_Edge], stops: set[str],
+             sink: str) -> list[tuple[_Edge, set[str]]]:
+    """The nodes each branch of a split reaches before one of ``stops``."""
+    regions = []
+    for e in outs:
+        target = sink if nodes[e.dst].kind == "end" else e.dst
+        region: set[str] = set()
+        todo = [] if target in stops else [target]
+        while todo:
+            n = todo.pop()
+            if n in region or n in stops:
+                continue
+            region.add(n)
+            todo += list(g.successors(n))
+        regions.append((e, region))
+    return regions
 
 
 def _event_kind(element: ET.Element) -> str | None:
@@ -965,7 +988,6 @@ class _Builder:
                     e.dst = join.key
                 edges.append(_Edge("", join.key, key))
         self._contract()
-        self._join_open_branches()
 
     def _start_and_ends(self) -> None:
         """One start (implicit starts, several start events), and an end for flows that stop."""
@@ -1111,40 +1133,48 @@ class _Builder:
                 if meet != sink and nodes[meet].kind == "parallel" \
                         and g.in_degree(meet) == len(outs):
                     continue  # closed properly
-                regions = []
-                for e in outs:
-                    target = sink if nodes[e.dst].kind == "end" else e.dst
-                    region: set[str] = set()
-                    todo = [] if target == meet else [target]
-                    while todo:
-                        n = todo.pop()
-                        if n in region or n == meet:
-                            continue
-                        region.add(n)
-                        todo += list(g.successors(n))
-                    regions.append((e, region))
+                stops = {meet}
+                regions = _regions(g, nodes, outs, stops, sink)
+                if meet == sink:
+                    # A branch that reaches a parallel join of an outer split (one node
+                    # entered from outside): the branches join just before it.
+                    inside = set().union(*(r for _, r in regions)) | {key}
+                    entries = {n for n in inside - {key}
+                               if any(p not in inside for p in g.predecessors(n))}
+                    if len(entries) == 1 and nodes[next(iter(entries))].kind == "parallel":
+                        meet = next(iter(entries))
+                        stops = {meet, sink}
+                        regions = _regions(g, nodes, outs, stops, sink)
                 shared = any(a[1] & b[1] for i, a in enumerate(regions) for b in regions[i + 1:])
                 if shared or any(key in region for _, region in regions):
                     done.add(key)
                     continue
-                candidates.append((sum(len(reg) for _, reg in regions), key, meet, regions))
+                candidates.append((sum(len(reg) for _, reg in regions), key, meet, stops,
+                                   regions))
             if not candidates:
                 return
-            _, key, meet, regions = min(candidates, key=lambda c: c[0])
+            _, key, meet, stops, regions = min(candidates, key=lambda c: c[0])
             done.add(key)
             split = nodes[key]
             ending: list[list[_Edge]] = []
             for e, region in regions:
                 into = [f for f in edges if (f.src in region or f is e)
-                        and (sink if nodes[f.dst].kind == "end" else f.dst) == meet]
+                        and (sink if nodes[f.dst].kind == "end" else f.dst) in stops]
                 if not into:
                     break
                 ending.append(into)
             else:
                 join = _Node(key + "#open", "parallel", "", split.tag, split.bpmn_id, split.pos,
                              origin=f"the branches of {_node_label(split)} end separately")
-                what = "end separately" if meet == sink else \
-                    f"meet at {_node_label(nodes[meet])}, not at a parallel join"
+                if meet == sink:
+                    what = "end separately"
+                elif sink in stops:
+                    what = (f"end separately or at {_node_label(nodes[meet])}, which other "
+                            "branches also join")
+                elif nodes[meet].kind == "parallel":
+                    what = f"meet at {_node_label(nodes[meet])}, which other branches also join"
+                else:
+                    what = f"meet at {_node_label(nodes[meet])}, not at a parallel join"
                 join.note = (f"the branches of the parallel split {what}: joined here (BPMN "
                              "ends the case, or passes each branch on, when every branch has "
                              "arrived)")
@@ -1161,7 +1191,8 @@ class _Builder:
                     for f in into:
                         f.dst = target
                 if meet == sink:
-                    end = _Node(key + "#end", "end", "", split.tag, split.bpmn_id, split.pos)
+                    end = _Node(key + "#end", "end", "", split.tag, split.bpmn_id, split.pos,
+                                name="end")
                     nodes[end.key] = end
                     edges.append(_Edge("", join.key, end.key))
                 else:
@@ -1232,6 +1263,7 @@ class _Builder:
             for (path, line, col), message in mapping.warnings:
                 self.r.warnings.append(ImportWarning(message, params.file, line, col, path))
         self._resolve_inclusive(mapping)
+        self._join_open_branches()
         for node in nodes.values():
             if node.kind in ("exclusive", "parallel", "inclusive", "pass"):
                 own_name = self.own is not None and node.bpmn_id and "#" not in node.key \
@@ -1281,6 +1313,19 @@ class _Builder:
         counters[role] = counters.get(role, 0) + 1
         return self.namer(f"{role}_{counters[role]}", "nodes")
 
+    def _closed_by_parallel_join(self, key: str) -> bool:
+        """Do two branches of ``key`` meet at a parallel gateway that joins (and so waits for
+        both)?"""
+        import networkx as nx
+
+        nodes = self.r.nodes
+        g = nx.DiGraph()
+        g.add_nodes_from(nodes)
+        g.add_edges_from((e.src, e.dst) for e in self.r.edges)
+        joins = {k for k, n in nodes.items() if n.kind == "parallel" and g.in_degree(k) > 1}
+        reached = [(nx.descendants(g, e.dst) | {e.dst}) & joins for e in self.outs(key)]
+        return any(a & b for i, a in enumerate(reached) for b in reached[i + 1:])
+
     def _resolve_inclusive(self, mapping: Any) -> None:
         """Inclusive splits: parallel if every branch has probability 1, else exclusive."""
         nodes = self.r.nodes
@@ -1295,6 +1340,12 @@ class _Builder:
                 parallel_splits.add(node.key)
                 self.r.warn(node, "inclusive split with every branch at probability 1: a "
                             "parallel split (exact)")
+            elif not probs and self._closed_by_parallel_join(node.key):
+                node.kind = "parallel"
+                parallel_splits.add(node.key)
+                self.r.warn(node, "inclusive split whose branches meet at a parallel join "
+                            "(which waits for all of them): a parallel split, every case taking "
+                            "every branch")
             else:
                 node.kind = "exclusive"
                 self.r.warn(node, "inclusive split mapped to an exclusive choice: each case "
