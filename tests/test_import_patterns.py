@@ -330,3 +330,28 @@ def test_inclusive_split_closed_by_a_parallel_join_with_side_branches(tmp_path: 
     assert model.flow[join_b] == "all_done"
     assert "a parallel split, every case taking every branch" in messages(result)
     simulate(model, replications=1, cases=10, seed=1, jobs=1, warmup=0)
+
+
+def test_a_process_called_twice_or_with_the_callers_ids_is_inlined_each_time(
+        tmp_path: Path) -> None:
+    # bpmn.io names the first start event of every file StartEvent_1: ids repeat across files.
+    (tmp_path / "main.bpmn").write_text("""<definitions
+        xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">
+      <process id="main"><startEvent id="StartEvent_1"/>
+        <callActivity id="c1" name="Check" calledElement="check"/>
+        <callActivity id="c2" name="Check again" calledElement="check"/>
+        <endEvent id="EndEvent_1"/>
+        <sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="c1"/>
+        <sequenceFlow id="Flow_2" sourceRef="c1" targetRef="c2"/>
+        <sequenceFlow id="Flow_3" sourceRef="c2" targetRef="EndEvent_1"/></process>
+    </definitions>""")
+    (tmp_path / "check.bpmn").write_text("""<definitions
+        xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">
+      <process id="check"><startEvent id="StartEvent_1"/><task id="Activity_1" name="Look"/>
+        <endEvent id="EndEvent_1"/>
+        <sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Activity_1"/>
+        <sequenceFlow id="Flow_2" sourceRef="Activity_1" targetRef="EndEvent_1"/></process>
+    </definitions>""")
+    model = parse_model(import_bpmn(tmp_path / "main.bpmn").text)
+    assert model.flow == {"start": "check_look", "check_look": "check_again_look",
+                          "check_again_look": "end"}

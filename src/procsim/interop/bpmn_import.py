@@ -411,7 +411,10 @@ class _Reader:
     # --- the elements of a process or sub-process -------------------------------------------
 
     def collect(self, container: ET.Element, prefix: tuple[str, ...],
-                parent: _Node | None, lane: str | None, stack: tuple[str, ...] = ()) -> None:
+                parent: _Node | None, lane: str | None, stack: tuple[str, ...] = (),
+                scope: str = "") -> None:
+        """The flow nodes of ``container``; ``scope`` prefixes the keys of an inlined called
+        process (its ids may repeat those of the caller, or it may be called twice)."""
         starts: list[str] = []
         ends: list[str] = []
         flows: list[ET.Element] = []
@@ -426,6 +429,7 @@ class _Reader:
             if ns != BPMN_NS:
                 continue  # extensions of modelling tools
             eid = child.get("id", "")
+            key = scope + eid
             path = _element_label(child)
             if tag == "sequenceFlow":
                 flows.append(child)
@@ -436,19 +440,19 @@ class _Reader:
                 hint = close_match_hint(tag, sorted(FLOW_NODES))
                 self.issue(child, f"unknown element '{tag}': expected a BPMN flow element (a "
                            f"task, event, gateway or sub-process){hint}", path)
-                self.reported.add(eid)
+                self.reported.add(key)
                 continue
             if not eid:
                 self.issue(child, f"expected an id on every {tag}, got none", path)
                 continue
-            if eid in self.nodes:
+            if key in self.nodes:
                 self.issue(child, f"duplicate id {eid!r}: expected each id once", path)
-                self.reported.add(eid)
+                self.reported.add(key)
                 continue
             name = " ".join((child.get("name") or "").split())
             label = " / ".join([*prefix, name]) if name else ""
             node_lane = self.lanes.get(eid, lane)
-            node = _Node(eid, "", label, tag, eid, self.pos(child), lane=node_lane,
+            node = _Node(key, "", label, tag, eid, self.pos(child), lane=node_lane,
                          top=parent is None)
             node.spec = _procsim_data(child, "spec") if self.procsim_export else None
             node.added = bool(self.procsim_export and _procsim_data(child, "added"))
@@ -456,7 +460,7 @@ class _Reader:
                 if child.get("isForCompensation") == "true":
                     self.warn(child, "compensation task: left out (it only runs to undo "
                               "work, which procsim does not simulate)")
-                    self.left_out.add(eid)
+                    self.left_out.add(key)
                     continue
                 node.kind = "activity"
                 node.performer = _performer(child, self.resources)
@@ -470,8 +474,8 @@ class _Reader:
                     node.performer = _performer(called, self.resources)
                     self.warn(child, f"call activity of the {_local(called.tag)[1]} "
                               f"{called_id!r}: one activity")
-                    self.nodes[eid] = node
-                    local.append(eid)
+                    self.nodes[key] = node
+                    local.append(key)
                     continue
                 if called is not None and called_id not in stack and len(stack) < 20 \
                         and _has_flow_nodes(called):
@@ -480,13 +484,13 @@ class _Reader:
                               + ("" if where == self.file else f" of {Path(where).name}")
                               + " is inlined as a sub-process")
                     node.kind = "pass"
-                    self.nodes[eid] = node
-                    self.nodes[eid + "#exit"] = _Node(eid + "#exit", "pass", label, tag, eid,
+                    self.nodes[key] = node
+                    self.nodes[key + "#exit"] = _Node(key + "#exit", "pass", label, tag, eid,
                                                       node.pos, top=parent is None)
-                    subprocesses.add(eid)
-                    local.append(eid)
+                    subprocesses.add(key)
+                    local.append(key)
                     self.collect(called, (*prefix, name or eid), node, node_lane,
-                                 (*stack, called_id))
+                                 (*stack, called_id), scope=f"{key}/")
                     continue
                 node.kind = "activity"
                 wanted = child.get("calledElement") or ""
@@ -498,41 +502,41 @@ class _Reader:
                           "called file's folder with --search-path)")
             elif tag == "startEvent":
                 node.kind = "pass" if parent else "start"
-                starts.append(eid)
+                starts.append(key)
                 if not parent and _event_kind(child):
                     self.warn(child, f"{_event_kind(child)} start event: cases arrive as given "
                               "by the arrivals (parameters or placeholder)")
             elif tag == "endEvent":
                 node.kind = "pass" if parent else "end"
-                ends.append(eid)
+                ends.append(key)
                 kind = _event_kind(child)
                 node.event = kind
                 if parent is not None and kind in ("error", "escalation"):
                     # Caught by a boundary event of the sub-process, if it has one (below).
-                    self.thrown.setdefault(parent.key, []).append(eid)
+                    self.thrown.setdefault(parent.key, []).append(key)
                 elif kind and kind != "terminate":
                     self.warn(child, f"{kind} end event: read as a plain end")
             elif tag == "boundaryEvent":
                 node.kind = "boundary"
-                node.attached = (child.get("attachedToRef") or "").strip()
+                node.attached = scope + (child.get("attachedToRef") or "").strip()
                 node.event = _event_kind(child) or "none"
                 node.interrupting = child.get("cancelActivity", "true") != "false"
                 if node.event == "compensate":
                     self.warn(child, "compensation boundary event: left out")
-                    self.left_out.add(eid)
+                    self.left_out.add(key)
                     continue
             elif tag == "intermediateCatchEvent":
                 node.event = _event_kind(child) or "none"
                 if node.event == "link":
                     node.kind = "pass"
-                    self.links_caught[_link_name(child)] = eid
+                    self.links_caught[scope + _link_name(child)] = key
                 else:
                     node.kind = "delay"
                     self._timer(child, node)
             elif tag in ("intermediateThrowEvent", "implicitThrowEvent"):
                 node.kind = "pass"
                 if _event_kind(child) == "link":
-                    self.links_thrown.append((eid, _link_name(child)))
+                    self.links_thrown.append((key, scope + _link_name(child)))
             elif tag in GATEWAYS:
                 node.kind = GATEWAYS[tag]
                 node.inclusive = node.kind == "inclusive"
@@ -547,7 +551,7 @@ class _Reader:
                 if child.get("triggeredByEvent") == "true":
                     self.warn(child, "event sub-process: left out (it runs only when its event "
                               "occurs, which procsim does not simulate)")
-                    self.left_out.add(eid)
+                    self.left_out.add(key)
                     continue
                 if tag == "adHocSubProcess" or not _has_flow_nodes(child):
                     node.kind = "activity"
@@ -558,17 +562,18 @@ class _Reader:
                     self.warn(child, node.note)
                 else:
                     node.kind = "pass"
-                    self.nodes[eid] = node
-                    self.nodes[eid + "#exit"] = _Node(eid + "#exit", "pass", label, tag, eid,
+                    self.nodes[key] = node
+                    self.nodes[key + "#exit"] = _Node(key + "#exit", "pass", label, tag, eid,
                                                       node.pos, top=parent is None)
-                    subprocesses.add(eid)
-                    local.append(eid)
-                    self.collect(child, (*prefix, name or eid), node, node_lane, stack)
+                    subprocesses.add(key)
+                    local.append(key)
+                    self.collect(child, (*prefix, name or eid), node, node_lane, stack,
+                                 scope=scope)
                     continue
-            self.nodes[eid] = node
-            local.append(eid)
+            self.nodes[key] = node
+            local.append(key)
         for flow in flows:
-            self._flow(flow, subprocesses)
+            self._flow(flow, subprocesses, scope)
         if parent is not None:
             self._enter_and_leave(parent, container, starts, ends, local)
 
@@ -584,22 +589,26 @@ class _Reader:
         else:
             self.warn(child, f"{node.event} catch event: a delay (waiting for it)")
 
-    def _flow(self, flow: ET.Element, subprocesses: set[str]) -> None:
-        fid, src, dst = flow.get("id", ""), flow.get("sourceRef", ""), flow.get("targetRef", "")
+    def _flow(self, flow: ET.Element, subprocesses: set[str], scope: str = "") -> None:
+        fid = flow.get("id", "")
+        src = scope + (flow.get("sourceRef") or "").strip()
+        dst = scope + (flow.get("targetRef") or "").strip()
         path = _element_label(flow)
         bad = False
-        for role, ref in (("sourceRef", src), ("targetRef", dst)):
-            if ref in self.nodes:
+        for role, key in (("sourceRef", src), ("targetRef", dst)):
+            ref = key.removeprefix(scope)
+            if key in self.nodes:
                 continue
             bad = True
-            if ref in self.reported or ref in self.left_out:
+            if key in self.reported or key in self.left_out:
                 continue  # reported once, at the element itself
             if ref in self.all_ids:
                 self.issue(flow, f"{role} {ref!r} names a {self.all_ids[ref]}, expected a flow "
                            "element of this process", path)
             else:
                 self.issue(flow, f"dangling flow: {role} {ref!r} names no element of the file"
-                           + close_match_hint(ref, [k for k in self.nodes if "#" not in k]),
+                           + close_match_hint(ref, [k.removeprefix(scope) for k in self.nodes
+                                                    if "#" not in k and k.startswith(scope)]),
                            path)
         if bad:
             self.exempt.update({src, dst})
