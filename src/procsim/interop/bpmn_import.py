@@ -14,7 +14,20 @@
   the matching inclusive join follows its split;
 - a task with several outgoing flows (BPMN's implicit parallel split) → a parallel gateway
   ``split_after_<task>``; intermediate throw events → nothing (they take no time);
-- sub-processes → flattened, their activities prefixed with the sub-process name.
+- sub-processes → flattened, their activities prefixed with the sub-process name; collapsed,
+  empty and ad-hoc sub-processes → one activity; call activities → the called process
+  inlined (from the file, or a BPMN file of the search path), else a placeholder activity;
+- boundary events → an exclusive choice after their activity (interrupting, placeholder
+  probability) or a parallel side branch (non-interrupting); an error end event of a
+  sub-process → its error boundary event's path; event-based gateways → exclusive choices;
+- parallel branches that end separately (or meet at an exclusive merge) → joined before the
+  end; elements without outgoing flow → implicit ends; no start event → the elements
+  without incoming flow; several start events → a placeholder choice;
+- tasks without lanes → a placeholder pool per performer, or one shared ``staff`` pool;
+- procsim's own export → the same model (its ``urn:procsim:bpmn`` extension elements).
+
+Every approximation is a warning and a comment in the YAML. A collaboration imports the
+process with the most flow nodes (:func:`import_processes`: all of them).
 
 Names become snake_case ids (unique, never ``start``/``end`` or a YAML keyword); every
 activity and gateway keeps its BPMN type, id and name in its ``description``. Without
