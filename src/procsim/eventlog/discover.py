@@ -309,9 +309,10 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
         f"{len(frame)} activity instances.",
         "# Every number says how many observations it came from. Activities that always",
         "# overlap in time are parallel branches; other overlapping ones run in sequence, in",
-        "# their usual order; pools work in the hours the log shows them working; waiting",
-        "# that their queues and hours do not explain (customers) is a delay before the",
-        "# activity (wait_before_...); costs are PLACEHOLDERs. Review before use.",
+        "# their usual order; pools work in the hours the log shows them working, people",
+        "# are named where they work in several pools or have hours or durations of their",
+        "# own; waiting that queues and hours do not explain (customers) is a delay before",
+        "# the activity (wait_before_...); costs are PLACEHOLDERs. Review before use.",
         "procsim: 1",
         f"name: {json.dumps('Discovered: ' + _basename(source), ensure_ascii=False)}",
         f"time_unit: {time_unit}  # median cycle time "
