@@ -267,6 +267,11 @@ def _csv_lines(pd: Any, file: str, compressed: bool, rows: int) -> Any:
 # --- XES ------------------------------------------------------------------------------------
 
 
+#: The XES attribute keys of an event that are read, and the field each one fills.
+_XES_FIELDS = {"concept:name": "activity", "lifecycle:transition": "transition",
+               "org:resource": "resource", "time:timestamp": "time"}
+
+
 class _Xes:
     """A streaming XES reader (expat): activity instances from start/complete event pairs.
 
@@ -299,10 +304,21 @@ class _Xes:
                        "could expand without bound or read other files)")
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        tag = name.rpartition(":")[2]
-        parent = self.stack[-1] if self.stack else None
-        self.stack.append(tag)
-        if parent is None:
+        # Called for every element (about five per event): the attributes of an event, by
+        # far the most, are handled first and with as little work as possible.
+        stack = self.stack
+        parent = stack[-1] if stack else None
+        tag = name.rpartition(":")[2] if ":" in name else name
+        stack.append(tag)
+        if parent == "event":
+            event = self.event
+            if event is not None:
+                field = _XES_FIELDS.get(attrs.get("key"))  # type: ignore[arg-type]
+                if field is not None:
+                    value = attrs.get("value")
+                    event[field] = ((value or "").strip().lower() if field == "transition"
+                                    else value)
+        elif parent is None:
             if tag != "log":
                 raise LogError(f"{self.file}: not an event log (an XML document whose root "
                                f"is <{_readable_tag(name)}>, expected XES <log>)")
@@ -312,26 +328,17 @@ class _Xes:
         elif tag == "event" and parent == "trace":
             self.event = {"line": self.parser.CurrentLineNumber}
             self.events += 1
-        elif parent == "event" and self.event is not None:
-            key, value = attrs.get("key"), attrs.get("value")
-            if key == "concept:name":
-                self.event["activity"] = value
-            elif key == "lifecycle:transition":
-                self.event["transition"] = (value or "").strip().lower()
-            elif key == "org:resource":
-                self.event["resource"] = value
-            elif key == "time:timestamp":
-                self.event["time"] = value
         elif parent == "trace" and attrs.get("key") == "concept:name":
             self.case = attrs.get("value")
 
     def end(self, name: str) -> None:
-        tag = self.stack.pop()
-        parent = self.stack[-1] if self.stack else None
-        if tag == "event" and parent == "trace" and self.event is not None:
-            self.trace.append(self.event)
-            self.event = None
-        elif tag == "trace" and parent == "log":
+        stack = self.stack
+        tag = stack.pop()
+        if tag == "event":
+            if stack and stack[-1] == "trace" and self.event is not None:
+                self.trace.append(self.event)
+                self.event = None
+        elif tag == "trace" and stack and stack[-1] == "log":
             self.pair()
 
     def pair(self) -> None:
