@@ -355,3 +355,24 @@ def test_a_process_called_twice_or_with_the_callers_ids_is_inlined_each_time(
     model = parse_model(import_bpmn(tmp_path / "main.bpmn").text)
     assert model.flow == {"start": "check_look", "check_look": "check_again_look",
                           "check_again_look": "end"}
+
+
+def test_several_start_events_of_a_sub_process_are_alternatives(tmp_path: Path) -> None:
+    bpmn = tmp_path / "m.bpmn"
+    bpmn.write_text("""<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">
+      <process id="p"><startEvent id="s"/>
+        <subProcess id="sp" name="Handle"><startEvent id="s1"/>
+          <startEvent id="s2"><conditionalEventDefinition/></startEvent>
+          <task id="a" name="A"/><task id="b" name="B"/><endEvent id="e1"/>
+          <sequenceFlow id="g1" sourceRef="s1" targetRef="a"/>
+          <sequenceFlow id="g2" sourceRef="s2" targetRef="b"/>
+          <sequenceFlow id="g3" sourceRef="a" targetRef="e1"/>
+          <sequenceFlow id="g4" sourceRef="b" targetRef="e1"/></subProcess>
+        <endEvent id="e"/>
+        <sequenceFlow id="f1" sourceRef="s" targetRef="sp"/>
+        <sequenceFlow id="f2" sourceRef="sp" targetRef="e"/></process></definitions>""")
+    result = import_bpmn(bpmn)
+    model = parse_model(result.text)
+    assert model.flow["start"] == "handle_start_choice"
+    assert model.flow["handle_start_choice"] == {"handle_a": 0.5, "handle_b": 0.5}
+    assert "flow.handle_start_choice" in result.placeholders

@@ -638,14 +638,27 @@ class _Reader:
         left = {e.src for e in self.edges}
         entries = starts or [k for k in local if k not in entered and k not in self.exempt
                              and self.nodes[k].kind != "boundary"]
+        first = parent.key
         if not entries:
             self.issue(container, "expected a start event, or an element without incoming "
                        "flow, where the sub-process begins; got none", _node_label(parent))
+        elif len(starts) > 1:
+            # Start events are alternative triggers: each run begins at one of them.
+            choice = _Node(parent.key + "#starts", "exclusive", parent.label, parent.tag,
+                           parent.bpmn_id, parent.pos, origin="several start events",
+                           top=parent.top)
+            choice.note = ("several start events: each run begins at one of them, chosen with "
+                           "placeholder probabilities")
+            self.nodes[choice.key] = choice
+            self.edges.append(_Edge("", parent.key, choice.key))
+            first = choice.key
+            self.warn(parent, f"{len(starts)} start events: each run begins at one of them (an "
+                      "exclusive choice with placeholder probabilities)")
         elif len(entries) > 1:
             self.warn(parent, f"the sub-process begins at {len(entries)} elements at once: "
                       "a parallel split")
         for key in entries:
-            self.edges.append(_Edge("", parent.key, key))
+            self.edges.append(_Edge("", first, key))
         exits = [e for e in ends if e not in self.thrown.get(parent.key, [])]
         for e in self.thrown.get(parent.key, []):
             self.exits[e] = parent.key + "#exit"
@@ -1319,6 +1332,8 @@ class _Builder:
             return self.namer(f"{role}_open_branches", "nodes")
         if node.key == "#start_choice":
             return self.namer("start_event_choice", "nodes")
+        if node.key.endswith("#starts"):
+            return self.namer(f"{self._owner_name(node, '#starts')}_start_choice", "nodes")
         if node.key.endswith("#split"):
             return self.namer(f"split_after_{self._owner_name(node, '#split')}", "nodes")
         if node.key.endswith("#join"):
