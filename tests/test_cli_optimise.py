@@ -137,7 +137,7 @@ def test_optimise_with_nothing_feasible_exits_1(files: tuple[Path, Path],
      "unknown KPI 'money'"),
     (["--vary", "resources.clerks.capacity=3..5", "--confidence", "1.2"],
      "--confidence: expected a probability"),
-    (["--vary", "resources.clerks.capacity=3..5", "--report", "x.pdf"], "ending in .html"),
+    (["--vary", "resources.clerks.capacity=3..5", "--report", "x.txt"], "ending in .html"),
 ])
 def test_optimise_bad_input_is_one_line_exit_2(files: tuple[Path, Path], args: list[str],
                                                message: str) -> None:

@@ -678,8 +678,9 @@ def optimise_command(
                      ] = False,
     json_out: Annotated[Path | None, typer.Option("--json", metavar="OUT.json")] = None,
     report: Annotated[Path | None, typer.Option(
-        "--report", metavar="OUT.html", help="An HTML page with the recommendation, its "
-        "verdicts and the cost–KPI Pareto front.")] = None,
+        "--report", metavar="OUT.html", help="A report for decision-makers (.html, .md or "
+        ".pdf): the recommendation, its verdicts, the runner-ups, the cost–KPI Pareto front "
+        "and the method.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no summary and no "
                                         "progress bar.")] = False,
 ) -> None:
@@ -694,9 +695,7 @@ def optimise_command(
     if search not in ("auto", "cheapest-first", "exhaustive"):
         raise _fail(f"error: --search: expected auto, cheapest-first or exhaustive, got "
                     f"{_quoted(search)}")
-    if report is not None and report.suffix.lower() not in (".html", ".htm"):
-        raise _fail(f"error: --report {report}: expected a file ending in .html, got "
-                    f"'{report.suffix or 'no suffix'}'")
+    _check_log_report(report)   # a format that can be written (.html, .md, .pdf), at once
     model = _load(model_file)
     _check_outputs({"--output": out, "--json": json_out, "--report": report},
                    inputs=[model_file, model.base_file, okrs])
@@ -727,7 +726,10 @@ def optimise_command(
     if report is not None:
         from procsim.report.optimise import write_optimise_report
 
-        _write_output(report, lambda path: write_optimise_report(result, path))
+        try:
+            _write_output(report, lambda path: write_optimise_report(result, path))
+        except ProcsimError as err:
+            raise _fail(f"error: {err}") from None
     if out is not None:
         if result.best is None:
             _echo(f"error: no configuration meets every constraint; {out} was not written",

@@ -56,8 +56,8 @@ from procsim.report.plots import (
 from procsim.units import short_unit
 
 __all__ = ["REPORT_FORMATS", "Figure", "ReportContext", "markdown_code", "markdown_text",
-           "render_html", "report_context", "report_format", "scorecard_html", "write_context",
-           "write_report"]
+           "provenance", "render_html", "report_context", "report_format", "scorecard_html",
+           "write_context", "write_report"]
 
 #: File suffix → report format.
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".pdf": "pdf"}
@@ -377,6 +377,35 @@ def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: st
         except metadata.PackageNotFoundError:
             versions.append((dist, "not installed"))
     return {"settings": settings, "files": files, "versions": versions,
+            "platform": f"{platform.system()} {platform.machine()}",
+            "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def provenance(models: list[tuple[str, Any]]) -> dict[str, Any]:
+    """What a report's Method section lists besides its settings: every input file of
+    ``models`` (``(name, model)`` pairs: the model, its base and its OKRs) with its SHA-256,
+    procsim's, Python's and the dependencies' versions, the platform and the time of writing.
+
+    >>> from procsim import load_model
+    >>> sorted(provenance([("desk", load_model("models/service_desk.yaml"))]))
+    ['files', 'generated', 'platform', 'versions']
+    """
+    from procsim import __version__
+
+    files: list[dict[str, str]] = []
+    for name, model in models:
+        for label, path in (("model", model.file), ("base", model.base_file),
+                            ("OKRs", model.okrs_file)):
+            if path and os.path.isfile(path) and all(f["path"] != path for f in files):
+                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                files.append({"name": name, "role": label, "path": path, "sha256": digest})
+    versions = [("procsim", __version__), ("Python", platform.python_version())]
+    for dist in _DEPENDENCIES:
+        try:
+            versions.append((dist, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            versions.append((dist, "not installed"))
+    return {"files": files, "versions": versions,
             "platform": f"{platform.system()} {platform.machine()}",
             "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
