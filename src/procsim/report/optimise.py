@@ -372,11 +372,13 @@ def _method(result: OptimiseResult) -> dict[str, Any]:
                   "of staff cost per hour, which with the same arrivals and work is the order "
                   f"of the full cost per case; the first feasible one is the cheapest, and the "
                   f"search stopped after {len(result.runner_ups)} more (the runner-ups)")
-    else:
+    elif result.search == "exhaustive":
         search = ("exhaustive screening: every stable candidate within budget was simulated; "
                   f"one whose {result.objective} was clearly above that of the best feasible "
                   "candidate (paired, on common random numbers) was dropped as dominated, and "
                   "replications went only to candidates still in question")
+    else:   # a search added later is named, not misdescribed
+        search = f"{result.search} (docs/optimise.md describes it)"
     settings = [
         ("Searched", "; ".join(f"{p} ∈ {{{_span([c.values[p] for c in result.candidates])}}}"
                                for p in result.paths)
