@@ -431,3 +431,126 @@ okrs:
     assert best.base_file is not None and Path(best.base_file) == folder / "base.yaml"
     assert {c.path: c.after for c in best.changes} == {
         "activities.serve.duration.mean": 2.4, "resources.clerks.capacity": 4}
+
+
+# --- large spaces: the sampled search (optuna's TPE, the optional extra) --------------------------
+
+#: Two pools in tandem, and how long pool b's work takes (a process change that costs nothing
+#: here, so the shorter the better): 12 × 12 × 6 = 864 candidates, 650 of them stable, more
+#: than the 400 the exhaustive search screens, and not capacities alone.
+LARGE = {"resources.a.capacity": "1..12", "resources.b.capacity": "1..12",
+         "activities.do_b.duration.mean": "1..2:0.2"}
+
+
+def large_model(waiting: float) -> procsim.Model:
+    return procsim.parse_model(f"""
+procsim: 1
+name: Tandem
+currency: EUR
+arrivals: {{interarrival: {{dist: exponential, mean: 1}}}}
+resources: {{a: {{capacity: 9, cost_per_hour: 30}}, b: {{capacity: 9, cost_per_hour: 47}}}}
+activities:
+  do_a: {{resource: a, duration: {{dist: exponential, mean: 2.0}}}}
+  do_b: {{resource: b, duration: {{dist: exponential, mean: 1.5}}}}
+flow: {{start: do_a, do_a: do_b, do_b: end}}
+okrs:
+  - objective: Short waits
+    key_results: [{{kpi: waiting_time, to: "<= {waiting}"}}]
+""")
+
+
+def large_exact(waiting: float) -> tuple[tuple[float, ...], int, float, float]:
+    """The cheapest configuration of LARGE whose mean total wait (two Erlang C waits) is within
+    the target, the stable candidates, its wait over the target, and the least wait over the
+    target of anything cheaper."""
+    rows = []
+    for a, b, m in itertools.product(range(1, 13), range(1, 13),
+                                     [round(1 + 0.2 * k, 1) for k in range(6)]):
+        rows.append((30 * a + 47 * b, (a, b, m), mmc_wait(a, 1.0, 2.0) + mmc_wait(b, 1.0, m)))
+    feasible = sorted(r for r in rows if r[2] <= waiting)
+    cost, point, wq = feasible[0]
+    assert feasible[1][0] > cost, "a tie in cost: no unique answer"
+    cheaper = min(w for c, _, w in rows if c < cost)
+    return point, sum(math.isfinite(w) for _, _, w in rows), wq / waiting, cheaper / waiting
+
+
+def test_a_large_space_is_sampled_and_the_answer_is_the_exact_one() -> None:
+    pytest.importorskip("optuna")
+    truth, stable, own, cheaper = large_exact(0.7)
+    # a problem a simulation can decide: the answer waits 0.72 of the target, anything
+    # cheaper at least 1.75 times it (and the next feasible cost is 14 % higher)
+    assert truth == (4, 2, 1.0) and stable == 650 and own < 0.75 and cheaper > 1.7
+    model = large_model(0.7)
+    result = optimise(model, vary=LARGE, seed=0, cases=500, warmup=50)
+    assert result.search == "sampled"
+    assert result.best is not None and tuple(result.best.values.values()) == truth
+    assert result.confirmed
+    # what it spent: at most the trials, a small part of the grid, and it says so
+    simulated = len(result.simulated)
+    assert 0 < result.trials <= 60 and simulated < 100
+    assert f"{simulated} of 650 stable candidates simulated in {result.trials} trials" in (
+        result.summary())
+    assert result.to_dict()["trials"] == result.trials
+    assert any("not necessarily the best" in note for note in result.notes)
+    by = {tuple(c.values.values()): c for c in result.candidates}
+    assert by[(1, 1, 1.0)].status == "unstable" and by[(1, 1, 1.0)].replications == 0
+    assert sum(c.status == "not_evaluated" for c in result.candidates) == 650 - simulated
+    # the same seed, the same search and the same answer
+    again = optimise(model, vary=LARGE, seed=0, cases=500, warmup=50)
+    assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(result.to_dict(),
+                                                                     sort_keys=True)
+
+
+def test_a_large_space_without_optuna_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "optuna", None)   # import optuna now raises ImportError
+    model = large_model(0.7)
+    with pytest.raises(OptimiseError, match=r"needs optuna: pip install 'procsim\[optimise\]'"):
+        optimise(model, vary=LARGE, seed=0, cases=500, warmup=50)
+    # screening every one of them is refused, with the way out
+    with pytest.raises(OptimiseError, match=r"650 stable candidates are too many .*"
+                       r"search='sampled'"):
+        optimise(model, vary=LARGE, seed=0, search="exhaustive")
+    with pytest.raises(OptimiseError, match="expected at least 1 trial"):
+        optimise(model, vary=LARGE, seed=0, trials=0)
+
+
+def test_the_command_line_takes_the_sampled_search_and_its_trials(tmp_path: object) -> None:
+    pytest.importorskip("optuna")
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from procsim.cli import app
+
+    folder = Path(str(tmp_path))
+    model = folder / "desk.yaml"
+    model.write_text("""procsim: 1
+name: Desk
+arrivals: {interarrival: {dist: exponential, mean: 1}}
+resources: {clerks: {capacity: 3, cost_per_hour: 30}}
+activities: {serve: {resource: clerks, duration: {dist: exponential, mean: 2.4}}}
+flow: {start: serve, serve: end}
+okrs:
+  - objective: Short queues
+    key_results: [{kpi: waiting_time, to: "<= 1"}]
+""")
+    out = folder / "out.json"
+    runner = CliRunner()
+    common = ["optimise", str(model), "--vary", "resources.clerks.capacity=1..9", "--seed",
+              "5", "--cases", "400", "--warmup", "40", "-j", "1"]
+    done = runner.invoke(app, [*common, "--search", "sampled", "--trials", "6", "--json",
+                               str(out)])
+    assert done.exit_code == 0, done.output
+    assert "(sampled search, seed 5" in done.stdout and "in 6 trials" in done.stdout
+    data = json.loads(out.read_text())
+    assert data["search"] == "sampled" and data["trials"] == 6
+    # the neighbourhood search walks from what the sampler found down to Erlang C's answer
+    assert data["best"]["changes"] == {"resources.clerks.capacity": 4} and data["confirmed"]
+    for args, message in [(["--search", "greedy"], "expected auto, cheapest-first, "
+                                                   "exhaustive or sampled"),
+                          (["--trials", "0"], "--trials")]:
+        bad = runner.invoke(app, [*common, *args])
+        assert bad.exit_code == 2 and message in bad.output, bad.output

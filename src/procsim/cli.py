@@ -663,8 +663,12 @@ def optimise_command(
         "hour <= 400' (checked without simulating) or a KPI, e.g. 'cost_per_case <= 45'.")
     ] = [],  # noqa: B006
     search: Annotated[str, typer.Option(
-        metavar="auto|cheapest-first|exhaustive", help="auto: cheapest first when only "
-        "capacities vary, else every candidate screened.")] = "auto",
+        metavar="auto|cheapest-first|exhaustive|sampled", help="auto: cheapest first when "
+        "only capacities vary, else every candidate screened, or beyond 400 candidates "
+        "sampled by optuna's TPE (pip install 'procsim[optimise]').")] = "auto",
+    trials: Annotated[int, typer.Option(
+        min=1, help="The sampled search's budget: candidates proposed by the sampler.")
+    ] = 60,
     max_replications: Annotated[int, typer.Option(
         min=10, help="Replications of one candidate at most (it starts with 10).")] = 100,
     cases: Annotated[int | None, typer.Option(min=1, help="Arrivals per replication.")] = None,
@@ -692,9 +696,9 @@ def optimise_command(
     if not (math.isfinite(confidence) and 0.5 <= confidence < 1):
         raise _fail(f"error: --confidence: expected a probability in [0.5, 1), such as 0.9, "
                     f"got {confidence}")
-    if search not in ("auto", "cheapest-first", "exhaustive"):
-        raise _fail(f"error: --search: expected auto, cheapest-first or exhaustive, got "
-                    f"{_quoted(search)}")
+    if search not in ("auto", "cheapest-first", "exhaustive", "sampled"):
+        raise _fail(f"error: --search: expected auto, cheapest-first, exhaustive or sampled, "
+                    f"got {_quoted(search)}")
     _check_log_report(report)   # a format that can be written (.html, .md, .pdf), at once
     model = _load(model_file)
     _check_outputs({"--output": out, "--json": json_out, "--report": report},
@@ -708,7 +712,7 @@ def optimise_command(
             result = optimise(model, okrs, vary=values, seed=seed, confidence=confidence,
                               objective=objective, budget=budget,
                               search=search,  # type: ignore[arg-type]
-                              max_replications=max_replications, cases=cases,
+                              trials=trials, max_replications=max_replications, cases=cases,
                               warmup=warmup_value, jobs=jobs, progress=bar)
     except ProcsimError as err:
         raise _fail(format_error(err)) from None

@@ -28,7 +28,13 @@ The statistics, in short (docs/optimise.md has the long form, with references):
   cheapest first by their staff cost per hour, which orders the full cost per case (same
   arrivals, same work, so the cost per case is the staff cost over the throughput plus the
   cost of the work); the first feasible one is the answer. Otherwise every stable candidate
-  within budget is screened (``search="exhaustive"``).
+  within budget is screened (``search="exhaustive"``), up to 400 of them; beyond that,
+  optuna's TPE sampler proposes candidates through its ask/tell interface
+  (``search="sampled"``, the optional extra ``procsim[optimise]``), each one judged by the
+  same sequential replications on the same common random numbers, and told a penalised
+  objective; a neighbourhood search from the best feasible one follows, and the candidates
+  found feasible are then screened against each other as in the exhaustive search. It finds
+  the best of what it simulated, with no guarantee that nothing better was left unsampled.
 * **Re-check.** The chosen configuration (and the baseline, for key results relative to
   it) is run again with fresh replications on another seed: the verdicts reported are those
   of the re-check, free of the selection bias of picking the best-looking candidate.
@@ -87,6 +93,17 @@ MAX_EXHAUSTIVE = 400
 INDIFFERENCE = 0.01
 #: Candidates visited by the cheapest-first search before it gives up.
 MAX_VISITED = 2000
+#: Trials of the sampled search (optuna's TPE) by default, and how many trials in a row may
+#: bring no better feasible candidate before it stops.
+DEFAULT_TRIALS = 60
+DEFAULT_PATIENCE = 20
+#: The sampled search's neighbourhood search steps diagonally (3^d − 1 neighbours) up to
+#: this many axes, and along one axis at a time (2d neighbours) beyond.
+MAX_DIAGONAL_AXES = 4
+#: A trial's penalty when it is not feasible is this many times the reference run's
+#: objective (times one plus the shortfall), so that every infeasible candidate looks worse
+#: to the sampler than any feasible one.
+PENALTY = 10.0
 
 Status = Literal["feasible", "infeasible", "undecided", "dominated", "unstable", "over_budget",
                  "implied_infeasible", "not_evaluated"]
@@ -287,7 +304,7 @@ class OptimiseResult:
     runner_ups : tuple of Candidate
         The next feasible candidates by objective.
     search : str
-        ``"cheapest-first"`` or ``"exhaustive"``.
+        ``"cheapest-first"``, ``"exhaustive"`` or ``"sampled"`` (optuna's TPE sampler).
     seed, recheck_seed : int
         The search's seed (shared by every candidate) and the re-check's.
     simulations : int
@@ -298,6 +315,13 @@ class OptimiseResult:
         Of which the re-check (the best and, for relative key results, the baseline).
     partial : bool
         Interrupted (Ctrl-C): what was known when it stopped, not re-checked.
+    notes : tuple of str
+        What the reader should know (interruptions, the sampled search's limits).
+    objective_unit : str
+        The objective's unit (``currency`` for a cost).
+    trials : int
+        The sampled search's trials (candidates proposed by the sampler, repeats and
+        unstable ones included; 0 for the other searches).
     """
 
     model: Model
@@ -318,6 +342,7 @@ class OptimiseResult:
     partial: bool = False
     notes: tuple[str, ...] = ()
     objective_unit: str = ""
+    trials: int = 0
 
     @property
     def confirmed(self) -> bool:
@@ -446,6 +471,7 @@ class OptimiseResult:
             "objective": self.objective,
             "confidence": self.confidence,
             "search": self.search,
+            "trials": self.trials,
             "seed": self.seed,
             "recheck_seed": self.recheck_seed,
             "partial": self.partial,
@@ -480,6 +506,10 @@ class OptimiseResult:
                      for p in self.paths) + f" — {len(self.candidates)} candidates",
                  "  " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(
                      counts.items(), key=lambda kv: _ORDER.index(kv[0])))]
+        if self.search == "sampled":
+            stable = sum(c.status not in ("unstable", "over_budget") for c in self.candidates)
+            lines.append(f"  sampled search (optuna TPE): {len(self.simulated)} of {stable} "
+                         f"stable candidates simulated in {self.trials} trials")
         spent = (f"  {self.replications:,} replications in {self.simulations} runs "
                  f"(re-check {self.recheck_replications:,})")
         if self.exhaustive_replications:
@@ -593,6 +623,7 @@ class _State:
         self.simulations = 0
         self.replications = 0
         self.needs_baseline = any(c.relative for c in constraints)
+        self.trials = 0   # the sampled search's, so far
 
     def run(self, model: Model, n: int, previous: RunResult | None, seed: int) -> RunResult:
         done = previous.replications if previous is not None else 0
@@ -637,7 +668,9 @@ def optimise(
     confidence: float = 0.9,
     objective: str = "cost_per_case",
     budget: Sequence[str] = (),
-    search: Literal["auto", "cheapest-first", "exhaustive"] = "auto",
+    search: Literal["auto", "cheapest-first", "exhaustive", "sampled"] = "auto",
+    trials: int = DEFAULT_TRIALS,
+    patience: int = DEFAULT_PATIENCE,
     initial_replications: int = 10,
     max_replications: int = 100,
     screen: float = 0.99,
@@ -672,10 +705,19 @@ def optimise(
     budget : sequence of str
         Further constraints, e.g. ``"staffing_cost_per_hour <= 400"`` (known without
         simulating) or ``"cost_per_case <= 45"`` (see :func:`parse_budget`).
-    search : {"auto", "cheapest-first", "exhaustive"}
+    search : {"auto", "cheapest-first", "exhaustive", "sampled"}
         ``auto``: cheapest first when only capacities vary, the objective is the cost per
         case and no pool has a calendar or named people (whose paid time the staff cost per
-        hour would not order exactly), else exhaustive.
+        hour would not order exactly), else exhaustive up to 400 stable candidates, else
+        sampled: candidates proposed by optuna's TPE sampler (needs the optional extra
+        ``procsim[optimise]``; the best of the candidates simulated, not guaranteed the
+        best of the grid).
+    trials : int
+        The sampled search's budget: candidates proposed (60); a repeat is answered
+        without simulating, an unstable candidate is skipped.
+    patience : int
+        The sampled search stops after this many trials in a row without a better feasible
+        candidate, once one is known (20).
     initial_replications, max_replications : int
         Replications of a candidate when it is first simulated, and at most.
     screen : float
@@ -699,7 +741,8 @@ def optimise(
     ------
     OptimiseError
         For an unknown objective, values that are not numbers, an empty grid, a budget that
-        cannot be read, or nothing to meet.
+        cannot be read, nothing to meet, more than 400 stable candidates to screen
+        exhaustively, or a sampled search without optuna installed.
     procsim.ModelError
         For a path that does not exist in the model (with a close-match hint), or an OKR
         file that is invalid (a key result on an unknown KPI, for one).
@@ -750,12 +793,17 @@ def optimise(
     # the full cost per case. Shift calendars and named people (own costs, own calendars)
     # pay for part of the time only, and the order would be approximate.
     plain = all(not spec.calendar and not spec.members for spec in model.resources.values())
+    chosen = search == "auto"
     if search == "auto":
         search = ("cheapest-first" if capacity_only and plain and objective == "cost_per_case"
                   else "exhaustive")
-    if search not in ("cheapest-first", "exhaustive"):
-        raise OptimiseError(f"expected search 'auto', 'cheapest-first' or 'exhaustive', got "
-                            f"{search!r}")
+    if search not in ("cheapest-first", "exhaustive", "sampled"):
+        raise OptimiseError(f"expected search 'auto', 'cheapest-first', 'exhaustive' or "
+                            f"'sampled', got {search!r}")
+    if not (isinstance(trials, int) and trials >= 1):
+        raise OptimiseError(f"expected at least 1 trial, got {trials!r}")
+    if not (isinstance(patience, int) and patience >= 1):
+        raise OptimiseError(f"expected a patience of at least 1 trial, got {patience!r}")
     if search == "cheapest-first" and not capacity_only:
         raise OptimiseError("the cheapest-first search varies capacities alone "
                             "(resources.POOL.capacity); use search='exhaustive'")
@@ -792,9 +840,16 @@ def optimise(
         return _empty(model, paths, objective, confidence, grid, candidates, staffing, search,
                       seed, recheck_seed, notes)
     if search == "exhaustive" and len(stable) > MAX_EXHAUSTIVE:
-        raise OptimiseError(f"{len(stable)} stable candidates are too many to screen one by "
-                            f"one (at most {MAX_EXHAUSTIVE}); narrow the ranges, or vary "
-                            "capacities alone (searched cheapest first)")
+        if not chosen:
+            raise OptimiseError(f"{len(stable)} stable candidates are too many to screen one "
+                                f"by one (at most {MAX_EXHAUSTIVE}); narrow the ranges, vary "
+                                "capacities alone (searched cheapest first), or use "
+                                "search='sampled'")
+        search = "sampled"
+    if search == "sampled":
+        import_optuna()   # before anything is simulated
+        notes.append(f"sampled search: the best of the candidates simulated, not necessarily "
+                     f"the best of all {len(stable)} stable ones")
 
     # The reference run: the base model if stable, else the cheapest stable candidate. It
     # reads the key results' directions, and is the baseline of relative key results.
@@ -816,16 +871,25 @@ def optimise(
         state.baseline = ref_run
 
     partial = False
-    search_fn = _cheapest_first if search == "cheapest-first" else _exhaustive
     try:
         with running(progress=progress):
-            search_fn(state, models, stable, staffing, candidates, paths, grid,
-                      initial_replications, max_replications, runner_ups)
+            if search == "sampled":
+                reference_mean = abs(float(np.mean(state.objective_values(ref_run))))
+                _sampled(
+                    state, models, stable, staffing, candidates, paths, grid,
+                    initial_replications, max_replications, runner_ups, trials=trials,
+                    patience=patience,
+                    sampler_seed=(seed ^ stream_key("optimise:sampler")) % 2**32,
+                    scale=PENALTY * (reference_mean if reference_mean > 0 else 1.0))
+            else:
+                search_fn = _cheapest_first if search == "cheapest-first" else _exhaustive
+                search_fn(state, models, stable, staffing, candidates, paths, grid,
+                          initial_replications, max_replications, runner_ups)
     except KeyboardInterrupt:
         partial = True
         notes.append("interrupted: the search stopped early; candidates not yet judged are "
                      "'not_evaluated', and the best so far was not re-checked")
-    final = _finish(candidates, paths, grid, staffing, partial)
+    final = _finish(candidates, paths, grid, staffing, partial, search)
     feasible = sorted((c for c in final if c.status == "feasible"),
                       key=lambda c: _objective_mean(c))
     best = feasible[0] if feasible else None
@@ -852,7 +916,7 @@ def optimise(
         runner_ups=tuple(feasible[1:1 + max(runner_ups, 0)]), search=search, seed=seed,
         recheck_seed=recheck_seed, simulations=state.simulations,
         replications=state.replications, recheck_replications=recheck_reps, partial=partial,
-        notes=tuple(notes), objective_unit=unit)
+        notes=tuple(notes), objective_unit=unit, trials=state.trials)
 
 
 def _grid(vary: Mapping[str, Iterable[float] | str]) -> list[tuple[float, ...]]:
@@ -932,9 +996,11 @@ def _constraints(model: Model, reference: RunResult, budgets: list[tuple[str, Th
     return out
 
 
-def _evaluate(state: _State, key: int, model: Model, n0: int, cap: int
+def _evaluate(state: _State, key: int, model: Model, n0: int, cap: int,
+              incumbent: int | None = None
               ) -> tuple[Status, str, RunResult, list[ConstraintCheck], int]:
-    """Sequential replications of one candidate until feasible, clearly infeasible or the cap.
+    """Sequential replications of one candidate until feasible, clearly infeasible or the cap
+    (or, given the ``incumbent`` feasible candidate, clearly dominated by it).
 
     Returns the status, the reason, the run, the checks, and the index of the constraint
     that made it infeasible (−1 otherwise).
@@ -949,6 +1015,11 @@ def _evaluate(state: _State, key: int, model: Model, n0: int, cap: int
             worst = checks[failed[0]]
             return ("infeasible", f"{worst.constraint.text}: P = {worst.probability:.2g}",
                     result, checks, failed[0])
+        above = (_dominance(state, state.results[incumbent], result)
+                 if incumbent is not None else None)
+        if above is not None:
+            return ("dominated", f"{state.objective} clearly above the best feasible "
+                    f"candidate's ({above:+.4g})", result, checks, -1)
         if all(c.probability >= state.confidence for c in checks):
             return "feasible", "", result, checks, -1
         if n >= cap:
@@ -1026,13 +1097,10 @@ def _exhaustive(state: _State, models: list[Model], stable: list[int], staffing:
         for i in list(active):
             result = state.results[i]
             if best is not None and i != best:
-                a = state.objective_values(state.results[best])
-                b = state.objective_values(result)
-                k = min(len(a), len(b))
-                diff = paired_difference(a[:k], b[:k], 2 * state.screen - 1)
-                if diff.ci[0] > 0:
+                above = _dominance(state, state.results[best], result)
+                if above is not None:
                     status[i] = ("dominated", f"{state.objective} clearly above the best "
-                                 f"feasible candidate's ({diff.mean:+.4g})", status[i][2])
+                                 f"feasible candidate's ({above:+.4g})", status[i][2])
                     del active[i]
                     continue
             n = result.replications
@@ -1063,6 +1131,158 @@ def _exhaustive(state: _State, models: list[Model], stable: list[int], staffing:
             active[i] = more.get(i, state.results[i].replications)
 
 
+def _dominance(state: _State, best: RunResult, result: RunResult) -> float | None:
+    """The mean paired difference of the objective (``result`` − ``best``, on the replications
+    they share) when its one-sided ``screen`` bound is above 0, else None."""
+    a = state.objective_values(best)
+    b = state.objective_values(result)
+    k = min(len(a), len(b))
+    diff = paired_difference(a[:k], b[:k], 2 * state.screen - 1)
+    return float(diff.mean) if diff.ci[0] > 0 else None
+
+
+def _shortfall(check: ConstraintCheck, confidence: float) -> float:
+    """How far a constraint is from being attained: the estimate's distance beyond the
+    target, relative to the target, plus the probability missing to the level."""
+    threshold = check.constraint.threshold
+    beyond = (check.estimate.mean - threshold.value if threshold.lower_is_better
+              else threshold.value - check.estimate.mean)
+    scale = abs(threshold.value) if threshold.value != 0 else 1.0
+    distance = max(beyond, 0.0) / scale if math.isfinite(beyond) else 1e6
+    return distance + max(confidence - check.probability, 0.0)
+
+
+def _sampled(state: _State, models: list[Model], stable: list[int], staffing: list[float],
+             candidates: list[Candidate | None], paths: Sequence[str],
+             grid: list[tuple[float, ...]], n0: int, cap: int, runner_ups: int, *,
+             trials: int, patience: int, sampler_seed: int, scale: float) -> None:
+    """Candidates proposed by optuna's TPE sampler (ask/tell), each judged as in the other
+    searches; then a neighbourhood search from the best feasible one; then the feasible ones
+    screened against each other as in :func:`_exhaustive`.
+
+    A trial is one candidate. A stable candidate not yet simulated gets the sequential
+    replications of :func:`_evaluate` (dropped early when clearly infeasible, or clearly
+    dominated by the best feasible one so far), and the sampler is told its penalised
+    objective: the mean objective when feasible or dominated, else that plus ``scale`` × (1
+    + the shortfall). A candidate seen before is told its value again without simulating;
+    an unstable one or over budget is pruned without simulating (TPE ranks pruned trials
+    below every completed one). Stops after ``trials`` trials, or ``patience`` trials in a
+    row that bring no better feasible candidate once one is known (``state.trials`` counts
+    them). The neighbourhood search is not counted in the trials: it simulates at most the
+    untried neighbours of each candidate it walks through.
+    """
+    optuna = import_optuna()
+    from optuna.trial import TrialState
+
+    axes = [sorted({point[k] for point in grid}) for k in range(len(paths))]
+    index = {point: i for i, point in enumerate(grid)}
+    allowed = set(stable)
+    told: dict[int, float] = {}
+    incumbent: int | None = None
+    best_value = math.inf
+
+    def judge_new(i: int) -> bool:
+        """Simulate candidate ``i``; is it a better feasible one (the new incumbent)?"""
+        nonlocal incumbent, best_value
+        status, reason, result, checks, _ = _evaluate(state, i, models[i], n0, cap, incumbent)
+        candidates[i] = _candidate(state, paths, grid[i], status, reason, result, checks,
+                                   staffing[i])
+        value = float(np.mean(state.objective_values(result)))
+        told[i] = value
+        if status == "feasible" and value < best_value:
+            incumbent, best_value = i, value
+            return True
+        return False
+
+    quiet = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = optuna.create_study(direction="minimize",
+                                    sampler=optuna.samplers.TPESampler(seed=sampler_seed))
+        since = 0
+        while state.trials < trials and len(told) < len(allowed):
+            trial = study.ask()
+            state.trials += 1
+            point = tuple(axis[trial.suggest_int(path, 0, len(axis) - 1)]
+                          for path, axis in zip(paths, axes, strict=True))
+            i = index[point]
+            if i not in allowed:
+                study.tell(trial, state=TrialState.PRUNED)
+            elif i in told:
+                study.tell(trial, told[i])
+            else:
+                if judge_new(i):
+                    since = -1
+                c = candidates[i]
+                assert c is not None and c.objective is not None
+                if c.status not in ("feasible", "dominated"):
+                    told[i] += scale * (1.0 + sum(_shortfall(check, state.confidence)
+                                                  for check in c.checks))
+                study.tell(trial, told[i])
+            if incumbent is not None:
+                since += 1
+                if since >= patience:
+                    break
+    finally:
+        optuna.logging.set_verbosity(quiet)
+
+    # The neighbourhood search: from the best feasible candidate, its untried neighbours
+    # (one step up, down or not on every axis; one axis at a time beyond four axes),
+    # cheapest first, moving to the first better feasible one; when none is better, along a
+    # plateau to the best feasible neighbour within the indifference zone not yet walked
+    # from; until there is none. Each candidate is simulated once, so it ends.
+    position = [{v: k for k, v in enumerate(axis)} for axis in axes]
+    if len(paths) <= MAX_DIAGONAL_AXES:
+        steps = [s for s in itertools.product((-1, 0, 1), repeat=len(paths)) if any(s)]
+    else:
+        steps = [tuple(d if k == j else 0 for k in range(len(paths)))
+                 for j in range(len(paths)) for d in (-1, 1)]
+    walked: set[int] = set()
+    current = incumbent
+    while current is not None and current not in walked:
+        walked.add(current)
+        here = [position[k][v] for k, v in enumerate(grid[current])]
+        around = []
+        for step in steps:
+            at = [h + d for h, d in zip(here, step, strict=True)]
+            if all(0 <= a < len(axis) for a, axis in zip(at, axes, strict=True)):
+                j = index[tuple(axis[a] for a, axis in zip(at, axes, strict=True))]
+                if j in allowed:
+                    around.append(j)
+        better = next((j for j in sorted((j for j in around if j not in told),
+                                         key=lambda j: (staffing[j], grid[j]))
+                       if judge_new(j)), None)
+        if better is not None:
+            current = better
+            continue
+        level = told[current] + INDIFFERENCE * abs(told[current])
+        flat = [j for j in around if j not in walked and (c := candidates[j]) is not None
+                and c.status == "feasible" and told[j] <= level]
+        current = min(flat, key=lambda j: (told[j], j)) if flat else None
+    # the clean-up: the candidates still in question screened against each other
+    open_ = [i for i in told if (c := candidates[i]) is not None
+             and c.status in ("feasible", "undecided")]
+    if open_:
+        _exhaustive(state, models, open_, staffing, candidates, paths, grid, n0, cap,
+                    runner_ups)
+
+
+def import_optuna() -> Any:
+    """optuna, for the sampled search of large spaces (the optional extra ``procsim[optimise]``).
+
+    Raises
+    ------
+    OptimiseError
+        When optuna is not installed.
+    """
+    try:
+        import optuna
+    except ImportError:
+        raise OptimiseError("the sampled search of large spaces needs optuna: pip install "
+                            "'procsim[optimise]' (or narrow the ranges)") from None
+    return optuna
+
+
 def _candidate(state: _State, paths: Sequence[str], point: Sequence[float], status: Status,
                reason: str, result: RunResult, checks: list[ConstraintCheck],
                staffing: float) -> Candidate:
@@ -1072,10 +1292,11 @@ def _candidate(state: _State, paths: Sequence[str], point: Sequence[float], stat
 
 
 def _finish(candidates: list[Candidate | None], paths: Sequence[str],
-            grid: list[tuple[float, ...]], staffing: list[float], partial: bool
-            ) -> list[Candidate]:
+            grid: list[tuple[float, ...]], staffing: list[float], partial: bool,
+            search: str = "cheapest-first") -> list[Candidate]:
     """Every candidate with a status; those the search did not reach are ``not_evaluated``."""
     why = ("interrupted before it was reached" if partial else
+           "not proposed by the sampler within its trials" if search == "sampled" else
            "not needed: cheaper feasible candidates were found")
     out = []
     for i, c in enumerate(candidates):
