@@ -209,3 +209,13 @@ def test_cli_writes_every_report_format(tmp_path: Path) -> None:
                               str(tmp_path / "o.txt")])
     assert bad.exit_code == 2 and "expected a report file ending in .html" in bad.output
     assert not (tmp_path / "o.txt").exists()
+
+
+def test_the_method_states_the_screening_level_the_search_used() -> None:
+    """The report reads the screening level from the result, not optimise()'s default."""
+    model = parse_model(MODEL.format(**PLAIN))
+    result = optimise(model, vary={"resources.clerks.capacity": "3..6"}, seed=1,
+                      cases=500, warmup=50, screen=0.95)
+    assert result.screen == 0.95 and result.to_dict()["screen"] == 0.95
+    text = repr(optimise_context(result))
+    assert "screening at 95" in text and "screening at 99" not in text

@@ -322,6 +322,9 @@ class OptimiseResult:
     trials : int
         The sampled search's trials (candidates proposed by the sampler, repeats and
         unstable ones included; 0 for the other searches).
+    screen : float
+        The screening level: a candidate was dropped when a requirement's probability fell
+        to ``1 - screen`` or less.
     """
 
     model: Model
@@ -343,6 +346,7 @@ class OptimiseResult:
     notes: tuple[str, ...] = ()
     objective_unit: str = ""
     trials: int = 0
+    screen: float = 0.99
 
     @property
     def confirmed(self) -> bool:
@@ -472,6 +476,7 @@ class OptimiseResult:
             "confidence": self.confidence,
             "search": self.search,
             "trials": self.trials,
+            "screen": self.screen,
             "seed": self.seed,
             "recheck_seed": self.recheck_seed,
             "partial": self.partial,
@@ -916,7 +921,7 @@ def optimise(
         runner_ups=tuple(feasible[1:1 + max(runner_ups, 0)]), search=search, seed=seed,
         recheck_seed=recheck_seed, simulations=state.simulations,
         replications=state.replications, recheck_replications=recheck_reps, partial=partial,
-        notes=tuple(notes), objective_unit=unit, trials=state.trials)
+        notes=tuple(notes), objective_unit=unit, trials=state.trials, screen=screen)
 
 
 def _grid(vary: Mapping[str, Iterable[float] | str]) -> list[tuple[float, ...]]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import html
-import inspect
 import io
 import math
 import os
@@ -30,7 +29,7 @@ from typing import Any
 from procsim.compare import decimals_for, format_amount, key_result_cell
 from procsim.model.targets import kpi_kind
 from procsim.okr import KeyResultSpec
-from procsim.optimise import Candidate, ConstraintCheck, OptimiseResult, optimise
+from procsim.optimise import Candidate, ConstraintCheck, OptimiseResult
 from procsim.report.writer import Figure, ReportContext, provenance, report_format, write_context
 from procsim.sweep import GridSweepResult
 from procsim.units import short_unit
@@ -64,9 +63,6 @@ _CANDIDATE = {
                       "not simulated: not needed (cheaper feasible candidates were found) or "
                       "not reached"),
 }
-#: The screening level: the result does not record it, and ``procsim optimise`` always uses
-#: :func:`~procsim.optimise.optimise`'s default.
-_SCREEN = float(inspect.signature(optimise).parameters["screen"].default)
 #: The most simulated candidates listed one by one (the JSON output has them all).
 _LISTED = 60
 
@@ -400,8 +396,8 @@ def _method(result: OptimiseResult) -> dict[str, Any]:
                          f"(the two-stage rule n·(h/d)²): {_span_int(simulated)} per simulated "
                          "candidate"))
     settings.append(("Screening", f"a candidate was dropped as infeasible as soon as one "
-                                  f"requirement's P fell to {_percent(1 - _SCREEN)} or less "
-                                  f"(screening at {_percent(_SCREEN)}); candidates that "
+                                  f"requirement's P fell to {_percent(1 - result.screen)} or less "
+                                  f"(screening at {_percent(result.screen)}); candidates that "
                                   "cannot keep up with the work (unstable) were not simulated"))
     if result.recheck:
         settings.append(("Re-check", f"the recommendation was simulated again on "
