@@ -713,7 +713,8 @@ def _link_name(element: ET.Element) -> str:
 
 
 def _has_flow_nodes(container: ET.Element) -> bool:
-    return any(_local(c.tag) == (BPMN_NS, _local(c.tag)[1]) and _local(c.tag)[1] in FLOW_NODES
+    """Does ``container`` (a sub-process or process) hold flow nodes of its own?"""
+    return any(_local(c.tag)[0] == BPMN_NS and _local(c.tag)[1] in FLOW_NODES
                for c in container)
 
 
