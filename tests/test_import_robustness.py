@@ -183,3 +183,19 @@ def test_a_section_of_the_wrong_type_is_one_error(tmp_path: Path) -> None:
     (issue,) = err.value.issues  # no follow-on 'unknown calendar' errors
     assert issue.path == "resource_calendars"
     assert "expected a list (Prosimos 2.1.0) or a mapping by id" in issue.message
+
+
+@needs_peers
+def test_cli_refuses_parameters_of_another_bpmn_file_with_exit_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from procsim.cli import app
+
+    out = tmp_path / "m.yaml"
+    result = CliRunner().invoke(app, [
+        "import", str(PEERS / "loan_application" / "loan_application.bpmn"),
+        "--params", str(PEERS / "purchasing_qbp" / "purchasing_qbp.json"), "-o", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert "purchasing_qbp.json:" in result.stderr
+    assert "these parameters belong to another BPMN file" in result.stderr
+    assert "Traceback" not in result.output
