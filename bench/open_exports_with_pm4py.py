@@ -54,7 +54,8 @@ def main() -> int:
                     "--events", str(csv_file)], check=True)
     with csv_file.open(encoding="utf-8") as fh:
         rows = sum(1 for _ in fh) - 1
-    print(f"procsim wrote: 400 cases, {rows} activity instances, {2 * rows} XES events")
+    print(f"procsim wrote: 400 cases, {rows} activity instances, {3 * rows} XES events "
+          "(schedule, start, complete)")
     env = folder / "venv"
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
