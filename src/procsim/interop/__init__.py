@@ -5,6 +5,6 @@ parameters, into a procsim model, :func:`import_processes` every process (pool) 
 (see ``docs/interop.md``).
 """
 
-from procsim.interop.bpmn_import import ImportResult, ImportWarning, import_bpmn, import_processes
+from procsim.interop.bpmn_import import ImportNote, ImportResult, import_bpmn, import_processes
 
-__all__ = ["ImportResult", "ImportWarning", "import_bpmn", "import_processes"]
+__all__ = ["ImportNote", "ImportResult", "import_bpmn", "import_processes"]

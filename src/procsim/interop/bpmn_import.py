@@ -56,7 +56,7 @@ import yaml
 
 from procsim.errors import Issue, ModelError, close_match_hint
 
-__all__ = ["ImportResult", "ImportWarning", "import_bpmn", "import_processes", "snake_case"]
+__all__ = ["ImportNote", "ImportResult", "import_bpmn", "import_processes", "snake_case"]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 #: Namespace of the data procsim's own BPMN export keeps in ``extensionElements``.
@@ -92,13 +92,13 @@ BPMN_SUFFIXES = (".bpmn", ".bpmn2", ".bpmn20.xml")
 
 
 @dataclass(frozen=True)
-class ImportWarning:
+class ImportNote:
     """Something the import approximated or left out, with where it came from.
 
     Examples
     --------
-    >>> print(ImportWarning("mapped to an exclusive choice", "m.bpmn", 12, 5,
-    ...                     "inclusiveGateway[Gateway_1]"))
+    >>> print(ImportNote("mapped to an exclusive choice", "m.bpmn", 12, 5,
+    ...                  "inclusiveGateway[Gateway_1]"))
     m.bpmn:12:5: warning: inclusiveGateway[Gateway_1]: mapped to an exclusive choice
     """
 
@@ -125,7 +125,7 @@ class ImportResult:
         The procsim model as commented YAML; ``procsim.model.parse_model(text)`` loads it.
     data : dict
         The same model as plain data.
-    warnings : tuple of ImportWarning
+    warnings : tuple of ImportNote
         Every approximation and every part of the input that was left out.
     placeholders : tuple of str
         Dotted paths of the values that are placeholders, to be filled in.
@@ -135,7 +135,7 @@ class ImportResult:
 
     text: str
     data: dict[str, Any]
-    warnings: tuple[ImportWarning, ...] = ()
+    warnings: tuple[ImportNote, ...] = ()
     placeholders: tuple[str, ...] = ()
     ids: dict[str, str] = field(default_factory=dict)
     process: str = ""
@@ -324,7 +324,7 @@ class _Reader:
         self.nodes: dict[str, _Node] = {}
         self.edges: list[_Edge] = []
         self.issues: list[Issue] = []
-        self.warnings: list[ImportWarning] = []
+        self.warnings: list[ImportNote] = []
         self.lanes: dict[str, str] = {}
         # Every id of the document, for messages about flows that name a non-flow element.
         self.all_ids: dict[str, str] = {}
@@ -370,7 +370,7 @@ class _Reader:
             line = col = None
             path = ""
         file = self.file_of(where) if isinstance(where, ET.Element) else self.file
-        self.warnings.append(ImportWarning(message, file, line, col, path))
+        self.warnings.append(ImportNote(message, file, line, col, path))
 
     # --- called processes -------------------------------------------------------------------
 
@@ -869,7 +869,7 @@ def _read_document(path: str | os.PathLike[str]
 
 
 def _import_one(file: str, root: ET.Element, positions: dict[int, tuple[int, int]],
-                chosen: ET.Element, notes: list[ImportWarning], *, params: Any, time_unit: str,
+                chosen: ET.Element, notes: list[ImportNote], *, params: Any, time_unit: str,
                 start: datetime, name: str | None,
                 search_path: Sequence[str | os.PathLike[str]]) -> ImportResult:
     reader = _Reader(file, positions, root, [os.fspath(p) for p in search_path])
@@ -900,12 +900,12 @@ def _describe(process: ET.Element, participant: str | None) -> str:
 
 
 def _message_flow_notes(root: ET.Element, file: str,
-                        positions: dict[int, tuple[int, int]]) -> list[ImportWarning]:
+                        positions: dict[int, tuple[int, int]]) -> list[ImportNote]:
     flows = root.findall(f".//{{{BPMN_NS}}}messageFlow")
     if not flows:
         return []
     line, column = positions.get(id(flows[0]), (None, None))
-    return [ImportWarning(
+    return [ImportNote(
         f"{len(flows)} message flow(s) between pools are not simulated: each process runs on "
         "its own; where one waits for another, its catch events and receive tasks are delays "
         "with placeholder durations", file, line, column, "messageFlow")]
@@ -913,7 +913,7 @@ def _message_flow_notes(root: ET.Element, file: str,
 
 def _choose_process(root: ET.Element, wanted: str | None, file: str,
                     positions: dict[int, tuple[int, int]]
-                    ) -> tuple[ET.Element, list[ImportWarning]]:
+                    ) -> tuple[ET.Element, list[ImportNote]]:
     """The process to import, and the warnings about the others and the message flows."""
     processes = _processes(root)
     where = positions.get(id(root), (None, None))
@@ -939,7 +939,7 @@ def _choose_process(root: ET.Element, wanted: str | None, file: str,
     best, participant = max(main, key=lambda pn: _count_flow_nodes(pn[0]))
     others = ", ".join(_describe(p, n) for p, n in candidates if p is not best)
     line, column = positions.get(id(best), (None, None))
-    notes.insert(0, ImportWarning(
+    notes.insert(0, ImportNote(
         f"{len(candidates)} processes in the file: imported {_describe(best, participant)}, "
         f"the one with the most flow nodes; the others are {others} (choose one with "
         "--process ID, or all with --process all)", file, line, column, "process"))
@@ -1297,7 +1297,7 @@ class _Builder:
                 params, tasks=tasks, events=events, gateways=gateway_ids,
                 snake=lambda text, section: self.namer(text, section, fallback=section))
             for (path, line, col), message in mapping.warnings:
-                self.r.warnings.append(ImportWarning(message, params.file, line, col, path))
+                self.r.warnings.append(ImportNote(message, params.file, line, col, path))
         self._resolve_inclusive(mapping)
         self._join_open_branches()
         for node in nodes.values():
@@ -1529,7 +1529,7 @@ class _Builder:
                                       "capacity of a pool the BPMN file does not give")
                 node.lane = key
             if "" in lane_pools:
-                self.r.warnings.append(ImportWarning(
+                self.r.warnings.append(ImportNote(
                     f"tasks without lane or performer share one placeholder pool "
                     f"{lane_pools['']!r} (capacity 1): set its capacity, or assign the tasks to "
                     "pools", self.file, *self.r.pos(self.process), "resources"))
@@ -1650,7 +1650,7 @@ class _Builder:
         factor = arrival_factor(dist, intervals, self.start)
         note = (f"Prosimos' wall-clock gaps x {factor:.4g}: the same arrival rate on the "
                 "calendar's open hours")
-        self.r.warnings.append(ImportWarning(
+        self.r.warnings.append(ImportNote(
             "arrival calendar: Prosimos draws the gap between arrivals in wall-clock time and "
             "moves an arrival that falls in closed hours to the next opening; procsim counts "
             f"the gap in open hours only. The gaps are scaled by {factor:.4g} so that both have "
