@@ -1317,3 +1317,35 @@ def test_runs_that_could_never_end_name_the_bound(tmp_path: Path, old: str, new:
     issue = only(tmp_path, text)
     assert (issue.path, issue.message) == (path, message)
     assert issue.line == where(text, new.splitlines()[-1].strip())[0]
+
+
+def test_errors_a_caller_can_cause_are_procsim_errors_and_the_builtin_kind() -> None:
+    """Issue 15: what a user of the library can get wrong raises a ProcsimError, with the
+    builtin class callers expect mixed in (KeyError for a name, ValueError for a value,
+    TypeError for an object of the wrong kind)."""
+    import numpy as np
+
+    import procsim
+    from procsim.errors import ProcsimError
+    from procsim.report.plots import DistributionDisplay
+    from procsim.sweep import find_knee
+
+    model = procsim.parse_model("""
+procsim: 1
+name: Desk
+arrivals: {interarrival: {dist: exponential, mean: 5}}
+resources: {clerk: {capacity: 1}}
+activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 3}}}
+flow: {start: serve, serve: end}
+""")
+    result = procsim.simulate(model, replications=2, cases=100, seed=1, warmup=0)
+    with pytest.raises(ProcsimError) as info:
+        result.kpi("cycle_tim")
+    assert isinstance(info.value, KeyError)
+    assert str(info.value) == "unknown KPI 'cycle_tim' (did you mean 'cycle_time'?)"
+    with pytest.raises(ProcsimError) as info:
+        find_knee(np.array([1.0, 2.0]), np.array([1.0]))
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(ProcsimError) as info:
+        DistributionDisplay.from_result("not a result")
+    assert isinstance(info.value, TypeError)

@@ -19,7 +19,10 @@ __all__ = [
     "OptimiseError",
     "ProcsimError",
     "SimulationError",
+    "UnknownKpiError",
     "UnstableModelError",
+    "UsageError",
+    "WrongTypeError",
     "close_match_hint",
     "dotted",
     "format_error",
@@ -208,6 +211,46 @@ class SimulationError(ProcsimError):
         line, column = position or (None, None)
         return cls(message, file=getattr(model, "file", None), line=line, column=column,
                    path=dotted(path))
+
+
+class UsageError(ProcsimError, ValueError):
+    """A function of the library was called with a value it cannot use (an unknown option,
+    values of the wrong shape, a result of the wrong kind): a ``ValueError`` too, so that
+    callers that catch those keep working.
+
+    Examples
+    --------
+    >>> print(UsageError("expected kind 'ecdf', 'hist' or 'box', got 'pie'"))
+    expected kind 'ecdf', 'hist' or 'box', got 'pie'
+    >>> isinstance(UsageError("x"), ValueError)
+    True
+    """
+
+
+class WrongTypeError(ProcsimError, TypeError):
+    """A function of the library was given an object of the wrong kind (a ``TypeError`` too).
+
+    Examples
+    --------
+    >>> print(WrongTypeError("expected a RunResult, got 'str'"))
+    expected a RunResult, got 'str'
+    """
+
+
+class UnknownKpiError(ProcsimError, KeyError):
+    """A KPI name that the result does not have: a ``KeyError`` too (results are looked up
+    by KPI name), whose message reads as a sentence rather than a quoted key.
+
+    Examples
+    --------
+    >>> err = UnknownKpiError("unknown KPI 'cycle_tim' (did you mean 'cycle_time'?)")
+    >>> print(err), isinstance(err, KeyError)
+    unknown KPI 'cycle_tim' (did you mean 'cycle_time'?)
+    (None, True)
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class OptimiseError(ProcsimError, ValueError):

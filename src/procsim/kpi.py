@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from procsim.engine import Plan, ReplicationRecord
+from procsim.errors import UnknownKpiError, UsageError
 from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
 from procsim.stats import Estimate, estimate, mser5, pooled_percentiles, sectioned_percentile
 from procsim.units import format_duration, to_hours
@@ -485,7 +486,7 @@ class RunResult:
         known = [*CASE_KPIS, *SYSTEM_KPIS, *custom]
         from procsim.errors import close_match_hint
 
-        raise KeyError(f"unknown KPI '{name}'{close_match_hint(name, known)}")
+        raise UnknownKpiError(f"unknown KPI '{name}'{close_match_hint(name, known)}")
 
     def estimate(self, name: str, stat: str = "mean") -> Estimate:
         """The estimate of a KPI statistic with its confidence interval, as reported.
@@ -519,7 +520,7 @@ class RunResult:
             return np.array([r.values[name] for r in self.per_replication])
         custom = getattr(self.model, "kpis", {}) or {}
         if name not in custom:
-            raise KeyError(f"unknown KPI '{name}'")
+            raise UnknownKpiError(f"unknown KPI '{name}'")
         return self._custom(custom[name])
 
     def _custom(self, spec: Any) -> np.ndarray:
@@ -539,7 +540,7 @@ class RunResult:
         :func:`procsim.model.targets.working_day`); ValueError where those do not apply.
         """
         if (within is None) == (over is None):
-            raise ValueError("give exactly one of within= or over=")
+            raise UsageError("give exactly one of within= or over=")
         if isinstance(within, str) or isinstance(over, str):
             from procsim.model.targets import parse_value, working_time
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from procsim.errors import OptimiseError, UnstableModelError, quote
+from procsim.errors import OptimiseError, UnstableModelError, UsageError, quote
 from procsim.kpi import RunResult
 from procsim.model.scenario import apply_changes
 from procsim.model.schema import Model
@@ -152,16 +152,16 @@ def find_knee(
     x = np.asarray(values, dtype=float)
     y = np.asarray(kpi, dtype=float)
     if x.ndim != 1 or x.shape != y.shape:
-        raise ValueError(f"expected values and KPI of equal length, got shapes {x.shape} "
+        raise UsageError(f"expected values and KPI of equal length, got shapes {x.shape} "
                          f"and {y.shape}")
     if x.size < 2:
-        raise ValueError(f"expected at least 2 points to find a knee, got {x.size}")
+        raise UsageError(f"expected at least 2 points to find a knee, got {x.size}")
     if not np.all(np.diff(x) > 0):
-        raise ValueError("expected strictly increasing values")
+        raise UsageError("expected strictly increasing values")
     if not np.all(np.isfinite(y)):
-        raise ValueError("expected finite KPI values at every point")
+        raise UsageError("expected finite KPI values at every point")
     if not threshold > 0:
-        raise ValueError(f"expected threshold > 0, got {threshold!r}")
+        raise UsageError(f"expected threshold > 0, got {threshold!r}")
     gains = _gains(x, y, better)
     worth_it = np.flatnonzero(gains >= threshold)
     knee = 0 if worth_it.size == 0 else int(worth_it[-1]) + 1
@@ -175,7 +175,7 @@ def _gains(x: np.ndarray, y: np.ndarray, better: str | None) -> np.ndarray:
     if better is None:
         better = "lower" if y[-1] <= y[0] else "higher"
     elif better not in ("lower", "higher"):
-        raise ValueError(f"expected better='lower' or 'higher', got {better!r}")
+        raise UsageError(f"expected better='lower' or 'higher', got {better!r}")
     sign = 1.0 if better == "lower" else -1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         gains = sign * (y[:-1] - y[1:]) / np.abs(y[:-1]) / np.diff(x)
@@ -412,16 +412,16 @@ def sweep(
     5
     """
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
-        raise ValueError(f"expected a sequence of numbers for {path}, got {values!r}")
+        raise UsageError(f"expected a sequence of numbers for {path}, got {values!r}")
     given = list(values)
     if len(given) == 0:
-        raise ValueError(f"expected at least one value to sweep {path} over, got none")
+        raise UsageError(f"expected at least one value to sweep {path} over, got none")
     for v in given:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-            raise ValueError(f"expected finite numbers to sweep {path} over, got {v!r}")
+            raise UsageError(f"expected finite numbers to sweep {path} over, got {v!r}")
     if len(set(given)) != len(given):
         repeated = sorted({v for v in given if given.count(v) > 1})
-        raise ValueError(f"expected distinct values, got {', '.join(map(str, repeated))} "
+        raise UsageError(f"expected distinct values, got {', '.join(map(str, repeated))} "
                          "more than once")
     # Plain Python numbers (not numpy's): they go into the model's YAML data and into JSON.
     plain = sorted(int(v) if isinstance(v, numbers.Integral) else float(v) for v in given)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from procsim.errors import UsageError, WrongTypeError
 from procsim.kpi import RunResult
 from procsim.stats import Estimate
 from procsim.units import short_unit
@@ -97,7 +98,7 @@ def series_of(result: Any) -> list[Series]:
     elif isinstance(result, Mapping):
         pairs = list(result.items())
     else:
-        raise TypeError(f"expected a RunResult, a ComparisonResult or a mapping of names to "
+        raise WrongTypeError(f"expected a RunResult, a ComparisonResult or a mapping of names to "
                         f"RunResults, got {type(result).__name__}")
     return [Series(name, run, PALETTE[i % len(PALETTE)]) for i, (name, run) in enumerate(pairs)]
 
@@ -229,7 +230,7 @@ class DistributionDisplay:
     def plot(self, ax: Axes | None = None, *, kind: str = "ecdf") -> DistributionDisplay:
         """Draw an ECDF (``kind="ecdf"``), histograms (``"hist"``) or box plots (``"box"``)."""
         if kind not in ("ecdf", "hist", "box"):
-            raise ValueError(f"expected kind 'ecdf', 'hist' or 'box', got {kind!r}")
+            raise UsageError(f"expected kind 'ecdf', 'hist' or 'box', got {kind!r}")
         ax, fig = _new_axes(ax, (7.0, 3.6))
         if kind == "box":
             self._box(ax)
@@ -512,7 +513,7 @@ class QueueDisplay:
         if pool is None:
             pools = list(first.model.resources)
             if not pools:
-                raise ValueError(f"model '{first.model.name}' has no resource pools")
+                raise UsageError(f"model '{first.model.name}' has no resource pools")
             pool = max(pools, key=lambda p: first.resource(p, "queue_length").mean)
         names, colors, times, mean, low, high = [], [], [], [], [], []
         warmups = []
@@ -634,7 +635,7 @@ class ProcessMapDisplay:
         from procsim.model.graph import build_graph, find_back_edges
 
         if not isinstance(result, RunResult):
-            raise TypeError(f"expected a RunResult (draw one map per run), got "
+            raise WrongTypeError(f"expected a RunResult (draw one map per run), got "
                             f"{type(result).__name__}")
         model = result.model
         g = build_graph(model)
@@ -652,7 +653,7 @@ class ProcessMapDisplay:
             for node in generation:
                 layer[node] = depth
         if orientation not in ("auto", "horizontal", "vertical"):
-            raise ValueError(f"expected orientation 'auto', 'horizontal' or 'vertical', got "
+            raise UsageError(f"expected orientation 'auto', 'horizontal' or 'vertical', got "
                              f"{orientation!r}")
         depths = sorted(set(layer.values()))
         if orientation == "auto":
@@ -847,7 +848,7 @@ def _log_series(logs: Any) -> list[tuple[str, list[Any], str]]:
         pairs = [("log", [logs])]
     pairs = [(name, runs) for name, runs in pairs if runs]
     if not pairs:
-        raise ValueError("expected the KPIs of at least one log")
+        raise UsageError("expected the KPIs of at least one log")
     return [(name, runs, PALETTE[i % len(PALETTE)]) for i, (name, runs) in enumerate(pairs)]
 
 
@@ -891,7 +892,7 @@ class LogDistributionDisplay:
                    for _, runs, _ in series]
         samples = [x[np.isfinite(x)] for x in samples]
         if any(x.size == 0 for x in samples):
-            raise ValueError(f"no case has a {kpi}")
+            raise UsageError(f"no case has a {kpi}")
         # The 99.5th percentile as a case's value ("higher"): the axis ends at a case, and a
         # small log keeps its largest one.
         top = max(float(np.percentile(x, 99.5, method="higher")) for x in samples)
@@ -907,7 +908,7 @@ class LogDistributionDisplay:
     def plot(self, ax: Axes | None = None, *, kind: str = "ecdf") -> LogDistributionDisplay:
         """Draw ECDFs (``kind="ecdf"``) or histograms (``"hist"``) of the series."""
         if kind not in ("ecdf", "hist"):
-            raise ValueError(f"expected kind 'ecdf' or 'hist', got {kind!r}")
+            raise UsageError(f"expected kind 'ecdf' or 'hist', got {kind!r}")
         ax, fig = _new_axes(ax, (7.0, 3.4))
         handles: list[Any] = []
         for color, q, counts in zip(self.colors, self.quantiles, self.counts, strict=True):
@@ -969,7 +970,7 @@ class ProfileDisplay:
     @classmethod
     def from_result(cls, logs: Any, field_name: str = "events_by_hour") -> ProfileDisplay:
         if field_name not in ("arrivals_by_hour", "arrivals_by_weekday", "events_by_hour"):
-            raise ValueError(f"expected arrivals_by_hour, arrivals_by_weekday or "
+            raise UsageError(f"expected arrivals_by_hour, arrivals_by_weekday or "
                              f"events_by_hour, got {field_name!r}")
         series = _log_series(logs)
         labels = list(_WEEKDAYS) if field_name.endswith("weekday") else \
@@ -1040,7 +1041,7 @@ class WipDisplay:
     def from_result(cls, kpis: Any) -> WipDisplay:
         series = list(kpis.wip_series)
         if not series:
-            raise ValueError("the log has no work-in-progress series")
+            raise UsageError("the log has no work-in-progress series")
         # The wall clock of the log's zone: matplotlib would otherwise show UTC.
         import pandas as pd
 
@@ -1217,7 +1218,7 @@ class ParetoDisplay:
         :meth:`~procsim.optimise.OptimiseResult.pareto_front` takes it."""
         index = result.pareto_index(kpi) if hasattr(result, "pareto_index") else None
         if index is None:
-            raise ValueError("expected an OptimiseResult with a constraint on a KPI other "
+            raise UsageError("expected an OptimiseResult with a constraint on a KPI other "
                              "than the objective")
         constraint = result.constraints[index]
         points = [c for c in result.simulated if c.objective is not None

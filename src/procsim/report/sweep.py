@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from procsim.errors import UsageError, WrongTypeError
 from procsim.kpi import CASE_KPIS
 from procsim.report.plots import PALETTE, _new_axes, literal_text
 from procsim.sweep import KNEE_THRESHOLD, Knee, SweepResult
@@ -106,11 +107,11 @@ class SweepDisplay:
             The knee's threshold (see :func:`procsim.sweep.find_knee`).
         """
         if not isinstance(sweep, SweepResult):
-            raise TypeError(f"expected a SweepResult, got {type(sweep).__name__}")
+            raise WrongTypeError(f"expected a SweepResult, got {type(sweep).__name__}")
         if cost is True:
             cost = "staffing" if sweep.pool else "cost_per_case"
         if cost not in (False, None, "staffing", "cost_per_case"):
-            raise ValueError(f"expected cost True, False, 'staffing' or 'cost_per_case', "
+            raise UsageError(f"expected cost True, False, 'staffing' or 'cost_per_case', "
                              f"got {cost!r}")
         estimates = sweep.kpi(kpi, stat)
         first = sweep.results[0]
