@@ -338,7 +338,6 @@ def _left_out_sentence(shown: int, left_out: int, what: str, which: str) -> str:
 
 def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: str,
             extra: list[tuple[str, str]]) -> dict[str, Any]:
-    from procsim import __version__
 
     first = runs[0][1]
     measured = [r.cases["cycle_time"].size for r in first.per_replication]
@@ -363,22 +362,7 @@ def _method(runs: list[tuple[str, RunResult]], confidence: float, adjustment: st
                             f"{first.model.run.min_replications}, at most "
                             f"{first.model.run.max_replications})"))
     settings += [("Note", note) for note in first.notes]
-    files: list[dict[str, str]] = []
-    for name, r in runs:
-        for label, path in (("model", r.model.file), ("base", r.model.base_file),
-                            ("OKRs", r.model.okrs_file)):
-            if path and os.path.isfile(path) and all(f["path"] != path for f in files):
-                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-                files.append({"name": name, "role": label, "path": path, "sha256": digest})
-    versions = [("procsim", __version__), ("Python", platform.python_version())]
-    for dist in _DEPENDENCIES:
-        try:
-            versions.append((dist, metadata.version(dist)))
-        except metadata.PackageNotFoundError:
-            versions.append((dist, "not installed"))
-    return {"settings": settings, "files": files, "versions": versions,
-            "platform": f"{platform.system()} {platform.machine()}",
-            "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    return {"settings": settings, **provenance([(name, r.model) for name, r in runs])}
 
 
 def provenance(models: list[tuple[str, Any]]) -> dict[str, Any]:
