@@ -20,9 +20,9 @@ from procsim.kpi import RunResult
 from procsim.model.schema import Model
 from procsim.okr import KeyResultSpec, Verdict, judge, key_results, kpi_health, kpi_values
 from procsim.simulate import (
-    default_cases,
     precision_targets,
     replications_for_precision,
+    run_length,
     simulate,
 )
 from procsim.stats import Estimate, estimate, paired_difference, replications_needed
@@ -718,16 +718,7 @@ def compare(
         "replications": replications, "seed": seed, "warmup": warmup, "jobs": jobs,
         "allow_unstable": allow_unstable,
     }
-    if duration is not None:
-        settings["duration"] = duration
-    elif cases is not None:
-        settings["cases"] = cases
-    elif run.duration is not None:
-        settings["duration"] = run.duration
-    elif run.cases is not None:
-        settings["cases"] = run.cases
-    else:
-        settings["cases"] = default_cases(baseline)
+    settings.update(run_length(baseline, cases=cases, duration=duration))
     if warmup is None:
         settings["warmup"] = run.warmup
     if replications != "auto":

@@ -69,7 +69,7 @@ from procsim.model.targets import (
 )
 from procsim.okr import SYMBOLS, KeyResultSpec, judge, key_results, kpi_values
 from procsim.rng import draw_seed, stream_key
-from procsim.simulate import Progress, default_cases, running, simulate
+from procsim.simulate import Progress, run_length, running, simulate
 from procsim.stats import Estimate, estimate, paired_difference
 from procsim.sweep import parse_values, unstable_reason
 
@@ -962,16 +962,7 @@ def _settings(reference: Model, cases: int | None, duration: float | str | None,
     whose replications are returned with the settings (0 without one)."""
     run = reference.run
     settings: dict[str, Any] = {"seed": seed, "jobs": jobs}
-    if duration is not None:
-        settings["duration"] = duration
-    elif cases is not None:
-        settings["cases"] = cases
-    elif run.duration is not None:
-        settings["duration"] = run.duration
-    elif run.cases is not None:
-        settings["cases"] = run.cases
-    else:
-        settings["cases"] = default_cases(reference)
+    settings.update(run_length(reference, cases=cases, duration=duration))
     chosen = warmup if warmup is not None else run.warmup
     spent = 0
     if chosen == "auto":

@@ -31,8 +31,16 @@ from procsim.rng import draw_seed
 from procsim.stats import replications_needed
 from procsim.units import format_duration, parse_duration
 
-__all__ = ["ClusterError", "dask_executor", "default_cases", "precision_targets",
-           "replications_for_precision", "running", "simulate"]
+__all__ = [
+    "ClusterError",
+    "dask_executor",
+    "default_cases",
+    "precision_targets",
+    "replications_for_precision",
+    "run_length",
+    "running",
+    "simulate",
+]
 
 #: ``progress(done, total)``: replications finished so far, out of ``total``.
 Progress = Callable[[int, int], None]
@@ -252,6 +260,39 @@ def simulate(
             return dataclasses.replace(result, notes=(*notes, _cap_note(result, targets, cap,
                                                                         needed)))
         stop = min(cap, max(done + 1, needed))
+
+
+def run_length(model: Model, *, cases: int | None = None,
+               duration: float | str | None = None) -> dict[str, Any]:
+    """The run length that comparisons pass to every :func:`simulate` of a study, so that
+    all its runs pair up: ``{"duration": …}`` or ``{"cases": …}``, the first of ``duration``,
+    ``cases``, the model's ``run.duration``, its ``run.cases``, and :func:`default_cases`.
+
+    Examples
+    --------
+    >>> from procsim import parse_model
+    >>> m = parse_model('''
+    ... procsim: 1
+    ... name: Desk
+    ... run: {cases: 2000}
+    ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+    ... resources: {clerk: {capacity: 1}}
+    ... activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 3}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> run_length(m), run_length(m, duration="8h")
+    ({'cases': 2000}, {'duration': '8h'})
+    """
+    run = model.run
+    if duration is not None:
+        return {"duration": duration}
+    if cases is not None:
+        return {"cases": cases}
+    if run.duration is not None:
+        return {"duration": run.duration}
+    if run.cases is not None:
+        return {"cases": run.cases}
+    return {"cases": default_cases(model)}
 
 
 def default_cases(model: Model) -> int:
