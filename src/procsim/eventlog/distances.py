@@ -83,6 +83,23 @@ _WINDOW_NS = 3_600_000_000_000  # work in progress per hour, as the package's de
 _CIRCADIAN_MISSING = 23.0  # the package's penalty for a weekday with events in one log only
 
 
+def check_measures(measures: Sequence[str], bin_hours: float) -> None:
+    """Refuse (``ValueError``) a measure that is not one of :data:`MEASURES`, or a bin width
+    that is not a number of hours > 0.
+
+    >>> check_measures(["ngram"], 1.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown distance measure 'ngram': expected one of n_gram, absolute_event, ...
+    """
+    unknown = [m for m in measures if m not in MEASURES]
+    if unknown:
+        raise ValueError(f"unknown distance measure {unknown[0]!r}: expected one of "
+                         f"{', '.join(MEASURES)}")
+    if not bin_hours > 0:
+        raise ValueError(f"bin_hours: expected a number > 0, got {bin_hours!r}")
+
+
 def log_distances(original: Any, simulated: Any, *, measures: Sequence[str],
                   bin_hours: float = 1.0) -> dict[str, float]:
     """The distance measures between two event logs, as ``log-distance-measures`` gives them.
@@ -128,12 +145,7 @@ def log_distances(original: Any, simulated: Any, *, measures: Sequence[str],
     >>> log_distances(real, real, measures=MEASURES)["work_in_progress"]
     0.0
     """
-    unknown = [m for m in measures if m not in MEASURES]
-    if unknown:
-        raise ValueError(f"unknown distance measure {unknown[0]!r}: expected one of "
-                         f"{', '.join(MEASURES)}")
-    if not bin_hours > 0:
-        raise ValueError(f"bin_hours: expected a number > 0, got {bin_hours!r}")
+    check_measures(measures, bin_hours)
     for which, frame in (("the original log", original), ("the simulated log", simulated)):
         missing = [c for c in COLUMNS if c not in frame.columns]
         if missing:

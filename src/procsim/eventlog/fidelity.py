@@ -63,6 +63,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+# Every measure distances() knows, in the order reports show them (MEASURES), and their
+# checks: one list for procsim's implementation and the package's.
+from procsim.eventlog.distances import MEASURES, check_measures, log_distances
 from procsim.eventlog.kpis import LogKpis, log_kpis
 from procsim.eventlog.log import EventLog
 from procsim.stats import Estimate, estimate
@@ -88,9 +91,6 @@ __all__ = [
     "write_log_csv",
 ]
 
-#: Every measure :func:`distances` knows, in the order reports show them.
-MEASURES = ("n_gram", "absolute_event", "circadian_event", "relative_event", "case_arrival",
-            "inter_arrival", "cycle_time", "work_in_progress")
 #: The measures computed by default: all of them.
 DEFAULT_MEASURES = MEASURES
 #: The KPIs :func:`compare_kpis` puts side by side: (per-case KPI, statistic).
@@ -345,20 +345,13 @@ def distances(log: EventLog, simulated: EventLog, *,
     >>> d["n_gram"], d["cycle_time"]
     (0.0, 0.0)
     """
-    unknown = [m for m in measures if m not in MEASURES]
-    if unknown:
-        raise ValueError(f"unknown distance measure {unknown[0]!r}: expected one of "
-                         f"{', '.join(MEASURES)}")
-    if not bin_hours > 0:
-        raise ValueError(f"bin_hours: expected a number > 0, got {bin_hours!r}")
+    check_measures(measures, bin_hours)
     for which, each in (("the log", log), ("the simulated log", simulated)):
         if len(each) == 0:
             raise ValueError(f"{each.file or which}: no activity instances to compare")
     a, b = _aligned(log, simulated)
     wanted = [m for m in MEASURES if m in measures]
     if not reference:
-        from procsim.eventlog.distances import log_distances
-
         return log_distances(a, b, measures=wanted, bin_hours=bin_hours)
     from datetime import timedelta
 
