@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from procsim.eventlog.kpis import discover_working_hours
+from procsim.eventlog.kpis import discover_working_hours, hour_runs
 from procsim.eventlog.log import EventLog
 
 __all__ = ["ArrivalProfile", "DurationFit", "arrival_profile", "discover", "fit_duration",
@@ -781,14 +781,7 @@ def _calendar_intervals(days: list[int], day_hours: list[int]) -> list[str]:
     """The calendar's intervals, one per run of consecutive open hours, on the open days."""
     names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     on = "[" + ", ".join(names[d] for d in days) + "]"
-    runs: list[list[int]] = []
-    for hour in day_hours:
-        if runs and runs[-1][-1] == hour - 1:
-            runs[-1].append(hour)
-        else:
-            runs.append([hour])
-    return [f'{{days: {on}, from: "{run[0]:02d}:00", to: "{run[-1] + 1:02d}:00"}}'
-            for run in runs]
+    return [f'{{days: {on}, from: "{start}", to: "{end}"}}' for start, end in hour_runs(day_hours)]
 
 
 def _working_seconds(times: Any, mask: np.ndarray) -> np.ndarray:

@@ -51,7 +51,7 @@ from procsim.model.targets import SYSTEM_KPIS, Threshold, kpi_kind, kpi_target, 
 from procsim.units import SECONDS_PER, format_duration
 
 __all__ = ["CASE_KPIS_FROM_LOG", "MIN_CALENDAR_EVENTS", "Health", "LogKpis", "WorkingHours",
-           "discover_working_hours", "load_log_targets", "log_kpis"]
+           "discover_working_hours", "hour_runs", "load_log_targets", "log_kpis"]
 
 #: The per-case KPIs a log gives (costs and working time need a model's rates and calendars).
 CASE_KPIS_FROM_LOG = ("cycle_time", "waiting_time", "processing_time", "delay_time")
@@ -740,19 +740,28 @@ def _hours_rule(hour: np.ndarray, weekday: np.ndarray
     return tuple(np.unique(weekday).tolist()), tuple(np.unique(hour).tolist())
 
 
-def _hours_intervals(days: tuple[int, ...], hours: tuple[int, ...]
-                     ) -> tuple[tuple[tuple[str, ...], str, str], ...]:
-    """``(days, from, to)`` per run of consecutive hours (empty: around the clock)."""
-    if len(days) == 7 and len(hours) == 24:
-        return ()
+def hour_runs(hours: Sequence[int]) -> list[tuple[str, str]]:
+    """``(from, to)`` of each run of consecutive hours of the day, as a calendar writes them.
+
+    >>> hour_runs([7, 8, 9, 13, 14, 23])
+    [('07:00', '10:00'), ('13:00', '15:00'), ('23:00', '24:00')]
+    """
     runs: list[list[int]] = []
     for hour in hours:
         if runs and runs[-1][-1] == hour - 1:
             runs[-1].append(hour)
         else:
             runs.append([hour])
+    return [(f"{run[0]:02d}:00", f"{run[-1] + 1:02d}:00") for run in runs]
+
+
+def _hours_intervals(days: tuple[int, ...], hours: tuple[int, ...]
+                     ) -> tuple[tuple[tuple[str, ...], str, str], ...]:
+    """``(days, from, to)`` per run of consecutive hours (empty: around the clock)."""
+    if len(days) == 7 and len(hours) == 24:
+        return ()
     names = tuple(_DAY_NAMES[d] for d in days)
-    return tuple((names, f"{run[0]:02d}:00", f"{run[-1] + 1:02d}:00") for run in runs)
+    return tuple((names, start, end) for start, end in hour_runs(hours))
 
 
 class _OpenTime:
