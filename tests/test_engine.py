@@ -27,7 +27,6 @@ import pytest
 from scipy import stats
 
 import procsim
-from procsim import engine
 from procsim.dists import (
     Erlang,
     Exponential,
@@ -39,6 +38,7 @@ from procsim.dists import (
     Weibull,
 )
 from procsim.engine import ReplicationRecord, compile_model, run_replication
+from procsim.engine import record as engine_record
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,10 +124,10 @@ def random_pool(rng: np.random.Generator, n: int, servers: int
 @pytest.mark.parametrize("seed", range(4))
 def test_rebuilt_integrals_equal_the_incremental_ones_bit_for_bit(
         monkeypatch: pytest.MonkeyPatch, chunk: int, seed: int) -> None:
-    monkeypatch.setattr(engine, "_CHUNK", chunk)
+    monkeypatch.setattr(engine_record, "CHUNK", chunk)
     arrival, enabled, start, end = random_pool(np.random.default_rng(seed), 300, 2)
     expected_busy, expected_queue = incremental(arrival, enabled, start, end)
-    busy, queue = engine._pool_integrals(arrival, enabled.copy(), start, end.copy())
+    busy, queue = engine_record.pool_integrals(arrival, enabled.copy(), start, end.copy())
     assert np.array_equal(busy, expected_busy)
     assert np.array_equal(queue, expected_queue)
     assert queue[-1] > 0 and busy[-1] > 0  # the example does queue
@@ -137,7 +137,7 @@ def test_wip_integral_counts_cases_in_the_system() -> None:
     arrival = np.array([0.0, 1.0, 1.0, 4.0])
     end = np.array([2.0, 1.0, 5.0, 4.5])
     # in system: 1 on [0,1), then cases 0 and 2 (case 1 leaves at once) on [1,2), 1 on [2,4)
-    assert engine._wip_integral(arrival, end).tolist() == [0.0, 1.0, 1.0, 5.0]
+    assert engine_record.wip_integral(arrival, end).tolist() == [0.0, 1.0, 1.0, 5.0]
 
 
 # --- sampling without scipy ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ three are summed over branches and may exceed the cycle time. Per activity: inst
 per case, share of cases, waiting and processing time. Per pool: utilisation and mean
 queue length. System: throughput and work in progress (WIP).
 
-With calendars (see :mod:`procsim.engine_rich`): a pool's ``utilization`` is its busy time
+With calendars (see :mod:`procsim.engine.pools`): a pool's ``utilization`` is its busy time
 on shift over its servers' on-shift time (with members: the sum of their on-shift time),
 ``utilization_of_total_time`` its busy time over capacity × time (the two are equal without
 calendars); people get both too. ``working_cycle_time`` counts a case's time in the system
@@ -245,8 +245,20 @@ def _working_cycle_time(model: Any, record: ReplicationRecord, warmup: int,
                          strict=True)])
 
 
+@dataclass(frozen=True)
+class _Server:
+    """A server as the record describes it (:class:`procsim.engine.pools.ServerInfo`), its
+    calendars compiled."""
+
+    index: int
+    person: int
+    pools: tuple[int, ...]
+    calendar: dict[int, Any]
+    cost: dict[int, float]
+
+
 class _Staff:
-    """The servers of the general engine and their busy segments, for on-shift KPIs.
+    """The servers of a replication and their busy segments, for on-shift KPIs.
 
     A pool's *available* time is the sum over its servers of their on-shift time (for that
     pool); its *on-shift busy* time the part of its busy segments during which the server
@@ -255,10 +267,18 @@ class _Staff:
     """
 
     def __init__(self, plan: Plan, record: ReplicationRecord) -> None:
-        from procsim.engine_rich import build_servers
-
         self.plan, self.record = plan, record
-        self.servers, self.pool_servers = build_servers(plan)
+        model = plan.model
+        self.servers = [_Server(info.index, info.person, info.pools,
+                                {r: model.calendar(name) if name else None
+                                 for r, name in info.calendar.items()}, info.cost)
+                        for info in record.servers]
+        # Per pool, its servers in the pool's order (members' order), as the engine has them.
+        slots: list[dict[int, _Server]] = [{} for _ in plan.pools]
+        for info in record.servers:
+            for r in info.pools:
+                slots[r][info.order[r]] = self.servers[info.index]
+        self.pool_servers = [[mine[k] for k in sorted(mine)] for mine in slots]
         self.has_calendar = [any(s.calendar[r] is not None for s in servers)
                              for r, servers in enumerate(self.pool_servers)]
         assert record.busy_pool is not None and record.busy_server is not None

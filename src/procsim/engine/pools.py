@@ -1,0 +1,184 @@
+"""Pools, their servers and the rules of the SERVERS policy.
+
+Each pool has a policy (:attr:`procsim.engine.plan.Plan.policy`):
+
+* **FIFO** — anonymous interchangeable servers, always on shift, first come first served:
+  a count of busy servers and a queue; nothing per server. The cost of a case's step is
+  one comparison and an append.
+* **SERVERS** — for pools with a calendar, named members (people), priorities or batches:
+  one :class:`Server` per server, one priority queue per pool. Its rules:
+
+  - *Queues.* Ordered by (priority rank, time the work was queued, sequence number);
+    without ``priority`` every rank is 0 and the queue is first come, first served.
+    Non-preemptive: work in progress is never interrupted by a more urgent case.
+  - *Starting work.* A server starts work only while its calendar (for that pool) is open.
+    Work queued while no server of the pool is on shift waits; each idle server that is
+    off shift is woken at its calendar's next opening (``Calendar.next_open``).
+  - *Which server.* When work arrives and several servers of the pool are free and on
+    shift, the one that has been free the longest takes it (ties: the pool's order of
+    members, or of anonymous servers). When a server becomes free or comes on shift, it
+    takes the most urgent waiting work among all its pools on whose calendar it is on
+    shift: lowest (rank, queued time, sequence number), which is unique.
+  - *End of a shift.* Work running at the end of a shift continues to its end (overtime)
+    by default. With the pool's ``preempt: true`` it pauses at the end of the shift and
+    resumes at the next opening on the same server: it ends at
+    ``calendar.add_working_time(start, duration)``.
+  - *Durations.* ``activity.durations[person]`` when given (its own stream,
+    ``"duration:<activity>:<person>"``, not divided by speed), else a draw of
+    ``activity.duration`` (stream ``"duration:<activity>"``) divided by the server's speed.
+  - *Batches.* A case reaching an activity with ``batch`` waits until ``size`` cases are
+    there, or until ``timeout`` after the first of them arrived; the batch then joins the
+    pool's queue as one unit (rank: the most urgent of its cases; queued: when it formed),
+    takes one server and one duration draw, and all its cases start and end together.
+    Each case keeps its own activity instance (``enabled``: when it reached the activity).
+    Busy time counts once per batch.
+
+  Busy time is recorded as *segments* (pool, server, start, end, on shift or not): one
+  per unit of work, split where the server's calendar opens or closes, and, with
+  ``preempt``, without the pauses. Utilisation against on-shift time and the cost of idle
+  time are computed from them in :mod:`procsim.kpi`.
+
+A FIFO pool forced onto the SERVERS policy (``compile_model(model, general=True)``) gives
+the FIFO policy's records bit for bit: the same draws, the same arithmetic and the same
+order of events (``tests/test_realism.py`` checks it).
+
+Invariants: a server is busy with at most one unit; an idle server on shift for a pool
+never coexists with waiting work of that pool it may start (it would have taken it), so
+work that arrives to an idle on-shift server starts at once; ``wake_at`` is the earliest
+pending wake-up of an idle server, if any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from procsim.engine.plan import Plan
+
+__all__ = ["Server", "ServerInfo", "Unit", "build_servers", "rank_function", "split"]
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What the KPIs need to know of a server: who it is and, per pool, its calendar's name
+    (``None``: always on shift) and its cost per hour."""
+
+    index: int
+    #: index in ``model.people``, -1 for an anonymous server
+    person: int
+    pools: tuple[int, ...]
+    calendar: dict[int, str | None]
+    cost: dict[int, float]
+    #: pool -> position among the pool's servers (the members' order)
+    order: dict[int, int]
+
+
+class Server:
+    """One server while a replication runs: an anonymous member of a pool, or a person
+    (in one or more pools)."""
+
+    __slots__ = ("busy", "calendar", "cost", "free_since", "index", "order", "person", "pools",
+                 "shift", "speed", "wake_at")
+
+    def __init__(self, index: int, person: int, speed: float) -> None:
+        self.index = index            # position in the server table
+        self.person = person          # index in model.people, -1 for an anonymous server
+        self.speed = speed
+        self.pools: list[int] = []
+        self.calendar: dict[int, Any] = {}   # pool -> Calendar or None
+        self.cost: dict[int, float] = {}     # pool -> cost per hour
+        self.order: dict[int, int] = {}      # pool -> position among the pool's servers
+        # pool -> the calendar's cached stretch [until, open, calendar] (shared by every
+        # server on that calendar, one per replication), None when always on shift
+        self.shift: dict[int, list[Any] | None] = {}
+        self.busy = False
+        self.free_since = 0.0
+        self.wake_at: float | None = None
+
+
+class Unit:
+    """Work that takes one server: one case's instance, or a batch of them."""
+
+    __slots__ = ("activity", "items", "rank")
+
+    def __init__(self, activity: int, items: list[tuple[int, float]], rank: float) -> None:
+        self.activity = activity
+        self.items = items   # (case, enabled)
+        self.rank = rank
+
+
+def build_servers(plan: Plan) -> tuple[list[Server], list[list[Server]], tuple[ServerInfo, ...]]:
+    """The server table, per pool its servers in order (members' order), and their info.
+
+    Every pool is a set of servers: ``capacity`` anonymous ones, or its named ``members``,
+    one server per person even when they belong to several pools. A server has, for each
+    of its pools, a calendar (the person's own, else the pool's; none: always on shift), a
+    cost per hour (the person's, else the pool's), and a speed.
+    """
+    model = plan.model
+    people = list(model.people)
+    servers: list[Server] = []
+    names: list[dict[int, str | None]] = []
+    by_person: dict[str, Server] = {}
+    pool_servers: list[list[Server]] = []
+    for r, name in enumerate(plan.pools):
+        spec = model.resources[name]
+        pool_calendar = model.calendar(spec.calendar) if spec.calendar else None
+        mine: list[Server] = []
+        if spec.members:
+            for person in spec.members:
+                p = model.people[person]
+                server = by_person.get(person)
+                if server is None:
+                    server = Server(len(servers), people.index(person), p.speed)
+                    servers.append(server)
+                    names.append({})
+                    by_person[person] = server
+                server.calendar[r] = model.calendar(p.calendar) if p.calendar else pool_calendar
+                names[server.index][r] = p.calendar or spec.calendar
+                server.cost[r] = p.cost_per_hour if p.cost_per_hour is not None \
+                    else spec.cost_per_hour
+                mine.append(server)
+        else:
+            for _ in range(spec.capacity):
+                server = Server(len(servers), -1, 1.0)
+                server.calendar[r] = pool_calendar
+                names.append({r: spec.calendar})
+                server.cost[r] = spec.cost_per_hour
+                servers.append(server)
+                mine.append(server)
+        for k, server in enumerate(mine):
+            server.pools.append(r)
+            server.order[r] = k
+        pool_servers.append(mine)
+    info = tuple(ServerInfo(s.index, s.person, tuple(s.pools), names[s.index], dict(s.cost),
+                            dict(s.order)) for s in servers)
+    return servers, pool_servers, info
+
+
+def rank_function(plan: Plan, case_attributes: list[list[Any]]) -> Callable[[int], float]:
+    """Priority rank of a case (lower first); 0 for every case without ``priority``."""
+    priority = plan.model.priority
+    if priority is None:
+        return lambda case: 0.0
+    values = case_attributes[plan.attributes.index(priority.attribute)]
+    if priority.order is not None:
+        rank_of = {v: float(k) for k, v in enumerate(priority.order)}
+        return lambda case: rank_of[values[case]]
+    return lambda case: float(values[case])
+
+
+def split(calendar: Any, a: float, b: float) -> list[tuple[float, float, bool]]:
+    """``[a, b)`` cut into on-shift and off-shift pieces of ``calendar``."""
+    pieces: list[tuple[float, float, bool]] = []
+    t = a
+    for s, e in calendar.intervals(a, b):
+        if s > t:
+            pieces.append((t, s, False))
+        pieces.append((s, e, True))
+        t = e
+    if t < b or not pieces:
+        pieces.append((t, b, False))
+    return pieces
+
