@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -1349,3 +1350,138 @@ flow: {start: serve, serve: end}
     with pytest.raises(ProcsimError) as info:
         DistributionDisplay.from_result("not a result")
     assert isinstance(info.value, TypeError)
+
+
+# --- issue 15, item 4: one mistake per module, each a ProcsimError with the builtin kind -------
+
+DESK = """\
+procsim: 1
+name: Desk
+start: 2026-01-05T08:00
+arrivals: {interarrival: {dist: exponential, mean: 5}}
+resources: {clerk: {capacity: 1}}
+activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 3}}}
+flow: {start: serve, serve: end}
+"""
+
+
+@pytest.fixture(scope="module")
+def desk() -> procsim.Model:
+    return procsim.parse_model(DESK)
+
+
+@pytest.fixture(scope="module")
+def desk_run(desk: procsim.Model) -> procsim.RunResult:
+    return procsim.simulate(desk, replications=2, cases=60, seed=1, warmup=0, keep_records=True)
+
+
+def raised(kind: type[BaseException], call: Any, *args: Any, **kwargs: Any) -> str:
+    """The message of the ProcsimError that ``call`` raises, checked to be a ``kind`` too."""
+    from procsim.errors import ProcsimError
+
+    with pytest.raises(ProcsimError) as info:
+        call(*args, **kwargs)
+    assert isinstance(info.value, kind), type(info.value).__mro__
+    return str(info.value)
+
+
+def test_simulate_refuses_what_is_not_a_model_and_a_plan_of_another_model(
+        desk: procsim.Model) -> None:
+    from procsim.engine import compile_model
+
+    assert raised(TypeError, procsim.simulate, "models/claims.yaml") == (
+        "model: expected a Model (from procsim.load_model), got str")
+    other = procsim.parse_model(DESK.replace("name: Desk", "name: Other"))
+    message = raised(ValueError, procsim.simulate, desk, replications=1, cases=10, seed=1,
+                     plan=compile_model(other))
+    assert message == "plan: expected compile_model(model) of the model simulated, got the " \
+                      "plan of 'Other'"
+
+
+def test_compare_names_the_argument_of_the_wrong_kind(desk: procsim.Model) -> None:
+    from procsim.compare import compare
+
+    assert raised(TypeError, compare, "base.yaml", [desk]).startswith("baseline: expected a Model")
+    assert raised(TypeError, compare, desk, desk) == (
+        "scenarios: expected a list of Models, got Model")
+    assert raised(TypeError, compare, desk, [desk, "s.yaml"]).startswith(
+        "scenarios[1]: expected a Model")
+
+
+def test_sweep_and_optimise_refuse_what_is_not_a_model(desk: procsim.Model) -> None:
+    from procsim.optimise import optimise
+    from procsim.sweep import sweep, sweep_grid
+
+    for call in (lambda: sweep("desk.yaml", "resources.clerk.capacity", [1, 2]),
+                 lambda: sweep_grid("desk.yaml", {"resources.clerk.capacity": [1, 2]}),
+                 lambda: optimise("desk.yaml", vary={"resources.clerk.capacity": "1..3"})):
+        assert raised(TypeError, call).startswith("model: expected a Model")
+    assert "expected distinct values" in raised(
+        ValueError, sweep, desk, "resources.clerk.capacity", [2, 2])
+
+
+def test_stats_refuses_bad_levels_and_statistics() -> None:
+    from procsim.stats import estimate, mser5, parse_percentile, replications_needed
+
+    assert raised(ValueError, estimate, [1.0, 2.0, 3.0], confidence=95) == (
+        "expected a confidence level between 0 and 1, got 95")
+    assert raised(ValueError, estimate, [[1.0, 2.0]]).startswith("expected a 1-d array")
+    assert raised(ValueError, parse_percentile, "q9") == (
+        "expected mean, median or pXX such as p90, got 'q9'")
+    assert raised(ValueError, mser5, [1.0, 2.0], batch=0).startswith("expected batch")
+    assert raised(ValueError, replications_needed, estimate([1.0, 2.0, 4.0]), 0).startswith(
+        "expected relative_precision > 0")
+
+
+def test_output_refuses_results_without_records_or_of_the_wrong_kind(
+        desk: procsim.Model, tmp_path: Path) -> None:
+    from procsim.output import write_events_csv, write_json, write_xes
+
+    bare = procsim.simulate(desk, replications=1, cases=10, seed=1, warmup=0)
+    assert raised(ValueError, write_events_csv, bare, tmp_path / "e.csv") == (
+        "the result holds no records; simulate with keep_records=True")
+    assert raised(TypeError, write_xes, "run.json", tmp_path / "e.xes").startswith(
+        "result: expected a RunResult")
+    assert raised(TypeError, write_json, object(), tmp_path / "r.json") == (
+        "expected a result with to_dict() or a dict, got object")
+    assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file
+
+
+def test_reports_refuse_results_of_the_wrong_kind(desk_run: procsim.RunResult,
+                                                  tmp_path: Path) -> None:
+    from procsim.report.optimise import write_optimise_report
+
+    assert raised(TypeError, procsim.write_report, "run.json", tmp_path / "r.html") == (
+        "expected a RunResult or a ComparisonResult, got str")
+    assert raised(TypeError, write_optimise_report, desk_run, tmp_path / "o.html") == (
+        "expected an OptimiseResult, got RunResult")
+
+
+def test_eventlog_mistakes_are_procsim_errors(desk_run: procsim.RunResult,
+                                              tmp_path: Path) -> None:
+    pytest.importorskip("pandas")
+    from procsim.eventlog import read_log
+    from procsim.eventlog.discover import discover, fit_duration
+    from procsim.eventlog.distances import check_measures
+    from procsim.eventlog.fidelity import cases_from
+    from procsim.eventlog.kpis import log_kpis
+    from procsim.eventlog.simulated import simulated_log
+
+    assert raised(TypeError, simulated_log, "run.json").startswith("result: expected a RunResult")
+    assert raised(ValueError, simulated_log, desk_run, 5) == (
+        "replication 5 out of range: the result has 2")
+    log = simulated_log(desk_run)
+    kpis = log_kpis(log)
+    assert raised(KeyError, kpis.kpi, "cycle_tim") == (
+        "unknown KPI 'cycle_tim' (did you mean 'cycle_time'?)")
+    assert raised(ValueError, log_kpis, log, time_unit="fortnights").startswith("time unit:")
+    assert raised(ValueError, check_measures, ["ngram"], 1.0).startswith(
+        "unknown distance measure 'ngram'")
+    assert raised(ValueError, cases_from, log, "not a date").startswith(
+        "expected a date or date-time")
+    assert raised(ValueError, discover, log, min_frequency=1.5).startswith("min_frequency:")
+    assert raised(ValueError, fit_duration, []) == "expected at least one duration to fit, got none"
+    path = tmp_path / "log.csv"
+    path.write_text("case,activity,start,end\n1,a,2026-01-05 08:00,2026-01-05 08:05\n",
+                    encoding="utf-8")
+    assert raised(ValueError, read_log, path, on_error="ignore").startswith("on_error must be")

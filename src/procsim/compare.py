@@ -11,15 +11,18 @@ With more than one scenario, every interval and verdict uses the Bonferroni-adju
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from procsim.errors import WrongTypeError
 from procsim.kpi import RunResult
 from procsim.model.schema import Model
 from procsim.okr import KeyResultSpec, Verdict, judge, key_results, kpi_health, kpi_values
 from procsim.simulate import (
+    expect_model,
     precision_targets,
     replications_for_precision,
     run_length,
@@ -30,7 +33,7 @@ from procsim.units import SECONDS_PER, short_unit
 
 __all__ = ["ComparisonResult", "KpiComparison", "ScenarioComparison", "compare",
            "format_comparison", "format_key_result", "gap_text", "key_result_cell", "row_scale",
-           "settle_text"]
+           "set_html_display", "settle_text"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,20 @@ class ScenarioComparison:
     @property
     def met(self) -> int:
         return sum(v.status == "met" for v in self.verdicts)
+
+
+# How a comparison draws itself in a notebook. compare never imports report (the layers go
+# one way, tests/test_layering.py): the report registers its scorecard when it is imported.
+_HTML_DISPLAY: list[Callable[[ComparisonResult], str]] = []
+
+
+def set_html_display(render: Callable[[ComparisonResult], str]) -> None:
+    """Draw a :class:`ComparisonResult` in notebooks with ``render`` (result -> HTML).
+
+    :mod:`procsim.report.writer` registers its OKR scorecard when it is imported; this is how
+    a layer above ``compare`` draws its results without ``compare`` importing it.
+    """
+    _HTML_DISPLAY[:] = [render]
 
 
 @dataclass(frozen=True)
@@ -186,7 +203,7 @@ class ComparisonResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The structure of ``procsim compare --json`` (see docs/compare.md)."""
-        from procsim import __version__
+        from procsim.version import __version__
 
         base = self.baseline
         kpis: dict[str, Any] = {}
@@ -235,10 +252,16 @@ class ComparisonResult:
         }
 
     def _repr_html_(self) -> str:
-        """The OKR scorecard and recommendation, as Jupyter shows the result."""
-        from procsim.report.writer import scorecard_html  # only when displayed
+        """The OKR scorecard and recommendation, as Jupyter shows the result.
 
-        return scorecard_html(self)
+        Drawn by the renderer :func:`set_html_display` registered (``procsim.report.writer``
+        registers its scorecard when it is imported); without one, the summary as text.
+        """
+        if _HTML_DISPLAY:
+            return _HTML_DISPLAY[0](self)
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per (scenario, KPI statistic): the table of ``procsim compare --csv``."""
@@ -705,6 +728,12 @@ def compare(
     >>> result.scenarios[0].verdicts[0].status
     'met'
     """
+    expect_model(baseline, "baseline")
+    if isinstance(scenarios, Model) or not isinstance(scenarios, (list, tuple)):
+        raise WrongTypeError(f"scenarios: expected a list of Models, got "
+                             f"{type(scenarios).__name__}")
+    for i, s in enumerate(scenarios):
+        expect_model(s, f"scenarios[{i}]")
     run = baseline.run
     seed = seed if seed is not None else run.seed
     if seed is None:

@@ -69,7 +69,7 @@ from procsim.model.targets import (
 )
 from procsim.okr import SYMBOLS, KeyResultSpec, judge, key_results, kpi_values
 from procsim.rng import draw_seed, stream_key
-from procsim.simulate import Progress, run_length, running, simulate
+from procsim.simulate import Progress, expect_model, run_length, running, simulate
 from procsim.stats import Estimate, estimate, paired_difference
 from procsim.sweep import parse_values, unstable_reason
 
@@ -463,7 +463,7 @@ class OptimiseResult:
     # --- output -----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        from procsim import __version__
+        from procsim.version import __version__
 
         front = self.pareto_front()
         index = self.pareto_index(None)
@@ -772,6 +772,7 @@ def optimise(
     >>> best.best.describe(), best.confirmed   # Erlang C: Wq = 2.6 with 3 clerks, 0.45 with 4
     ('resources.clerks.capacity = 4', True)
     """
+    expect_model(model)
     if not 0.5 <= confidence < 1:
         raise OptimiseError(f"expected a confidence between 0.5 and 1 (0.9 for 90 %), got "
                             f"{confidence!r}")

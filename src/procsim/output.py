@@ -35,7 +35,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from procsim.engine import Plan, ReplicationRecord, compile_model
+from procsim.errors import UsageError, WrongTypeError
 from procsim.kpi import RunResult
+from procsim.simulate import expect_result
 from procsim.units import SECONDS_PER
 
 if TYPE_CHECKING:
@@ -280,6 +282,9 @@ def write_json(result: Any, path: str | os.PathLike[str], *, ensure_ascii: bool 
     back-test: anything with ``to_dict()``. ``ensure_ascii=False`` writes non-ASCII text as
     it is (UTF-8) rather than as ``\\u`` escapes.
     """
+    if not isinstance(result, dict) and not callable(getattr(result, "to_dict", None)):
+        raise WrongTypeError(f"expected a result with to_dict() or a dict, got "
+                             f"{type(result).__name__}")
     data = result if isinstance(result, dict) else result.to_dict()
     return atomic_write(path, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
                                                    ensure_ascii=ensure_ascii))
@@ -325,9 +330,10 @@ def write_xes(result: RunResult, path: str | os.PathLike[str]) -> Path:
 
 
 def _records_of(result: RunResult) -> list[ReplicationRecord]:
-    if result.records is None:
-        raise ValueError("the result holds no records; simulate with keep_records=True")
-    return list(result.records)
+    records = expect_result(result).records
+    if records is None:
+        raise UsageError("the result holds no records; simulate with keep_records=True")
+    return list(records)
 
 
 def write_compare_csv(result: ComparisonResult, path: str | os.PathLike[str]) -> Path:
@@ -674,7 +680,7 @@ class XesLog:
     def write(self, record: ReplicationRecord) -> None:
         """Append one replication's traces, in order of case number."""
         if self._closed:
-            raise ValueError("the XES log is closed")
+            raise UsageError("the XES log is closed")
         columns = self._columns
         r = record.replication
         n_cases = record.cases

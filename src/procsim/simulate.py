@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from procsim.engine import Plan, ReplicationRecord, compile_model, run_replication
-from procsim.errors import ProcsimError, SimulationError
+from procsim.errors import ProcsimError, SimulationError, UsageError, WrongTypeError, quote
 from procsim.kpi import ReplicationKpis, RunResult, replication_kpis, resolve_warmup
 from procsim.model.check import check_stability
 from procsim.model.schema import Model
@@ -35,6 +35,8 @@ __all__ = [
     "ClusterError",
     "dask_executor",
     "default_cases",
+    "expect_model",
+    "expect_result",
     "precision_targets",
     "replications_for_precision",
     "run_length",
@@ -44,6 +46,30 @@ __all__ = [
 
 #: ``progress(done, total)``: replications finished so far, out of ``total``.
 Progress = Callable[[int, int], None]
+
+
+def expect_model(model: Any, what: str = "model") -> Model:
+    """``model`` when it is a :class:`~procsim.model.Model`, else a
+    :class:`~procsim.errors.WrongTypeError` naming ``what`` (the argument's name).
+
+    >>> expect_model("claims.yaml")
+    Traceback (most recent call last):
+    ...
+    procsim.errors.WrongTypeError: model: expected a Model (from procsim.load_model), got str
+    """
+    if not isinstance(model, Model):
+        raise WrongTypeError(f"{what}: expected a Model (from procsim.load_model), got "
+                             f"{type(model).__name__}")
+    return model
+
+
+def expect_result(result: Any, what: str = "result") -> RunResult:
+    """``result`` when it is a :class:`~procsim.kpi.RunResult`, else a
+    :class:`~procsim.errors.WrongTypeError` naming ``what``."""
+    if not isinstance(result, RunResult):
+        raise WrongTypeError(f"{what}: expected a RunResult (from procsim.simulate), got "
+                             f"{type(result).__name__}")
+    return result
 
 
 def simulate(
@@ -63,6 +89,7 @@ def simulate(
     executor: Executor | None = None,
     on_record: Callable[[ReplicationRecord], None] | None = None,
     extend: RunResult | None = None,
+    plan: Plan | None = None,
 ) -> RunResult:
     """Simulate ``model`` and return KPI distributions with confidence intervals.
 
@@ -112,6 +139,10 @@ def simulate(
         An earlier result of this model with the same seed and horizon: its replications
         are kept and only the following ones run (up to ``replications``), with the warm-up
         it chose. :func:`procsim.compare.compare` adds its rounds this way.
+    plan : Plan, optional
+        ``model`` compiled already (:func:`procsim.engine.compile_model`), when the caller
+        needs the plan before the run: the event-log writers streaming ``on_record`` read
+        the same plan instead of a second compilation.
 
     ``progress`` and ``executor`` default to those set with :func:`running`.
 
@@ -130,7 +161,7 @@ def simulate(
     >>> 0.7 < result.resource("clerk", "utilization").mean < 0.9
     True
     """
-    run = model.run
+    run = expect_model(model).run
     if not allow_unstable:
         check_stability(model)
     replications = replications if replications is not None else run.replications
@@ -173,7 +204,12 @@ def simulate(
     options = _OPTIONS.get() or _Options()
     progress = progress if progress is not None else options.progress
     executor = executor if executor is not None else options.executor
-    plan = compile_model(model)
+    if plan is None:
+        plan = compile_model(model)
+    elif not isinstance(plan, Plan) or plan.model is not model:
+        raise UsageError("plan: expected compile_model(model) of the model simulated, got "
+                         + (f"the plan of {quote(plan.model.name)}" if isinstance(plan, Plan)
+                            else type(plan).__name__))
     task = _Task(plan, seed, n_cases, arrival_duration, run.max_activity_instances)
     horizon = (f"{n_cases} cases" if arrival_duration is None
                else f"arrivals for {arrival_duration:g} {model.time_unit}")

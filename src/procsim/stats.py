@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from procsim.errors import UsageError
+
 __all__ = [
     "Estimate",
     "estimate",
@@ -100,13 +102,13 @@ class Estimate:
 
 def _check_confidence(confidence: float) -> None:
     if not 0.0 < confidence < 1.0:
-        raise ValueError(f"expected a confidence level between 0 and 1, got {confidence!r}")
+        raise UsageError(f"expected a confidence level between 0 and 1, got {confidence!r}")
 
 
 def _as_vector(values: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
     x = np.asarray(values, dtype=float)
     if x.ndim != 1:
-        raise ValueError(f"expected a 1-d array of {name}, got shape {x.shape}")
+        raise UsageError(f"expected a 1-d array of {name}, got shape {x.shape}")
     return x
 
 
@@ -193,7 +195,7 @@ def paired_difference(
     a = _as_vector(baseline, "baseline values")
     b = _as_vector(scenario, "scenario values")
     if a.shape != b.shape:
-        raise ValueError(
+        raise UsageError(
             "expected baseline and scenario with one value per paired replication, "
             f"got lengths {a.size} and {b.size}"
         )
@@ -231,11 +233,11 @@ def replications_needed(est: Estimate, relative_precision: float) -> int:
     40
     """
     if not relative_precision > 0:
-        raise ValueError(f"expected relative_precision > 0, got {relative_precision!r}")
+        raise UsageError(f"expected relative_precision > 0, got {relative_precision!r}")
     if est.n < 2 or not math.isfinite(est.half_width):
-        raise ValueError(f"expected an estimate from at least 2 replications, got n={est.n}")
+        raise UsageError(f"expected an estimate from at least 2 replications, got n={est.n}")
     if not math.isfinite(est.mean) or est.mean == 0:
-        raise ValueError(
+        raise UsageError(
             f"expected an estimate with a finite, non-zero mean for a relative precision, "
             f"got mean={est.mean!r}"
         )
@@ -279,12 +281,12 @@ def mser5(series: npt.ArrayLike, batch: int = 5, max_fraction: float = 0.5) -> i
     0
     """
     if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
-        raise ValueError(f"expected batch to be an integer >= 1, got {batch!r}")
+        raise UsageError(f"expected batch to be an integer >= 1, got {batch!r}")
     if not 0.0 <= max_fraction < 1.0:
-        raise ValueError(f"expected max_fraction in [0, 1), got {max_fraction!r}")
+        raise UsageError(f"expected max_fraction in [0, 1), got {max_fraction!r}")
     x = _as_vector(series, "observations")
     if not np.all(np.isfinite(x)):
-        raise ValueError("expected finite observations, got NaN or infinite values")
+        raise UsageError("expected finite observations, got NaN or infinite values")
     k = x.size // batch
     if k < 2:
         return 0
@@ -414,16 +416,16 @@ def parse_percentile(stat: str) -> float:
     >>> parse_percentile("q9")
     Traceback (most recent call last):
     ...
-    ValueError: expected mean, median or pXX such as p90, got 'q9'
+    procsim.errors.UsageError: expected mean, median or pXX such as p90, got 'q9'
     """
     if stat == "median":
         return 50.0
     if stat == "mean":
-        raise ValueError("expected median or pXX such as p90, got 'mean' (not a percentile)")
+        raise UsageError("expected median or pXX such as p90, got 'mean' (not a percentile)")
     match = _PERCENTILE_RE.fullmatch(stat) if isinstance(stat, str) else None
     if match is None:
-        raise ValueError(f"expected mean, median or pXX such as p90, got {stat!r}")
+        raise UsageError(f"expected mean, median or pXX such as p90, got {stat!r}")
     q = float(match.group(1))
     if q > 100.0:
-        raise ValueError(f"expected a percentile between p0 and p100, got {stat!r}")
+        raise UsageError(f"expected a percentile between p0 and p100, got {stat!r}")
     return q

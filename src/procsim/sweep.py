@@ -27,7 +27,7 @@ from procsim.errors import OptimiseError, UnstableModelError, UsageError, quote
 from procsim.kpi import RunResult
 from procsim.model.scenario import apply_changes
 from procsim.model.schema import Model
-from procsim.simulate import simulate
+from procsim.simulate import expect_model, simulate
 from procsim.stats import Estimate, estimate
 
 if TYPE_CHECKING:
@@ -411,6 +411,7 @@ def sweep(
     >>> s.knee("cycle_time").value
     5
     """
+    expect_model(model)
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
         raise UsageError(f"expected a sequence of numbers for {path}, got {values!r}")
     given = list(values)
@@ -711,6 +712,7 @@ def sweep_grid(
     >>> [(p.values["resources.clerks.capacity"], p.reason[:8]) for p in g.points][:3]
     [(2, 'unstable'), (2, 'unstable'), (3, '')]
     """
+    expect_model(model)
     from procsim.model.targets import kpi_kind
     from procsim.okr import judge, key_results, kpi_values
     from procsim.rng import draw_seed

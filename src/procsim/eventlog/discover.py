@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from procsim.errors import LogError, UsageError
 from procsim.eventlog.kpis import discover_working_hours, hour_runs
 from procsim.eventlog.log import EventLog
 
@@ -112,7 +113,7 @@ def fit_duration(values: Any) -> DurationFit:
     x = np.asarray(values, dtype=np.float64)
     n = len(x)
     if n == 0:
-        raise ValueError("no durations to fit")
+        raise UsageError("expected at least one duration to fit, got none")
     if n == 1 or float(np.ptp(x)) <= 1e-12 * max(1.0, float(np.max(np.abs(x)))):
         value = max(float(np.mean(x)), 0.0)
         return DurationFit("fixed", {"value": value}, None, n, value)
@@ -283,12 +284,12 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
     ('minutes', 12)
     """
     if not (isinstance(min_frequency, (int, float)) and 0.0 <= min_frequency < 1.0):
-        raise ValueError(f"min_frequency: expected a number in [0, 1), got {min_frequency!r}")
+        raise UsageError(f"min_frequency: expected a number in [0, 1), got {min_frequency!r}")
     import pandas as pd
 
     frame = log.frame
     if len(frame) == 0:
-        raise ValueError("the log has no activity instances")
+        raise LogError("the log has no activity instances")
     frame = frame.sort_values(["case", "start", "end", "line"], kind="stable")
     # A case arrives when its first activity is enabled (when the log says), else starts.
     arrived = frame["enabled"].where(frame["enabled"].notna(), frame["start"])

@@ -70,6 +70,8 @@ from typing import Any
 
 import numpy as np
 
+from procsim.errors import LogError, UsageError
+
 __all__ = ["COLUMNS", "MEASURES", "log_distances"]
 
 #: The measures :func:`log_distances` knows (those of ``procsim.eventlog.fidelity``).
@@ -84,20 +86,20 @@ _CIRCADIAN_MISSING = 23.0  # the package's penalty for a weekday with events in 
 
 
 def check_measures(measures: Sequence[str], bin_hours: float) -> None:
-    """Refuse (``ValueError``) a measure that is not one of :data:`MEASURES`, or a bin width
-    that is not a number of hours > 0.
+    """Refuse (:class:`~procsim.errors.UsageError`, a ``ValueError``) a measure that is not
+    one of :data:`MEASURES`, or a bin width that is not a number of hours > 0.
 
     >>> check_measures(["ngram"], 1.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown distance measure 'ngram': expected one of n_gram, absolute_event, ...
+    procsim.errors.UsageError: unknown distance measure 'ngram': expected one of n_gram, ...
     """
     unknown = [m for m in measures if m not in MEASURES]
     if unknown:
-        raise ValueError(f"unknown distance measure {unknown[0]!r}: expected one of "
+        raise UsageError(f"unknown distance measure {unknown[0]!r}: expected one of "
                          f"{', '.join(MEASURES)}")
     if not bin_hours > 0:
-        raise ValueError(f"bin_hours: expected a number > 0, got {bin_hours!r}")
+        raise UsageError(f"bin_hours: expected a number > 0, got {bin_hours!r}")
 
 
 def log_distances(original: Any, simulated: Any, *, measures: Sequence[str],
@@ -149,10 +151,10 @@ def log_distances(original: Any, simulated: Any, *, measures: Sequence[str],
     for which, frame in (("the original log", original), ("the simulated log", simulated)):
         missing = [c for c in COLUMNS if c not in frame.columns]
         if missing:
-            raise ValueError(f"{which}: expected columns {', '.join(COLUMNS)}; "
+            raise UsageError(f"{which}: expected columns {', '.join(COLUMNS)}; "
                              f"missing {', '.join(missing)}")
         if len(frame) == 0:
-            raise ValueError(f"{which}: no activity instances to compare")
+            raise LogError(f"{which}: no activity instances to compare")
     from datetime import timedelta
 
     import pandas as pd

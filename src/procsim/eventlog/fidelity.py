@@ -65,6 +65,7 @@ from typing import IO, Any
 
 # Every measure distances() knows, in the order reports show them (MEASURES), and their
 # checks: one list for procsim's implementation and the package's.
+from procsim.errors import LogError, UsageError
 from procsim.eventlog.distances import MEASURES, check_measures, log_distances
 from procsim.eventlog.kpis import LogKpis, log_kpis
 from procsim.eventlog.log import EventLog
@@ -218,7 +219,7 @@ def match_activities(model: Any, log: EventLog) -> ActivityMatch:
             free.discard(candidates[0])
     if not names:
         shown = ", ".join(repr(a) for a in logged[:5]) + (", …" if len(logged) > 5 else "")
-        raise ValueError(
+        raise UsageError(
             f"{log.file or 'the log'}: none of the model's activities ("
             f"{', '.join(list(specs)[:5])}{', …' if len(specs) > 5 else ''}) is an activity "
             f"of the log ({shown}), by name, by description or by a name that differs only "
@@ -348,7 +349,7 @@ def distances(log: EventLog, simulated: EventLog, *,
     check_measures(measures, bin_hours)
     for which, each in (("the log", log), ("the simulated log", simulated)):
         if len(each) == 0:
-            raise ValueError(f"{each.file or which}: no activity instances to compare")
+            raise LogError(f"{each.file or which}: no activity instances to compare")
     a, b = _aligned(log, simulated)
     wanted = [m for m in MEASURES if m in measures]
     if not reference:
@@ -397,7 +398,7 @@ def backtest_distances(log: EventLog, simulated_logs: Sequence[EventLog],
     (0.0, 0.0)
     """
     if not simulated_logs:
-        raise ValueError("expected at least one simulated log")
+        raise UsageError("expected at least one simulated log")
     per_replication = [distances(log, s, measures=measures, bin_hours=bin_hours,
                                  reference=reference) for s in simulated_logs]
     return {m: estimate([d[m] for d in per_replication], confidence)
@@ -497,7 +498,7 @@ def _measure(log: EventLog, simulated_logs: Sequence[EventLog], *, time_unit: st
              model: Any) -> tuple[LogKpis, list[LogKpis]]:
     """The KPIs of the log and of each simulated log, measured the same way."""
     if not simulated_logs:
-        raise ValueError("expected at least one simulated log")
+        raise UsageError("expected at least one simulated log")
     measured = log_kpis(log, model=model, time_unit=time_unit)
     if not log.frame["enabled"].notna().any():
         simulated_logs = [_without_enabled(s) for s in simulated_logs]
@@ -644,13 +645,13 @@ def backtest_model(model: Any, log: EventLog, *, replications: int = 10,
     """
     import pandas as pd
 
-    import procsim
+    from procsim.simulate import simulate
 
     if test_from is not None:
         whole = log
         log = cases_from(log, test_from)
         if log.cases == 0:
-            raise ValueError(
+            raise UsageError(
                 f"{str(test_from)!r}: no case of {log.file or 'the log'} starts at or after "
                 f"it (its cases start from {whole.frame['start'].min()} to "
                 f"{whole.frame['start'].max()})")
@@ -666,8 +667,8 @@ def backtest_model(model: Any, log: EventLog, *, replications: int = 10,
     # The model's start is local wall time; the simulated logs are in the log's zone.
     local = first.tz_localize(None) if tz is not None else first
     model = model.model_copy(update={"start": local.to_pydatetime()})
-    run = procsim.simulate(model, replications=replications, cases=log.cases, warmup=0,
-                           seed=seed, keep_records=True, jobs=jobs)
+    run = simulate(model, replications=replications, cases=log.cases, warmup=0, seed=seed,
+                   keep_records=True, jobs=jobs)
     from procsim.eventlog.simulated import simulated_log
 
     simulated = [as_logged(simulated_log(run, r, origin=first.to_pydatetime()), match)
@@ -684,13 +685,13 @@ def _moment(log: EventLog, when: Any) -> Any:
     try:
         moment = pd.Timestamp(when)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"expected a date or date-time such as 2026-01-31 or "
+        raise UsageError(f"expected a date or date-time such as 2026-01-31 or "
                          f"2026-01-31T09:00, got {str(when)!r}") from exc
     if moment is pd.NaT:
-        raise ValueError(f"expected a date or date-time, got {str(when)!r}")
+        raise UsageError(f"expected a date or date-time, got {str(when)!r}")
     tz = getattr(log.frame["start"].dtype, "tz", None)
     if tz is None and moment.tz is not None:
-        raise ValueError(f"{str(when)!r} has a UTC offset but the log's times have none; "
+        raise UsageError(f"{str(when)!r} has a UTC offset but the log's times have none; "
                          "give the date-time without one")
     if tz is not None:
         moment = moment.tz_localize(tz) if moment.tz is None else moment.tz_convert(tz)

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from procsim.errors import LogError, UnknownKpiError, UsageError, close_match_hint, quote
 from procsim.eventlog.log import EventLog
 from procsim.model.targets import SYSTEM_KPIS, Threshold, kpi_kind, kpi_target, parse_stat
 from procsim.units import SECONDS_PER, format_duration
@@ -229,11 +230,12 @@ class LogKpis:
             return self.values[name]
         if name in self.custom:
             return self.custom[name]
-        raise KeyError(f"unknown KPI '{name}'")
+        known = [*self.per_case, *self.values, *self.custom]
+        raise UnknownKpiError(f"unknown KPI {quote(name)}{close_match_hint(name, known)}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the structure of ``procsim kpis --json``)."""
-        from procsim import __version__
+        from procsim.version import __version__
 
         kpis: dict[str, Any] = {}
         for name, stats in self.case_statistics.items():
@@ -414,11 +416,11 @@ def log_kpis(log: EventLog, *, model: Any = None, time_unit: str | None = None,
 
     frame = log.frame
     if len(frame) == 0:
-        raise ValueError(f"{log.file or 'the log'}: no activity instances to measure")
+        raise LogError(f"{log.file or 'the log'}: no activity instances to measure")
     unit = time_unit or (getattr(model, "time_unit", None) if model is not None else None) \
         or "minutes"
     if unit not in SECONDS_PER:
-        raise ValueError(f"time unit: expected seconds, minutes, hours or days, got {unit!r}")
+        raise UsageError(f"time unit: expected seconds, minutes, hours or days, got {unit!r}")
     ns_per_unit = SECONDS_PER[unit] * 1e9
 
     case_codes, case_names = pd.factorize(frame["case"], sort=False)
@@ -667,7 +669,7 @@ def _custom_value(name: str, spec: Any, per_case: dict[str, np.ndarray],
     """A custom KPI's value (``per_case`` in the model's time unit)."""
     def cases(kpi: str) -> np.ndarray:
         if kpi not in per_case:
-            raise ValueError(f"kpis.{name}: {kpi} cannot be measured from a log (it needs "
+            raise UsageError(f"kpis.{name}: {kpi} cannot be measured from a log (it needs "
                              "costs or calendars)")
         return per_case[kpi]
 
@@ -675,7 +677,7 @@ def _custom_value(name: str, spec: Any, per_case: dict[str, np.ndarray],
     if of:
         if of in SYSTEM_KPIS:
             if of not in values:
-                raise ValueError(f"kpis.{name}: {of} cannot be measured from a log")
+                raise UsageError(f"kpis.{name}: {of} cannot be measured from a log")
             return values[of]
         q = parse_stat(spec.stat or "mean")
         data = cases(of)
@@ -686,7 +688,7 @@ def _custom_value(name: str, spec: Any, per_case: dict[str, np.ndarray],
     data = cases(spec.share)
     limit = spec.within if spec.within is not None else spec.over
     if not isinstance(limit, int | float):
-        raise ValueError(f"kpis.{name}: a threshold in working time cannot be measured from "
+        raise UsageError(f"kpis.{name}: a threshold in working time cannot be measured from "
                          "a log")
     if spec.within is not None:
         return float(np.mean(data <= limit))

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 from xml.parsers import expat
 
-from procsim.errors import LogError, close_match_hint, quote
+from procsim.errors import LogError, UsageError, close_match_hint, quote
 from procsim.eventlog.log import COLUMNS, EventLog, RowProblem
 
 __all__ = ["CANDIDATES", "read_log"]
@@ -97,7 +97,7 @@ def read_log(path: str | os.PathLike[str], *, case: str | None = None,
     ['case', 'activity', 'resource', 'start', 'end', 'enabled', 'line']
     """
     if on_error not in ("refuse", "drop"):
-        raise ValueError(f"on_error must be 'refuse' or 'drop', got {on_error!r}")
+        raise UsageError(f"on_error must be 'refuse' or 'drop', got {on_error!r}")
     pd = _pandas()
     file = os.fspath(path)
     head, compressed = _peek(file)

@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from procsim.errors import UsageError
 from procsim.eventlog.log import COLUMNS, EventLog
+from procsim.simulate import expect_result
 from procsim.units import SECONDS_PER
 
 __all__ = ["simulated_log"]
@@ -68,16 +70,16 @@ def simulated_log(result: Any, replication: int = 0, *,
     """
     import pandas as pd
 
-    records = result.records
+    records = expect_result(result).records
     if records is None:
-        raise ValueError("the result holds no records; simulate with keep_records=True")
+        raise UsageError("the result holds no records; simulate with keep_records=True")
     if not 0 <= replication < len(records):
-        raise ValueError(f"replication {replication} out of range: the result has "
+        raise UsageError(f"replication {replication} out of range: the result has "
                          f"{len(records)}")
     model = result.model
     origin = origin if origin is not None else model.start
     if origin is None:
-        raise ValueError("the model has no 'start' date-time; give origin=datetime(...)")
+        raise UsageError("the model has no 'start' date-time; give origin=datetime(...)")
     record = records[replication]
     from procsim.engine import compile_model
 

@@ -382,7 +382,7 @@ def format_bpmn(model: Model) -> str:
     >>> text.count("<bpmn:userTask "), text.count("<bpmn:exclusiveGateway ")
     (4, 2)
     """
-    from procsim import __version__
+    from procsim.version import __version__
 
     for prefix, uri in BPMN_NAMESPACES.items():
         ET.register_namespace(prefix, uri)

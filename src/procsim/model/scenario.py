@@ -30,7 +30,7 @@ from procsim.model.load import load_model, model_from_data, not_a_model, read_te
 from procsim.model.schema import Model
 from procsim.model.yamlpos import Positions, read_yaml
 
-__all__ = ["Change", "apply_changes", "load_scenario", "with_okrs"]
+__all__ = ["Change", "apply_changes", "flow_yaml", "load_scenario", "with_okrs"]
 
 #: Sections whose entries are named by the user; a scenario may add or remove entries there.
 COLLECTIONS = ("activities", "resources", "gateways", "attributes", "kpis", "flow")
@@ -54,12 +54,21 @@ class Change:
 
     def describe(self, *, arrow: str = "->", width: int | None = None) -> str:
         """``path: before -> after`` with values in YAML flow style, each cut to ``width``."""
-        before = "(new)" if self.kind == "add" else _flow_yaml(self.before, width)
-        after = "(removed)" if self.kind == "remove" else _flow_yaml(self.after, width)
+        before = "(new)" if self.kind == "add" else flow_yaml(self.before, width)
+        after = "(removed)" if self.kind == "remove" else flow_yaml(self.after, width)
         return f"{self.path}: {before} {arrow} {after}"
 
 
-def _flow_yaml(value: Any, width: int | None) -> str:
+def flow_yaml(value: Any, width: int | None = None) -> str:
+    """``value`` as one line of YAML flow style, cut to ``width`` characters (with ``…``).
+
+    How a change's values are shown, here and in the reports.
+
+    >>> flow_yaml({"capacity": 3, "calendar": "office"})
+    '{capacity: 3, calendar: office}'
+    >>> flow_yaml(list(range(40)), 20)
+    '[0, 1, 2, 3, 4, 5, …'
+    """
     import yaml
 
     text = str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6))

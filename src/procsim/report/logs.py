@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from procsim.errors import UsageError
 from procsim.report.plots import (
     LogDistributionDisplay,
     LogWaitingDisplay,
@@ -104,7 +105,7 @@ def _moment(value: Any) -> str:
 
 
 def _footer() -> dict[str, str]:
-    from procsim import __version__
+    from procsim.version import __version__
 
     return {"version": __version__,
             "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
@@ -250,7 +251,7 @@ def write_backtest_report(result: Any, path: str | os.PathLike[str], *,
     target = Path(path)
     report_format(target)  # before the plots are drawn
     if result.log_kpis is None or not result.simulated_kpis:
-        raise ValueError("the back-test result holds no KPIs of its logs; make it with "
+        raise UsageError("the back-test result holds no KPIs of its logs; make it with "
                          "procsim.eventlog.fidelity.backtest")
     return write_context(_backtest_context(result, model=model, log=log, seed=seed,
                                            first=first, test_from=test_from, title=title),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from procsim.compare import decimals_for, format_amount, key_result_cell
+from procsim.errors import WrongTypeError
 from procsim.model.targets import kpi_kind
 from procsim.okr import KeyResultSpec
 from procsim.optimise import Candidate, ConstraintCheck, OptimiseResult
@@ -505,7 +506,7 @@ def optimise_context(result: OptimiseResult, *, title: str | None = None) -> Rep
     ('Recommended:', 'met')
     """
     if not isinstance(result, OptimiseResult):
-        raise TypeError(f"expected an OptimiseResult, got {type(result).__name__}")
+        raise WrongTypeError(f"expected an OptimiseResult, got {type(result).__name__}")
     model = result.model
     amounts = _Amounts(result)
     index = result.pareto_index()

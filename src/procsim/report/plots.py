@@ -52,6 +52,7 @@ __all__ = [
     "UtilizationDisplay",
     "WipDisplay",
     "literal_text",
+    "new_axes",
     "rank_activities",
     "series_of",
 ]
@@ -147,7 +148,9 @@ def _left_out_note(shown: int, total: int, what: str) -> str:
     return f"\nshown: {shown} of {total} {what}; {total - shown} left out"
 
 
-def _new_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Axes, Figure]:
+def new_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Axes, Figure]:
+    """``ax`` and its figure, or new axes on a new figure of ``size`` inches: where every
+    Display's ``plot(ax=None)`` draws."""
     if ax is not None:
         return ax, ax.figure  # type: ignore[return-value]
     from matplotlib.figure import Figure
@@ -231,7 +234,7 @@ class DistributionDisplay:
         """Draw an ECDF (``kind="ecdf"``), histograms (``"hist"``) or box plots (``"box"``)."""
         if kind not in ("ecdf", "hist", "box"):
             raise UsageError(f"expected kind 'ecdf', 'hist' or 'box', got {kind!r}")
-        ax, fig = _new_axes(ax, (7.0, 3.6))
+        ax, fig = new_axes(ax, (7.0, 3.6))
         if kind == "box":
             self._box(ax)
         else:
@@ -360,7 +363,7 @@ class ActivityTimeDisplay:
 
     def plot(self, ax: Axes | None = None) -> ActivityTimeDisplay:
         n_series, n_act = self.waiting.shape
-        ax, fig = _new_axes(ax, (7.0, 0.5 + n_act * (0.35 + 0.22 * n_series)))
+        ax, fig = new_axes(ax, (7.0, 0.5 + n_act * (0.35 + 0.22 * n_series)))
         height = 0.8 / n_series
         y = np.arange(n_act)
         for i in range(n_series):
@@ -445,7 +448,7 @@ class UtilizationDisplay:
 
     def plot(self, ax: Axes | None = None) -> UtilizationDisplay:
         n_series, n_pools = len(self.names), len(self.pools)
-        ax, fig = _new_axes(ax, (7.0, 0.6 + n_pools * (0.3 + 0.25 * n_series)))
+        ax, fig = new_axes(ax, (7.0, 0.6 + n_pools * (0.3 + 0.25 * n_series)))
         height = 0.8 / n_series
         y = np.arange(n_pools)
         handles = []
@@ -536,7 +539,7 @@ class QueueDisplay:
                    first.time_unit)
 
     def plot(self, ax: Axes | None = None) -> QueueDisplay:
-        ax, fig = _new_axes(ax, (7.0, 3.0))
+        ax, fig = new_axes(ax, (7.0, 3.0))
         scale, unit = _time_axis(float(max(t[-1] for t in self.times)), self.unit)
         handles, labels = [], list(self.names)
         for color, t, m, lo, hi in zip(self.colors, self.times, self.mean, self.low, self.high,
@@ -688,7 +691,7 @@ class ProcessMapDisplay:
         x_lim = (min(xs) - 0.65, max(xs) + 0.65)
         y_lim = (min(ys) - 0.6, max(ys) + 0.6)
         sx, sy = self.scale
-        ax, fig = _new_axes(ax, (1.3 + sx * (x_lim[1] - x_lim[0]),
+        ax, fig = new_axes(ax, (1.3 + sx * (x_lim[1] - x_lim[0]),
                                  0.4 + sy * (y_lim[1] - y_lim[0])))
         cmap = colormaps["YlOrRd"]
         norm = Normalize(0.0, self.vmax)
@@ -909,7 +912,7 @@ class LogDistributionDisplay:
         """Draw ECDFs (``kind="ecdf"``) or histograms (``"hist"``) of the series."""
         if kind not in ("ecdf", "hist"):
             raise UsageError(f"expected kind 'ecdf' or 'hist', got {kind!r}")
-        ax, fig = _new_axes(ax, (7.0, 3.4))
+        ax, fig = new_axes(ax, (7.0, 3.4))
         handles: list[Any] = []
         for color, q, counts in zip(self.colors, self.quantiles, self.counts, strict=True):
             if kind == "ecdf":
@@ -987,7 +990,7 @@ class ProfileDisplay:
                    shares, low, high, totals)
 
     def plot(self, ax: Axes | None = None) -> ProfileDisplay:
-        ax, fig = _new_axes(ax, (7.0, 3.0))
+        ax, fig = new_axes(ax, (7.0, 3.0))
         x = np.arange(len(self.labels))
         n = len(self.names)
         width = 0.8 / n
@@ -1052,7 +1055,7 @@ class WipDisplay:
                    float(kpis.values.get("wip", np.nan)))
 
     def plot(self, ax: Axes | None = None) -> WipDisplay:
-        ax, fig = _new_axes(ax, (7.0, 3.0))
+        ax, fig = new_axes(ax, (7.0, 3.0))
         line = ax.plot(self.times, self.wip, color=PALETTE[1], lw=1.6)
         handles, labels = list(line), ["per window"]
         if np.isfinite(self.mean):
@@ -1143,7 +1146,7 @@ class LogWaitingDisplay:
 
     def plot(self, ax: Axes | None = None) -> LogWaitingDisplay:
         n_series, n_act = self.mean.shape
-        ax, fig = _new_axes(ax, (7.0, 0.8 + n_act * (0.3 + 0.18 * n_series)))
+        ax, fig = new_axes(ax, (7.0, 0.8 + n_act * (0.3 + 0.18 * n_series)))
         height = 0.8 / n_series
         y = np.arange(n_act)
         handles = []
@@ -1240,7 +1243,7 @@ class ParetoDisplay:
             best=next((i for i, c in enumerate(points) if c is result.best), None))
 
     def plot(self, ax: Axes | None = None) -> ParetoDisplay:
-        ax, fig = _new_axes(ax, (7.0, 4.2))
+        ax, fig = new_axes(ax, (7.0, 4.2))
         seen: set[str] = set()
         for i in range(len(self.x)):
             status = self.status[i]

@@ -13,7 +13,7 @@ import numpy as np
 
 from procsim.errors import UsageError, WrongTypeError
 from procsim.kpi import CASE_KPIS
-from procsim.report.plots import PALETTE, _new_axes, literal_text
+from procsim.report.plots import PALETTE, literal_text, new_axes
 from procsim.sweep import KNEE_THRESHOLD, Knee, SweepResult
 from procsim.units import short_unit
 
@@ -150,7 +150,7 @@ class SweepDisplay:
 
     def plot(self, ax: Axes | None = None) -> SweepDisplay:
         """Draw on ``ax`` (a new figure with constrained layout when ``None``); returns self."""
-        ax, fig = _new_axes(ax, (7.0, 3.8))
+        ax, fig = new_axes(ax, (7.0, 3.8))
         x, step = self.values, self._step()
         ax.fill_between(x, self.low, self.high, color=KPI_COLOR, alpha=0.18, lw=0,
                         label="95 % confidence interval")

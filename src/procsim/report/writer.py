@@ -39,9 +39,10 @@ from procsim.compare import (
     gap_text,
     key_result_cell,
     row_scale,
+    set_html_display,
     settle_text,
 )
-from procsim.errors import ProcsimError
+from procsim.errors import ProcsimError, WrongTypeError
 from procsim.kpi import PERCENTILES, RunResult
 from procsim.okr import Verdict, kpi_health
 from procsim.report.plots import (
@@ -103,7 +104,7 @@ def report_context(result: RunResult | ComparisonResult, *, title: str | None = 
         return _comparison_context(result, title)
     if isinstance(result, RunResult):
         return _run_context(result, title)
-    raise TypeError(f"expected a RunResult or a ComparisonResult, got {type(result).__name__}")
+    raise WrongTypeError(f"expected a RunResult or a ComparisonResult, got {type(result).__name__}")
 
 
 def _fmt(value: float, digits: int = 4) -> str:
@@ -374,7 +375,7 @@ def provenance(models: list[tuple[str, Any]]) -> dict[str, Any]:
     >>> sorted(provenance([("desk", load_model("models/service_desk.yaml"))]))
     ['files', 'generated', 'platform', 'versions']
     """
-    from procsim import __version__
+    from procsim.version import __version__
 
     files: list[dict[str, str]] = []
     for name, model in models:
@@ -547,9 +548,9 @@ def _headline(run: RunResult) -> list[str]:
 
 
 def _yaml(value: Any) -> str:
-    from procsim.model.scenario import _flow_yaml
+    from procsim.model.scenario import flow_yaml
 
-    return _flow_yaml(value, 120)
+    return flow_yaml(value, 120)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -671,6 +672,10 @@ def scorecard_html(result: ComparisonResult) -> str:
     data = {"scorecard": _scorecard(result) if result.key_results else None,
             "recommendation": result.recommendation(), "standalone": True}
     return str(_environment().get_template("scorecard.html.j2").render(**data))
+
+
+# A comparison shown in a notebook draws this scorecard (compare cannot import the report).
+set_html_display(scorecard_html)
 
 
 def write_report(result: RunResult | ComparisonResult, path: str | os.PathLike[str], *,
