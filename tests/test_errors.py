@@ -1435,7 +1435,7 @@ def test_stats_refuses_bad_levels_and_statistics() -> None:
 
 def test_output_refuses_results_without_records_or_of_the_wrong_kind(
         desk: procsim.Model, tmp_path: Path) -> None:
-    from procsim.output import write_events_csv, write_json, write_xes
+    from procsim.output import write_events_csv, write_json, write_scenario, write_xes
 
     bare = procsim.simulate(desk, replications=1, cases=10, seed=1, warmup=0)
     assert raised(ValueError, write_events_csv, bare, tmp_path / "e.csv") == (
@@ -1444,6 +1444,8 @@ def test_output_refuses_results_without_records_or_of_the_wrong_kind(
         "result: expected a RunResult")
     assert raised(TypeError, write_json, object(), tmp_path / "r.json") == (
         "expected a result with to_dict() or a dict, got object")
+    assert raised(TypeError, write_scenario, bare, tmp_path / "best.yaml") == (
+        "expected an OptimiseResult, got RunResult")
     assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file
 
 

@@ -77,10 +77,10 @@ KNOWN: dict[str, str] = {
     "procsim.okr uses _custom": "kpi.py: RunResult.custom_values(spec) public",
     # Modules below the facade read the version from it.
     "procsim.kpi -> procsim": "kpi.py: from procsim.version import __version__",
-    # cli.py writes the optimised scenario through OptimiseResult.write_scenario, which writes
-    # atomically with output (a layer up); cli.py should call procsim.output.write_scenario.
-    "procsim.optimise -> procsim.output": "cli.py: output.write_scenario(result, path); "
-                                          "then OptimiseResult.write_scenario goes",
+    # cli.py (and docs/optimise.md) write the optimised scenario with
+    # OptimiseResult.write_scenario, which writes with output, a layer up.
+    "procsim.optimise -> procsim.output": "cli.py: procsim.output.write_scenario(result, "
+                                          "path); then OptimiseResult.write_scenario goes",
 }
 
 

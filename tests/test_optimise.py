@@ -400,7 +400,9 @@ def test_a_scenario_optimised_keeps_its_own_changes(tmp_path: object) -> None:
     result = optimise(scenario, vary={"resources.clerks.capacity": [3, 4, 5]}, seed=2,
                       cases=500, warmup=50, runner_ups=0)
     (folder / "out").mkdir()
-    result.write_scenario(folder / "out" / "best.yaml")
+    from procsim.output import write_scenario
+
+    assert write_scenario(result, folder / "out" / "best.yaml") == folder / "out" / "best.yaml"
     best = procsim.load_scenario(folder / "out" / "best.yaml")
     assert best.base_file is not None and Path(best.base_file) == folder / "base.yaml"
     assert {c.path: c.after for c in best.changes} == {

@@ -42,6 +42,7 @@ from procsim.units import SECONDS_PER
 
 if TYPE_CHECKING:
     from procsim.compare import ComparisonResult
+    from procsim.optimise import OptimiseResult
 
 __all__ = [
     "FORMULA_TRIGGERS",
@@ -57,6 +58,7 @@ __all__ = [
     "write_events_csv",
     "write_json",
     "write_rows_csv",
+    "write_scenario",
     "write_xes",
 ]
 
@@ -288,6 +290,18 @@ def write_json(result: Any, path: str | os.PathLike[str], *, ensure_ascii: bool 
     data = result if isinstance(result, dict) else result.to_dict()
     return atomic_write(path, lambda fh: json.dump(data, fh, indent=2, allow_nan=False,
                                                    ensure_ascii=ensure_ascii))
+
+
+def write_scenario(result: OptimiseResult, path: str | os.PathLike[str], *,
+                   name: str | None = None) -> Path:
+    """Write the recommendation of an optimisation as a scenario file (``base:`` relative to
+    ``path``, then the changes), atomically; see :meth:`OptimiseResult.scenario_yaml`."""
+    from procsim.optimise import OptimiseResult  # only here: optimise is slow to import
+
+    if not isinstance(result, OptimiseResult):
+        raise WrongTypeError(f"expected an OptimiseResult, got {type(result).__name__}")
+    text = result.scenario_yaml(path, name=name)
+    return atomic_write(path, lambda fh: fh.write(text))
 
 
 def write_events_csv(result: RunResult, path: str | os.PathLike[str]) -> Path:
