@@ -214,6 +214,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
 
     people_durations = src.person_durations
     rank = rank_function(plan, case_attributes)
+    ranked = model.priority is not None
     # Whether a calendar is open changes only at a shift's start or end: each calendar's
     # answer is cached with the time until which it holds (Calendar._stretch), so that most
     # checks are one comparison. Simulated time never decreases, so the cache stays exact.
@@ -245,12 +246,6 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         until, is_open = state[2]._stretch(now)
         state[0], state[1] = until, is_open
         return bool(is_open)
-
-    def within_shift(state: list[Any] | None, now: float, finish_at: float) -> bool:
-        """Whether ``[now, finish_at)`` is non-empty and lies in the cached open stretch,
-        in which case it is the calendar's one interval there (as ``intervals`` gives)."""
-        return (state is not None and state[1] and now < finish_at <= state[0]
-                and now < state[0])
 
     def wake_later(server: Server, r: int, now: float) -> None:
         """Wake an idle, off-shift server when its calendar for pool ``r`` next opens."""
@@ -286,20 +281,44 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             if pool_queue[r]:   # work waits, but this server is off shift for it
                 wake_later(server, r, now)
 
+    # A pool whose servers are in no other pool and share one calendar (or none) is
+    # *uniform*: its idle servers are all on shift or all off, and the rule's choice (free
+    # the longest, then the pool's order) is the top of a heap of its idle servers. Entries
+    # of servers that have started work since are dropped when they come to the top.
+    uniform = [all(len(s.pools) == 1 for s in mine) and len({id(s.calendar[r]) for s in mine}) == 1
+               for r, mine in enumerate(pool_servers)]
+    idle: list[list[tuple[float, int, int, Server]]] = [
+        [(0.0, k, k, s) for k, s in enumerate(mine)] if uniform[r] else []
+        for r, mine in enumerate(pool_servers)]
+    pushed = 0   # tie-breaker of idle entries (a server may be idle twice at one time)
+
     def enqueue(unit: Unit, r: int, now: float) -> None:
         nonlocal sequence
         heappush(pool_queue[r], (unit.rank, now, sequence, unit))
         sequence += 1
         chosen: Server | None = None
-        for server in pool_servers[r]:
-            if server.busy:
-                continue
-            state = server.shift[r]   # on_shift, inlined: this loop is the hottest
-            if state is not None and not (state[1] if now < state[0]
-                                          else on_shift(server, r, now)):
-                continue
-            if chosen is None or server.free_since < chosen.free_since:
-                chosen = server
+        if uniform[r]:
+            heap = idle[r]
+            while heap:
+                since, _, _, server = heap[0]
+                if server.busy or server.free_since != since:
+                    heappop(heap)   # stale: the server has worked since
+                    continue
+                state = server.shift[r]
+                if state is None or (state[1] if now < state[0] else on_shift(server, r, now)):
+                    heappop(heap)
+                    chosen = server
+                break
+        else:
+            for server in pool_servers[r]:
+                if server.busy:
+                    continue
+                state = server.shift[r]   # on_shift, inlined: this loop is the hottest
+                if state is not None and not (state[1] if now < state[0]
+                                              else on_shift(server, r, now)):
+                    continue
+                if chosen is None or server.free_since < chosen.free_since:
+                    chosen = server
         if chosen is not None:
             # An idle on-shift server has nothing else waiting (it would have taken it), so
             # the head of this queue is the unit just queued or one queued at the same time.
@@ -309,40 +328,65 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             if not server.busy:
                 wake_later(server, r, now)
 
+    def now_idle(server: Server, now: float) -> None:
+        """``server`` became free at ``now`` and found no work it may start."""
+        nonlocal pushed
+        for r in server.pools:
+            if uniform[r]:
+                heappush(idle[r], (now, server.order[r], pushed, server))
+                pushed += 1
+
     def start(unit: Unit, server: Server | None, r: int, now: float) -> None:
         nonlocal started
         activity = unit.activity
-        person = -1 if server is None else server.person
-        specific = people_durations[activity].get(person) if person >= 0 else None
-        if specific is not None:
-            work = specific()
-        else:
+        items = unit.items
+        slot = started
+        if server is None:   # a delay with a calendar or a batch
             try:
                 work = duration_pop[activity]()
             except IndexError:
                 work = duration_refill[activity]()
-            if server is not None and server.speed != 1.0:
-                work = work / server.speed
-        cal = None if server is None else server.calendar[r]
-        if server is not None and preempt[r] and cal is not None:
-            finish_at = cal.add_working_time(now, work)
-            if within_shift(server.shift[r], now, finish_at):
-                pieces = [(now, finish_at, True)]
-            else:
-                pieces = [(a, b, True) for a, b in cal.intervals(now, finish_at)]
+            own = delay_calendar[activity]
+            finish_at = now + work if own is None else own.add_working_time(now, work)
         else:
-            finish_at = now + work
-            if server is None:
-                own = delay_calendar[activity]
-                if own is not None:
-                    finish_at = own.add_working_time(now, work)
-                pieces = []
-            elif cal is None or within_shift(server.shift[r], now, finish_at):
-                pieces = [(now, finish_at, True)]
+            person = server.person
+            specific = people_durations[activity].get(person) if person >= 0 else None
+            if specific is not None:
+                work = specific()
             else:
-                pieces = split(cal, now, finish_at)
-        slot = started
-        items = unit.items
+                try:
+                    work = duration_pop[activity]()
+                except IndexError:
+                    work = duration_refill[activity]()
+                if server.speed != 1.0:
+                    work = work / server.speed
+            cal = server.calendar[r]
+            finish_at = (cal.add_working_time(now, work) if cal is not None and preempt[r]
+                         else now + work)
+            state = server.shift[r]
+            index = server.index
+            if cal is None or (state[1] and now < finish_at <= state[0]  # type: ignore[index]
+                               and now < state[0]):  # type: ignore[index]
+                # Within the cached open stretch: one on-shift segment.
+                add_seg_pool(r)
+                add_seg_server(index)
+                add_seg_start(now)
+                add_seg_end(finish_at)
+                add_seg_on(True)
+            else:
+                pieces = ([(a, b_, True) for a, b_ in cal.intervals(now, finish_at)]
+                          if preempt[r] else split(cal, now, finish_at))
+                for a, b_, is_on in pieces:
+                    add_seg_pool(r)
+                    add_seg_server(index)
+                    add_seg_start(a)
+                    add_seg_end(b_)
+                    add_seg_on(is_on)
+            server.busy = True
+            if person >= 0:
+                for k in range(len(items)):
+                    server_slot_append(slot + k)
+                    server_person_append(person)
         share = work / len(items)
         for case, enabled in items:
             case_append(case)
@@ -352,19 +396,6 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             end_slot_append(nan)
             work_append(share)
         started += len(items)
-        if server is not None:
-            if person >= 0:
-                for k in range(len(items)):
-                    server_slot_append(slot + k)
-                    server_person_append(person)
-            server.busy = True
-            index = server.index
-            for a, b_, is_on in pieces:
-                add_seg_pool(r)
-                add_seg_server(index)
-                add_seg_start(a)
-                add_seg_end(b_)
-                add_seg_on(is_on)
         at(finish_at, unit_finish_callbacks, (unit, server, r, slot))
 
     def on_unit_finish(event: simpy.Event) -> None:
@@ -377,6 +408,8 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             server.busy = False
             server.free_since = now
             serve_next(server, now)   # as a FIFO pool: the next one starts first
+            if not server.busy:
+                now_idle(server, now)
         node = activity_node[unit.activity]
         for case, _ in unit.items:
             advance(case, node, now)
@@ -394,7 +427,12 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 batch_timer[activity] += 1
                 at(now + spec.timeout, timeout_callbacks, (activity, batch_timer[activity]))
             return
-        submit(Unit(activity, [(case, now)], rank(case)), now)
+        unit = Unit(activity, [(case, now)], rank(case) if ranked else 0.0)
+        r = activity_pool[activity]
+        if r < 0:
+            start(unit, None, -1, now)
+        else:
+            enqueue(unit, r, now)
 
     def release(activity: int, now: float) -> None:
         items = batch_buffer[activity]
