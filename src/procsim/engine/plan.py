@@ -13,9 +13,10 @@ Invariants of a :class:`Plan`:
 * ``edges`` lists every sequence flow in ``routes`` order and ``edge_base[i]`` is the index
   of node ``i``'s first outgoing flow, so a route's ``k``-th target is edge
   ``edge_base[i] + k``;
-* ``policy[r]`` is the policy of pool ``r`` (:data:`FIFO` or :data:`SERVERS`, see
-  :mod:`procsim.engine.run`) and ``plain[a]`` says whether activity ``a`` takes the FIFO
-  path (its pool is FIFO, or it is a delay without calendar or batch);
+* ``policy[r]`` is the policy of pool ``r`` (:data:`FIFO`, :data:`TEAM` or
+  :data:`SERVERS`, see :mod:`procsim.engine.pools`) and ``path[a]`` the one activity ``a``
+  takes: its pool's, or for a delay :data:`FIFO` (plain) or :data:`SERVERS` (a delay
+  with a calendar or a batch);
 * a plan holds no runtime state: it is picklable and every replication reads it only.
 """
 
@@ -33,7 +34,7 @@ from procsim.model.graph import flow_kind, parse_condition
 from procsim.model.schema import Model
 
 __all__ = ["ACTIVITY", "CHOICE", "CONDITIONS", "END", "FIFO", "GATEWAY", "JOIN", "NEXT",
-           "PARALLEL", "SERVERS", "START", "Plan", "compile_model", "first_match",
+           "PARALLEL", "SERVERS", "START", "TEAM", "Plan", "compile_model", "first_match",
            "realistic_features"]
 
 # Node kinds.
@@ -41,7 +42,7 @@ START, END, ACTIVITY, GATEWAY, JOIN = range(5)
 # Normalised route types.
 NEXT, CHOICE, CONDITIONS, PARALLEL = range(4)
 # Pool policies.
-FIFO, SERVERS = range(2)
+FIFO, TEAM, SERVERS = range(3)
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,10 @@ class Plan:
     general: bool = False
     #: expected activity instances per case, from the traffic equations (at least 1)
     instances_per_case: float = 1.0
-    #: pool index -> :data:`FIFO` or :data:`SERVERS`
+    #: pool index -> :data:`FIFO`, :data:`TEAM` or :data:`SERVERS`
     policy: tuple[int, ...] = ()
-    #: activity index -> whether it takes the FIFO path
-    plain: tuple[bool, ...] = ()
+    #: activity index -> the policy whose path it takes
+    path: tuple[int, ...] = ()
 
 
 def realistic_features(model: Model) -> list[str]:
@@ -102,36 +103,54 @@ def realistic_features(model: Model) -> list[str]:
 
 
 def _policies(model: Model, pools: tuple[str, ...], activities: tuple[str, ...],
-              general: bool) -> tuple[tuple[int, ...], tuple[bool, ...]]:
-    """Each pool's policy and whether each activity takes the FIFO path.
+              general: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Each pool's policy, and the path each activity takes.
 
-    A pool is FIFO when it has anonymous servers without a calendar, the model has no
-    priority and none of the pool's activities forms batches; any of these makes it a pool
-    of :data:`SERVERS`. A delay (no pool) is plain unless it has a calendar or a batch.
+    * :data:`FIFO`: anonymous servers without a calendar, in a model without priority,
+      none of the pool's activities forming batches;
+    * :data:`TEAM`: otherwise, still without priority and batches, when the pool's servers
+      are in no other pool and share one calendar (or none): anonymous servers on the
+      pool's calendar, or members on the same calendar;
+    * :data:`SERVERS`: the rest (priorities, batches, people in several pools or on their
+      own calendars), and every pool with ``general``.
+
+    A delay (no pool) takes the FIFO path unless it has a calendar or a batch.
     """
     batched = {model.activities[a].resource for a in activities
                if model.activities[a].batch is not None}
+    pools_of: dict[str, int] = {}
+    for spec in model.resources.values():
+        for person in spec.members or ():
+            pools_of[person] = pools_of.get(person, 0) + 1
     policy = []
     for name in pools:
         spec = model.resources[name]
-        servers = (general or model.priority is not None or spec.calendar is not None
-                   or spec.members is not None or name in batched)
-        policy.append(SERVERS if servers else FIFO)
-    plain = []
+        if general or model.priority is not None or name in batched:
+            policy.append(SERVERS)
+        elif spec.calendar is None and spec.members is None:
+            policy.append(FIFO)
+        elif spec.members is None:
+            policy.append(TEAM)
+        else:
+            calendars = {model.people[p].calendar or spec.calendar for p in spec.members}
+            alone = all(pools_of[p] == 1 for p in spec.members)
+            policy.append(TEAM if alone and len(calendars) == 1 else SERVERS)
+    path = []
     for a in activities:
         activity = model.activities[a]
         if activity.resource is None:
-            plain.append(not general and activity.batch is None and activity.calendar is None)
+            plain = not general and activity.batch is None and activity.calendar is None
+            path.append(FIFO if plain else SERVERS)
         else:
-            plain.append(policy[pools.index(activity.resource)] == FIFO)
-    return tuple(policy), tuple(plain)
+            path.append(policy[pools.index(activity.resource)])
+    return tuple(policy), tuple(path)
 
 
 def compile_model(model: Model, *, general: bool = False) -> Plan:
     """Compile a checked model into a :class:`Plan` for :func:`~procsim.engine.run_replication`.
 
-    Each pool gets its policy from what it uses (:func:`_policies`): plain pools cost what
-    they cost in a model without any realistic feature, whatever the other pools use.
+    Each pool gets its policy from what it uses (:func:`_policies`): a plain pool costs
+    what it costs in a model without any realistic feature, whatever the other pools use.
     ``general=True`` puts every pool on the :data:`SERVERS` policy (it gives the FIFO
     policy's records bit for bit; a cross-check for tests).
     """
@@ -198,7 +217,7 @@ def compile_model(model: Model, *, general: bool = False) -> Plan:
                 edges.append((name, b.to))
             routes.append((CONDITIONS, tuple(branches)))
 
-    policy, plain = _policies(model, pools, activities, general)
+    policy, path = _policies(model, pools, activities, general)
     return Plan(
         model=model,
         nodes=nodes,
@@ -220,7 +239,7 @@ def compile_model(model: Model, *, general: bool = False) -> Plan:
         general=general,
         instances_per_case=_instances_per_case(model),
         policy=policy,
-        plain=plain,
+        path=path,
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from procsim.engine.plan import SERVERS, Plan
+from procsim.engine.plan import FIFO, Plan
 
 __all__ = ["CHUNK", "Buffers", "ReplicationRecord", "build_record", "integrals_at",
            "pool_integrals", "segment_integrals", "wip_integral"]
@@ -58,9 +58,9 @@ class ReplicationRecord:
     #: the staff: one :class:`~procsim.engine.pools.ServerInfo` per server (person,
     #: pools, and per pool its calendar's name and cost per hour)
     servers: tuple[Any, ...] = ()
-    # Busy segments of the servers of pools on the SERVERS policy (empty arrays when there
-    # are none): pool, server (index in ``servers``), start, end, and whether the server was
-    # on shift (see :mod:`procsim.engine.pools`).
+    # Busy segments of the servers of pools on the TEAM and SERVERS policies (empty arrays
+    # when there are none): pool, server (index in ``servers``), start, end, and whether
+    # the server was on shift (see :mod:`procsim.engine.pools`).
     busy_pool: np.ndarray | None = None
     busy_server: np.ndarray | None = None
     busy_start: np.ndarray | None = None
@@ -197,7 +197,7 @@ class Buffers:
     the case ends); the ``instance_*`` buffers one entry per activity instance started, in
     order of start (``instance_end`` NaN until it ends); ``server_slot``/``server_person``
     name the instance slots done by a person (every other slot is anonymous or a delay);
-    the ``segment_*`` buffers hold the busy segments of pools on the SERVERS policy.
+    the ``segment_*`` buffers hold the busy segments of pools not on the FIFO policy.
     """
 
     __slots__ = ("arrival", "case_attributes", "end", "finished", "flow", "instance_activity",
@@ -240,7 +240,7 @@ def build_record(plan: Plan, replication: int, b: Buffers,
     pool = np.asarray(plan.activity_pool, dtype=np.int16)[instance_activity]
     for r in range(n_pools):
         mask = pool == r
-        if plan.policy[r] == SERVERS:
+        if plan.policy[r] != FIFO:
             segment = busy_pool == r
             busy_area[:, r], queue_area[:, r] = segment_integrals(
                 arrival, instance_enabled[mask], instance_start[mask], busy_start[segment],

@@ -43,6 +43,7 @@ from procsim.engine.plan import (
     JOIN,
     NEXT,
     PARALLEL,
+    TEAM,
     Plan,
     first_match,
 )
@@ -114,8 +115,8 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     nan = math.nan
 
     kind, node_activity, activity_pool = plan.kind, plan.node_activity, plan.activity_pool
-    activity_node, join_inputs, capacity, plain = (plan.activity_node, plan.join_inputs,
-                                                   plan.capacity, plan.plain)
+    activity_node, join_inputs, capacity, path = (plan.activity_node, plan.join_inputs,
+                                                  plan.capacity, plan.path)
     join_count: dict[tuple[int, int], int] = {}
     # (form, first edge, data) per node; a choice's data also carries its random source.
     routes: tuple[tuple[int, int, Any], ...] = tuple(
@@ -263,7 +264,13 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         free_append(event)
         server.wake_at = None
         if not server.busy:
-            serve_next(server, env._now)
+            r = server.pools[0]
+            if team[r]:
+                now = env._now
+                if not serve_team(server, r, now) and team_queue[r]:
+                    wake_later(server, r, now)
+            else:
+                serve_next(server, env._now)
 
     def serve_next(server: Server, now: float) -> None:
         """A free server takes the most urgent work it may start now, or waits for a shift."""
@@ -321,9 +328,12 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                     chosen = server
         if chosen is not None:
             # An idle on-shift server has nothing else waiting (it would have taken it), so
-            # the head of this queue is the unit just queued or one queued at the same time.
+            # the head of this queue is the oldest unit waiting (queued off shift) or the
+            # unit just queued.
             start(heappop(pool_queue[r])[3], chosen, r, now)
             return
+        if uniform[r] and not idle[r]:
+            return   # every server is busy (each idle server has an entry in the heap)
         for server in pool_servers[r]:
             if not server.busy:
                 wake_later(server, r, now)
@@ -415,8 +425,8 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             advance(case, node, now)
 
     def request_servers(case: int, activity: int, now: float) -> None:
-        """A case requests an activity that is not plain (its pool has SERVERS, or it is a
-        delay with a calendar or a batch)."""
+        """A case requests an activity on the SERVERS path (its pool has that policy, or it
+        is a delay with a calendar or a batch)."""
         spec = batch[activity]
         if spec is not None:
             buffer = batch_buffer[activity]
@@ -453,6 +463,123 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         else:
             enqueue(unit, r, now)
 
+    # --- TEAM pools: servers of one pool on one calendar, first come first served ------------
+
+    team = [policy == TEAM for policy in plan.policy]
+    team_queue: list[deque[tuple[int, int, float]]] = [deque() for _ in plan.pools]
+
+    def request_team(case: int, activity: int, now: float) -> None:
+        """What ``request_servers`` and ``enqueue`` do, for a TEAM pool: the same rules, with a
+        plain queue (no priority, no batch) and one shift for all the pool's servers."""
+        r = activity_pool[activity]
+        queue = team_queue[r]
+        heap = idle[r]
+        if not queue and heap:
+            since, _, _, server = heap[0]
+            state = server.shift[r]
+            if (not server.busy and server.free_since == since
+                    and (state is None or (state[1] if now < state[0]
+                                           else on_shift(server, r, now)))):
+                heappop(heap)   # the common case: a valid idle server, on shift
+                start_team(case, activity, now, server, r, now)
+                return
+        queue.append((case, activity, now))
+        while heap:
+            since, _, _, server = heap[0]
+            if server.busy or server.free_since != since:
+                heappop(heap)   # stale: the server has worked since
+                continue
+            state = server.shift[r]
+            if state is None or (state[1] if now < state[0] else on_shift(server, r, now)):
+                heappop(heap)
+                # The oldest waiting (queued off shift), else this case.
+                next_case, next_activity, enabled = queue.popleft()
+                start_team(next_case, next_activity, enabled, server, r, now)
+                return
+            break
+        if heap:   # idle servers, off shift: wake them at the next opening
+            for server in pool_servers[r]:
+                if not server.busy:
+                    wake_later(server, r, now)
+
+    def serve_team(server: Server, r: int, now: float) -> bool:
+        """A free server of a TEAM pool takes the oldest waiting case if on shift."""
+        queue = team_queue[r]
+        if queue and on_shift(server, r, now):
+            case, activity, enabled = queue.popleft()
+            start_team(case, activity, enabled, server, r, now)
+            return True
+        return False
+
+    def start_team(case: int, activity: int, enabled: float, server: Server, r: int,
+                   now: float) -> None:
+        """``start`` for one case on a TEAM pool's server (the same draws and arithmetic)."""
+        nonlocal started
+        person = server.person
+        specific = people_durations[activity].get(person) if person >= 0 else None
+        if specific is not None:
+            work = specific()
+        else:
+            try:
+                work = duration_pop[activity]()
+            except IndexError:
+                work = duration_refill[activity]()
+            if server.speed != 1.0:
+                work = work / server.speed
+        cal = server.calendar[r]
+        finish_at = (cal.add_working_time(now, work) if cal is not None and preempt[r]
+                     else now + work)
+        state = server.shift[r]
+        index = server.index
+        if cal is None or (state[1] and now < finish_at <= state[0]  # type: ignore[index]
+                           and now < state[0]):  # type: ignore[index]
+            add_seg_pool(r)
+            add_seg_server(index)
+            add_seg_start(now)
+            add_seg_end(finish_at)
+            add_seg_on(True)
+        else:
+            pieces = ([(a, b_, True) for a, b_ in cal.intervals(now, finish_at)]
+                      if preempt[r] else split(cal, now, finish_at))
+            for a, b_, is_on in pieces:
+                add_seg_pool(r)
+                add_seg_server(index)
+                add_seg_start(a)
+                add_seg_end(b_)
+                add_seg_on(is_on)
+        server.busy = True
+        slot = started
+        if person >= 0:
+            server_slot_append(slot)
+            server_person_append(person)
+        case_append(case)
+        activity_append(activity)
+        enabled_append(enabled)
+        start_append(now)
+        end_slot_append(nan)
+        work_append(work)
+        started += 1
+        # ``at``, inline.
+        event = free_pop() if free else new_event()
+        event.callbacks = team_finish_callbacks
+        event._value = (case, activity, slot, server, r)
+        heappush(calendar, (finish_at, normal, next(event_ids), event))
+
+    def on_team_finish(event: simpy.Event) -> None:
+        nonlocal pushed
+        case, activity, slot, server, r = event._value
+        free_append(event)
+        now = env._now
+        inst_end[slot] = now
+        server.busy = False
+        server.free_since = now
+        if not serve_team(server, r, now):   # as a FIFO pool: the next one starts first
+            if team_queue[r]:   # work waits, but the pool is off shift
+                wake_later(server, r, now)
+            heappush(idle[r], (now, server.order[r], pushed, server))
+            pushed += 1
+        advance(case, activity_node[activity], now)
+
     # --- routing, for every policy -----------------------------------------------------------
 
     def advance(case: int, node: int, now: float) -> None:
@@ -486,8 +613,12 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 requested += 1
                 if requested > max_instances:
                     raise too_many_instances()
-                if not plain[activity]:
-                    request_servers(case, activity, now)
+                p = path[activity]
+                if p:
+                    if p == TEAM:
+                        request_team(case, activity, now)
+                    else:
+                        request_servers(case, activity, now)
                     return
                 r = activity_pool[activity]
                 if r >= 0:
@@ -543,8 +674,12 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         requested += 1
         if requested > max_instances:
             raise too_many_instances()
-        if not plain[activity]:
-            request_servers(case, activity, now)
+        p = path[activity]
+        if p:
+            if p == TEAM:
+                request_team(case, activity, now)
+            else:
+                request_servers(case, activity, now)
             return
         r = activity_pool[activity]
         if r < 0:
@@ -593,6 +728,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     unit_finish_callbacks: list[Callable[[Any], None]] = [on_unit_finish]
     wake_callbacks: list[Callable[[Any], None]] = [on_wake]
     timeout_callbacks: list[Callable[[Any], None]] = [on_time_out]
+    team_finish_callbacks: list[Callable[[Any], None]] = [on_team_finish]
     arrival_callbacks: list[Callable[[Any], None]] = [on_arrival]
     first = next_arrival(0.0)
     if 0 < cases_limit if by_cases else first < duration:  # type: ignore[operator]
