@@ -10,8 +10,8 @@ With more than one scenario, every interval and verdict uses the Bonferroni-adju
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +31,25 @@ from procsim.simulate import (
 from procsim.stats import Estimate, estimate, paired_difference, replications_needed
 from procsim.units import SECONDS_PER, short_unit
 
-__all__ = ["ComparisonResult", "KpiComparison", "ScenarioComparison", "compare",
-           "format_comparison", "format_key_result", "gap_text", "key_result_cell", "row_scale",
-           "set_html_display", "settle_text"]
+#: A verdict's symbol and label in scorecards.
+VERDICT_LABELS = {"met": ("✓", "met"), "not_met": ("✗", "not met"),
+                  "inconclusive": ("?", "inconclusive")}
+
+__all__ = [
+    "VERDICT_LABELS",
+    "ComparisonResult",
+    "KpiComparison",
+    "ScenarioComparison",
+    "compare",
+    "format_comparison",
+    "format_key_result",
+    "gap_text",
+    "key_result_cell",
+    "row_scale",
+    "scorecard_data",
+    "scorecard_html",
+    "settle_text",
+]
 
 
 @dataclass(frozen=True)
@@ -101,20 +117,6 @@ class ScenarioComparison:
     @property
     def met(self) -> int:
         return sum(v.status == "met" for v in self.verdicts)
-
-
-# How a comparison draws itself in a notebook. compare never imports report (the layers go
-# one way, tests/test_layering.py): the report registers its scorecard when it is imported.
-_HTML_DISPLAY: list[Callable[[ComparisonResult], str]] = []
-
-
-def set_html_display(render: Callable[[ComparisonResult], str]) -> None:
-    """Draw a :class:`ComparisonResult` in notebooks with ``render`` (result -> HTML).
-
-    :mod:`procsim.report.writer` registers its OKR scorecard when it is imported; this is how
-    a layer above ``compare`` draws its results without ``compare`` importing it.
-    """
-    _HTML_DISPLAY[:] = [render]
 
 
 @dataclass(frozen=True)
@@ -252,16 +254,9 @@ class ComparisonResult:
         }
 
     def _repr_html_(self) -> str:
-        """The OKR scorecard and recommendation, as Jupyter shows the result.
-
-        Drawn by the renderer :func:`set_html_display` registered (``procsim.report.writer``
-        registers its scorecard when it is imported); without one, the summary as text.
-        """
-        if _HTML_DISPLAY:
-            return _HTML_DISPLAY[0](self)
-        import html
-
-        return f"<pre>{html.escape(self.summary())}</pre>"
+        """The OKR scorecard and recommendation, as Jupyter shows the result
+        (:func:`scorecard_html`)."""
+        return scorecard_html(self)
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per (scenario, KPI statistic): the table of ``procsim compare --csv``."""
@@ -675,6 +670,142 @@ def _values(result: RunResult, how: Any, baseline_model: Model) -> np.ndarray:
             return np.full(result.replications, np.nan)
         return np.array([r.resources[how[1]]["utilization"] for r in result.per_replication])
     return kpi_values(result, how[0], how[1], baseline_model)
+
+
+def scorecard_data(result: ComparisonResult) -> dict[str, Any]:
+    """The OKR scorecard: one row per key result; the baseline today, then every scenario.
+
+    The baseline's cell says how far today is from the target (for a change relative to
+    the baseline: its value of the statistic, the reference). Values of a row share one
+    unit and resolution (:func:`format_key_result`). Drawn by :func:`scorecard_html`, and
+    as a Markdown table by the report.
+    """
+    currency = result.baseline.model.currency or ""
+    unit = result.baseline.time_unit
+    today = result.baseline_key_results()
+    objectives: list[dict[str, Any]] = []
+    for j, kr in enumerate(result.key_results):
+        if not objectives or objectives[-1]["objective"] != kr.objective:
+            objectives.append({"objective": kr.objective, "rows": []})
+        verdicts = [s.verdicts[j] for s in result.scenarios]
+        scale = max((abs(v.estimate.mean) for v in [today[j], *verdicts]
+                     if math.isfinite(v.estimate.mean)), default=0.0)
+
+        def shown(v: Verdict, kr: Any = kr, scale: float | None = scale) -> tuple[str, str]:
+            return key_result_cell(kr, v.estimate, scale=scale, currency=currency,
+                                   time_unit=unit)
+
+        cells = []
+        for v in verdicts:
+            symbol, label = VERDICT_LABELS[v.status]
+            value, ci = shown(v)
+            cells.append({"status": v.status, "symbol": symbol, "label": label,
+                          "value": value, "ci": ci,
+                          "probability": f"{v.probability:.0%}",
+                          "settle": (settle_text(v, kr, currency=currency, time_unit=unit)
+                                     if v.status == "inconclusive" else "")})
+        base = today[j]
+        if kr.relative:
+            value, ci = shown(base, dataclasses.replace(kr, relative=False), None)
+            baseline = {"status": "reference", "symbol": "", "label": "reference",
+                        "value": value, "ci": ci, "probability": "",
+                        "note": "the value the change is measured from"}
+        else:
+            symbol, label = VERDICT_LABELS[base.status]
+            value, ci = shown(base)
+            baseline = {"status": base.status, "symbol": symbol, "label": label,
+                        "value": value, "ci": ci,
+                        "probability": f"{base.probability:.0%}",
+                        "note": gap_text(kr, base, currency=currency, time_unit=unit)}
+        objectives[-1]["rows"].append({"text": kr.text, "target": kr.threshold.text,
+                                       "reading": kr.reading, "baseline": baseline,
+                                       "cells": cells})
+    return {"scenarios": [s.name for s in result.scenarios], "objectives": objectives,
+            "confidence": f"{result.confidence:.1%}".replace(".0%", "%")}
+
+
+# What the scorecard's cells look like in a notebook; the full report has its own style sheet
+# for the same classes (report/templates/report.html.j2).
+_SCORECARD_STYLE = """<style>
+  .procsim-scorecard .badge { display: inline-block; font-weight: 700; border-radius: 4px; padding: 0 6px; color: #fff; }
+  .procsim-scorecard .met .badge { background: #1a7f37; }
+  .procsim-scorecard .not_met .badge { background: #b42318; }
+  .procsim-scorecard .inconclusive .badge { background: #9a6700; }
+  .procsim-scorecard .reference .badge { background: #5f6b73; }
+  .procsim-scorecard .ci, .procsim-scorecard .prob, .procsim-scorecard .settle, .procsim-scorecard .reading { color: #5f6b73; font-size: 0.85em; }
+  .procsim-scorecard .prob, .procsim-scorecard .settle, .procsim-scorecard .reading { display: block; }
+  .procsim-scorecard .reading { font-weight: normal; }
+  .procsim-scorecard td.baseline { background: #f5f7f8; }
+  .procsim-scorecard td, .procsim-scorecard th { text-align: left; vertical-align: top; }
+</style>"""  # noqa: E501 (CSS rules, one per line)
+
+
+def scorecard_html(result: ComparisonResult, *, standalone: bool = True) -> str:
+    """The OKR scorecard (:func:`scorecard_data`) and the recommendation as an HTML fragment,
+    every text escaped: what a notebook shows (``standalone``: with its own small style sheet,
+    so that verdicts keep their colours in Jupyter) and what the HTML report embeds.
+
+    It lives here, not in ``procsim.report``, because a result draws itself in a notebook
+    and compare never imports the report (tests/test_layering.py).
+    """
+    from html import escape
+
+    out: list[str] = []
+    if standalone:
+        out += [_SCORECARD_STYLE, '<div class="procsim-scorecard">']
+    card = scorecard_data(result) if result.key_results else None
+    if card is not None:
+        names = card["scenarios"]
+        out += ['<table class="scorecard">',
+                "  <caption>Key results × the baseline today and every scenario: value of the "
+                f"statistic with its {escape(card['confidence'])} interval,\n"
+                "    verdict, and P = estimated probability that the key result is attained. "
+                "The baseline column says how far today is from the target;\n"
+                "    for a change relative to the baseline it shows the baseline's value, the "
+                "reference.</caption>",
+                "  <thead>",
+                '    <tr><th scope="col">Key result</th><th scope="col" class="baseline">'
+                "Baseline today</th>"
+                + "".join(f'<th scope="col">{escape(n)}</th>' for n in names) + "</tr>",
+                "  </thead>", "  <tbody>"]
+        for objective in card["objectives"]:
+            out.append(f'    <tr class="objective"><th colspan="{len(names) + 2}" '
+                       f'scope="rowgroup">Objective: {escape(objective["objective"])}</th></tr>')
+            for row in objective["rows"]:
+                reading = (f'<span class="reading">{escape(row["reading"])}</span>'
+                           if row["reading"] else "")
+                b = row["baseline"]
+                symbol = f"{escape(b['symbol'])} " if b["symbol"] else ""
+                out += ["    <tr>",
+                        f'      <th scope="row">{escape(row["text"])}{reading}</th>',
+                        f'      <td class="baseline {escape(b["status"])}">',
+                        f'        <span class="badge">{symbol}{escape(b["label"])}</span>',
+                        f'        <span class="value">{escape(b["value"])}</span> '
+                        f'<span class="ci">{escape(b["ci"])}</span>']
+                if b["probability"]:
+                    out.append(f'        <span class="prob">P = {escape(b["probability"])}</span>')
+                if b["note"]:
+                    out.append(f'        <span class="settle">{escape(b["note"])}</span>')
+                out.append("      </td>")
+                for cell in row["cells"]:
+                    out += [f'      <td class="verdict {escape(cell["status"])}">',
+                            f'        <span class="badge">{escape(cell["symbol"])} '
+                            f'{escape(cell["label"])}</span>',
+                            f'        <span class="value">{escape(cell["value"])}</span> '
+                            f'<span class="ci">{escape(cell["ci"])}</span>',
+                            f'        <span class="prob">P = {escape(cell["probability"])}</span>']
+                    if cell["settle"]:
+                        out.append(f'        <span class="settle">{escape(cell["settle"])}</span>')
+                    out.append("      </td>")
+                out.append("    </tr>")
+        out += ["  </tbody>", "</table>"]
+    recommendation = result.recommendation()
+    if recommendation:
+        out.append('<p class="recommendation"><strong>Recommendation.</strong> '
+                   f"{escape(recommendation)}</p>")
+    if standalone:
+        out.append("</div>")
+    return "\n".join(out) + "\n"
 
 
 def compare(

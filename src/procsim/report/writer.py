@@ -25,7 +25,7 @@ import math
 import os
 import platform
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -36,11 +36,9 @@ import numpy as np
 
 from procsim.compare import (
     ComparisonResult,
-    gap_text,
-    key_result_cell,
     row_scale,
-    set_html_display,
-    settle_text,
+    scorecard_data,
+    scorecard_html,
 )
 from procsim.errors import ProcsimError, WrongTypeError
 from procsim.kpi import PERCENTILES, RunResult
@@ -63,7 +61,6 @@ __all__ = ["REPORT_FORMATS", "Figure", "ReportContext", "markdown_code", "markdo
 #: File suffix → report format.
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".pdf": "pdf"}
 
-_STATUS = {"met": ("✓", "met"), "not_met": ("✗", "not met"), "inconclusive": ("?", "inconclusive")}
 _HEALTH = {"met": ("✓", "on track"), "not_met": ("✗", "off track"),
            "inconclusive": ("?", "unclear")}
 _DEPENDENCIES = ("simpy", "numpy", "scipy", "networkx", "matplotlib", "pydantic", "pyyaml",
@@ -125,57 +122,6 @@ def _percent_text(confidence: float) -> str:
 
 def _unit(unit: str) -> str:
     return "" if unit == "share" else short_unit(unit)
-
-
-def _scorecard(result: ComparisonResult) -> dict[str, Any]:
-    """The OKR scorecard: one row per key result; the baseline today, then every scenario.
-
-    The baseline's cell says how far today is from the target (for a change relative to
-    the baseline: its value of the statistic, the reference). Values of a row share one
-    unit and resolution (:func:`procsim.compare.format_key_result`).
-    """
-    currency = result.baseline.model.currency or ""
-    unit = result.baseline.time_unit
-    today = result.baseline_key_results()
-    objectives: list[dict[str, Any]] = []
-    for j, kr in enumerate(result.key_results):
-        if not objectives or objectives[-1]["objective"] != kr.objective:
-            objectives.append({"objective": kr.objective, "rows": []})
-        verdicts = [s.verdicts[j] for s in result.scenarios]
-        scale = max((abs(v.estimate.mean) for v in [today[j], *verdicts]
-                     if math.isfinite(v.estimate.mean)), default=0.0)
-
-        def shown(v: Verdict, kr: Any = kr, scale: float | None = scale) -> tuple[str, str]:
-            return key_result_cell(kr, v.estimate, scale=scale, currency=currency,
-                                   time_unit=unit)
-
-        cells = []
-        for v in verdicts:
-            symbol, label = _STATUS[v.status]
-            value, ci = shown(v)
-            cells.append({"status": v.status, "symbol": symbol, "label": label,
-                          "value": value, "ci": ci,
-                          "probability": f"{v.probability:.0%}",
-                          "settle": (settle_text(v, kr, currency=currency, time_unit=unit)
-                                     if v.status == "inconclusive" else "")})
-        base = today[j]
-        if kr.relative:
-            value, ci = shown(base, replace(kr, relative=False), None)
-            baseline = {"status": "reference", "symbol": "", "label": "reference",
-                        "value": value, "ci": ci, "probability": "",
-                        "note": "the value the change is measured from"}
-        else:
-            symbol, label = _STATUS[base.status]
-            value, ci = shown(base)
-            baseline = {"status": base.status, "symbol": symbol, "label": label,
-                        "value": value, "ci": ci,
-                        "probability": f"{base.probability:.0%}",
-                        "note": gap_text(kr, base, currency=currency, time_unit=unit)}
-        objectives[-1]["rows"].append({"text": kr.text, "target": kr.threshold.text,
-                                       "reading": kr.reading, "baseline": baseline,
-                                       "cells": cells})
-    return {"scenarios": [s.name for s in result.scenarios], "objectives": objectives,
-            "confidence": _percent_text(result.confidence)}
 
 
 def _health_units(model: Any) -> dict[str, str]:
@@ -466,7 +412,8 @@ def _comparison_context(result: ComparisonResult, title: str | None) -> ReportCo
         "baseline": base.model.name,
         "series": [{"name": n, "color": colors[n]} for n, _ in runs],
         "recommendation": result.recommendation(),
-        "scorecard": _scorecard(result) if result.key_results else None,
+        "scorecard": scorecard_data(result) if result.key_results else None,
+        "scorecard_html": scorecard_html(result, standalone=False) if result.key_results else "",
         "health_columns": health_cols,
         "health": health,
         "differences": differences,
@@ -666,16 +613,6 @@ def render_html(context: ReportContext, *, template: str = "report", image: str 
     return str(_environment().get_template(f"{template}.html.j2").render(
         **context.data, figures=context.figures))
 
-
-def scorecard_html(result: ComparisonResult) -> str:
-    """The OKR scorecard and recommendation as an HTML fragment (for notebooks)."""
-    data = {"scorecard": _scorecard(result) if result.key_results else None,
-            "recommendation": result.recommendation(), "standalone": True}
-    return str(_environment().get_template("scorecard.html.j2").render(**data))
-
-
-# A comparison shown in a notebook draws this scorecard (compare cannot import the report).
-set_html_display(scorecard_html)
 
 
 def write_report(result: RunResult | ComparisonResult, path: str | os.PathLike[str], *,
