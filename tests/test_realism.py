@@ -388,6 +388,70 @@ def test_the_servers_policy_gives_the_fifo_policys_records_bit_for_bit(
         assert np.array_equal(values, b.cases[name]), name
 
 
+TEAMS = OFFICE.replace("calendars: {", 'calendars: {late: [{days: mon-fri, from: "12:00", '
+                       'to: "20:00"}], ') + """
+arrivals:
+  rate: {per: hour, mon-fri: [0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 5, 5, 4, 4, 5, 5, 3,
+                              0, 0, 0, 0, 0, 0, 0]}
+people:
+  ann: {speed: 1.25, cost_per_hour: 42, calendar: late}
+  bob: {calendar: late}
+resources:
+  desk: {capacity: 3, calendar: office, preempt: true, cost_per_hour: 30}
+  experts: {members: [ann, bob], cost_per_hour: 50}
+  archive: {capacity: 1, cost_per_hour: 10}
+  night: {capacity: 2, calendar: office, cost_per_hour: 25}
+activities:
+  triage: {resource: desk, duration: {dist: exponential, mean: 0.5}}
+  advise:
+    resource: experts
+    duration: {dist: lognormal, mean: 0.6, sd: 0.4}
+    durations: {bob: {dist: fixed, value: 0.5}}
+  call_back: {duration: {dist: exponential, mean: 3}, calendar: office}
+  file: {resource: archive, duration: {dist: exponential, mean: 0.1}}
+  review: {resource: night, duration: {dist: exponential, mean: 1.5}}
+gateways:
+  split: {type: parallel}
+  join: {type: parallel}
+flow:
+  start: triage
+  triage: {advise: 0.6, review: 0.4}
+  advise: split
+  split: [file, call_back]
+  file: join
+  call_back: join
+  join: end
+  review: end
+"""
+
+
+@pytest.mark.parametrize("limit", [{"cases": 2500}, {"cases": None, "duration": 1500.0}])
+def test_the_servers_policy_gives_the_team_policys_records_bit_for_bit(
+        limit: dict[str, float | None]) -> None:
+    """Pools on the TEAM policy (anonymous servers on a calendar, with and without preempt;
+    members on one calendar with a speed and their own durations) beside a FIFO pool and a
+    delay with a calendar: the same records as every pool on the general SERVERS policy."""
+    from procsim.engine.plan import FIFO, SERVERS, TEAM
+
+    model = parse_model(TEAMS)
+    plan = compile_model(model)
+    assert plan.policy == (TEAM, TEAM, FIFO, TEAM)
+    general_plan = compile_model(model, general=True)
+    assert set(general_plan.policy) == {SERVERS}
+    team = run_replication(plan, seed=4, replication=1, **limit)  # type: ignore[arg-type]
+    general = run_replication(general_plan, seed=4, replication=1, **limit)  # type: ignore[arg-type]
+    for name in (*FIELDS, "instance_server", "instance_work"):
+        assert np.array_equal(getattr(team, name), getattr(general, name)), name
+    # Segments: the same for every pool but the FIFO one, which keeps none.
+    keep = general.busy_pool != 2  # type: ignore[operator]
+    for name in ("busy_pool", "busy_server", "busy_start", "busy_end", "busy_on_shift"):
+        assert np.array_equal(getattr(team, name), getattr(general, name)[keep]), name
+    assert set(team.instance_server.tolist()) == {-1, 0, 1}  # type: ignore[union-attr]
+    assert np.any(~team.busy_on_shift)  # type: ignore[operator]  # overtime happened
+    a, b = replication_kpis(plan, team, 100), replication_kpis(general_plan, general, 100)
+    assert a.values == b.values and a.resources == b.resources and a.people == b.people
+
+
 def test_renewal_arrivals_are_the_running_sum_of_the_arrival_stream() -> None:
     model = procsim.load_model(ROOT / "models/service_desk.yaml")
     times = model.arrival_process().times(procsim.rng.RandomStreams(9, 0).generator("arrivals"))
