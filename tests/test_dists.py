@@ -178,6 +178,71 @@ def test_truncated_normal() -> None:
     assert (far.sample(np.random.default_rng(1), 10_000) >= 0).all()
 
 
+# a = -loc/sd from far left of zero to 5 sd right of it, at several scales and signs of loc
+TRUNCATED = [(loc * sd, sd) for sd in (0.25, 1.0, 3.0, 1e-6, 1e6)
+             for loc in (*np.linspace(-5.0, 40.0, 91), 1e3, 1e6)]
+
+
+@pytest.mark.parametrize(("loc", "sd"), TRUNCATED)
+def test_truncated_normal_moments_equal_scipys(loc: float, sd: float) -> None:
+    """The closed form (math.erfc, no scipy.stats) is scipy's truncnorm to ~1e-12."""
+    d = Normal(mean=loc, sd=sd)
+    ref = stats.truncnorm(a=-loc / sd, b=np.inf, loc=loc, scale=sd)
+    assert d.mean == pytest.approx(float(ref.mean()), rel=2e-12, abs=0.0)
+    assert d.variance == pytest.approx(float(ref.var()), rel=5e-12, abs=0.0)
+
+
+@pytest.mark.parametrize("a", [5.0, 10.0, 20.0, 29.9, 30.0, 30.1, 37.0, 100.0])
+def test_truncated_normal_far_in_the_tail(a: float) -> None:
+    """Where the mean is far below zero both lose digits to ``loc + sd·h`` (scipy as much as
+    the closed form): they agree to 1e-8, and past the point where erfc underflows (a ≈ 37.5)
+    the continued fraction keeps the mean at about sd/a."""
+    d = Normal(mean=-a, sd=1.0)
+    ref = stats.truncnorm(a=a, b=np.inf, loc=-a, scale=1.0)
+    assert d.mean == pytest.approx(float(ref.mean()), rel=1e-8)
+    # the asymptotic series of the mean, to within its first omitted term
+    assert d.mean == pytest.approx(1 / a - 2 / a**3 + 10 / a**5, rel=74 / a**6)
+    assert 0.0 < d.variance < 1.0 / a**2
+
+
+def test_truncated_normal_moments_overflow_as_scipys_do() -> None:
+    """Too extreme to compute warns (the model check turns that into an error), as scipy."""
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert math.isnan(Normal(mean=-1e308, sd=1.0).mean)
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert math.isinf(Normal(mean=5.0, sd=1e155).variance)
+
+
+@pytest.mark.parametrize("shape", [0.05, 0.3, 0.5, 1.0, 2.0, 3.7, 10.0])
+@pytest.mark.parametrize("scale", [1e-3, 4.0, 1e5])
+def test_weibull_moments_equal_scipys(shape: float, scale: float) -> None:
+    d = Weibull(shape=shape, scale=scale)
+    ref = stats.weibull_min(c=shape, scale=scale)
+    assert d.mean == pytest.approx(float(ref.mean()), rel=1e-14)
+    assert d.variance == pytest.approx(float(ref.var()), rel=1e-12)
+
+
+def test_weibull_moments_overflow_as_scipys_do() -> None:
+    assert Weibull(shape=0.005, scale=4).mean == math.inf
+    assert Weibull(shape=0.005, scale=4).variance == math.inf
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert math.isinf(Weibull(shape=0.1, scale=1e150).variance)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_buffered_and_block_sampler_are_the_sampler(case: Case) -> None:
+    """The public ``buffered``/``block_sampler`` and the old private names give the same draws."""
+    pop, refill = case.dist.buffered(np.random.default_rng(5), 8)
+    old_pop, old_refill = case.dist._buffered(np.random.default_rng(5), 8)
+    got, old = [refill()], [old_refill()]
+    got += [pop() for _ in range(7)]
+    old += [old_pop() for _ in range(7)]
+    assert got == old == case.dist.sample(np.random.default_rng(5), 8).tolist()
+    x = case.dist.block_sampler()(np.random.default_rng(6), 8)
+    y = case.dist._block_sampler()(np.random.default_rng(6), 8)
+    assert x.tolist() == y.tolist() == case.dist.sample(np.random.default_rng(6), 8).tolist()
+
+
 def test_empirical_frequencies() -> None:
     d = Empirical(values=[1, 2, 5], weights=[2, 3, 5])  # weights need not sum to 1
     x = d.sample(np.random.default_rng(3), N)

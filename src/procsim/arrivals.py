@@ -77,21 +77,21 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from procsim.calendars import (
-    _US_PER_DAY,
-    _US_PER_WEEK,
     DAY_NAMES,
     EXPECTED_DAYS,
+    US_PER_DAY,
+    US_PER_WEEK,
     Calendar,
     CalendarError,
     Weekday,
-    _unit_us,
-    _units,
-    _week_offset_us,
     parse_days,
     parse_start,
+    unit_us,
+    us_to_units,
+    week_offset_us,
 )
 from procsim.dists import BaseDistribution, Distribution
-from procsim.errors import close_match_hint
+from procsim.errors import UsageError, WrongTypeError, close_match_hint
 from procsim.units import SECONDS_PER, TimeUnit
 
 __all__ = ["ArrivalProcess", "PoissonArrivals", "RateProfile", "RenewalArrivals"]
@@ -105,7 +105,7 @@ def _rate(key: str, index: int | None, value: object) -> float:
     where = key if index is None else f"{key}[{index}]"
     if isinstance(value, bool) or not isinstance(value, int | float) or not (
             math.isfinite(value) and value >= 0):
-        raise ValueError(f"{where}: expected a rate >= 0 (cases per unit of 'per'), "
+        raise UsageError(f"{where}: expected a rate >= 0 (cases per unit of 'per'), "
                          f"got {value!r}")
     return float(value)
 
@@ -113,7 +113,7 @@ def _rate(key: str, index: int | None, value: object) -> float:
 def _rates(key: str, values: object) -> tuple[float, ...]:
     if isinstance(values, list | tuple):
         if not values or 1440 % len(values):
-            raise ValueError(f"{key}: expected {_EXPECTED_RATES}, got {len(values)} values")
+            raise UsageError(f"{key}: expected {_EXPECTED_RATES}, got {len(values)} values")
         return tuple(_rate(key, i, v) for i, v in enumerate(values))
     return (_rate(key, None, values),)
 
@@ -149,7 +149,7 @@ class RateProfile(BaseModel):
     @classmethod
     def _from_yaml(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
-            raise ValueError("expected a mapping such as {per: hour, mon-fri: [24 hourly "
+            raise UsageError("expected a mapping such as {per: hour, mon-fri: [24 hourly "
                              f"rates]}}, got {data!r}")
         if "days" in data and set(data) <= {"per", "days"}:
             return data  # the normalised form (a copy, or a profile built in Python)
@@ -164,19 +164,19 @@ class RateProfile(BaseModel):
                     raise ValueError
                 indices = parse_days(key)
             except ValueError:
-                raise ValueError(
+                raise UsageError(
                     f"expected 'per' or days ({EXPECTED_DAYS}) as keys, got {key!r}"
                     + close_match_hint(str(key), ["per", *DAY_NAMES])
                 ) from None
             rates = _rates(key, values)
             for i in indices:
                 if i in owner:
-                    raise ValueError(f"expected each day under one key only, got "
+                    raise UsageError(f"expected each day under one key only, got "
                                      f"{DAY_NAMES[i]} under {owner[i]!r} and {key!r}")
                 owner[i] = key
                 by_day[i] = rates
         if not any(r > 0 for rates in by_day.values() for r in rates):
-            raise ValueError("expected at least one rate > 0, got none")
+            raise UsageError("expected at least one rate > 0, got none")
         return {"per": per, "days": {DAY_NAMES[i]: by_day[i] for i in sorted(by_day)}}
 
     @model_serializer(mode="plain")
@@ -212,12 +212,12 @@ def _rotate_segments(segments: Sequence[tuple[int, int, float]],
     week's end), sorted, with touching segments of equal rate joined."""
     pieces: list[tuple[int, int, float]] = []
     for a, b, rate in segments:
-        a2 = (a - offset) % _US_PER_WEEK
+        a2 = (a - offset) % US_PER_WEEK
         b2 = a2 + (b - a)
-        if b2 <= _US_PER_WEEK:
+        if b2 <= US_PER_WEEK:
             pieces.append((a2, b2, rate))
         else:
-            pieces += [(a2, _US_PER_WEEK, rate), (0, b2 - _US_PER_WEEK, rate)]
+            pieces += [(a2, US_PER_WEEK, rate), (0, b2 - US_PER_WEEK, rate)]
     joined: list[tuple[int, int, float]] = []
     for a, b, rate in sorted(pieces):
         if joined and joined[-1][1] == a and joined[-1][2] == rate:
@@ -256,10 +256,10 @@ class _RateTable:
 
     def __init__(self, segments: Sequence[tuple[int, int, float]], unit_us: int,
                  holiday_starts: Sequence[float], holiday_ends: Sequence[float]) -> None:
-        self.week = _units(_US_PER_WEEK, unit_us)
-        self.starts = np.array([_units(a, unit_us) for a, _, _ in segments])
-        self.ends = np.array([_units(b, unit_us) for _, b, _ in segments])
-        self.lengths = np.array([_units(b - a, unit_us) for a, b, _ in segments])
+        self.week = us_to_units(US_PER_WEEK, unit_us)
+        self.starts = np.array([us_to_units(a, unit_us) for a, _, _ in segments])
+        self.ends = np.array([us_to_units(b, unit_us) for _, b, _ in segments])
+        self.lengths = np.array([us_to_units(b - a, unit_us) for a, b, _ in segments])
         self.rates = np.array([rate for _, _, rate in segments])
         cum = np.concatenate(([0.0], np.cumsum(self.rates * self.lengths)))
         self.cum, self.total = cum[:-1], float(cum[-1])
@@ -314,7 +314,7 @@ class _RateTable:
 
 def _check_block(block: object) -> int:
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-        raise ValueError(f"expected block to be an integer >= 1, got {block!r}")
+        raise UsageError(f"expected block to be an integer >= 1, got {block!r}")
     return block
 
 
@@ -401,32 +401,32 @@ class PoissonArrivals:
             start = calendar.start if start is None else parse_start(start)
             time_unit = calendar.time_unit if time_unit is None else time_unit
             if start != calendar.start or time_unit != calendar.time_unit:
-                raise ValueError(
+                raise UsageError(
                     f"expected the calendar's start and time unit ({calendar.start.isoformat()}"
                     f", {calendar.time_unit}), got {start.isoformat()}, {time_unit}")
         if start is None:
-            raise TypeError("PoissonArrivals needs a start date-time, or a calendar")
+            raise WrongTypeError("PoissonArrivals needs a start date-time, or a calendar")
         self.start = parse_start(start)
         self.time_unit: TimeUnit = time_unit or "minutes"
-        unit_us = _unit_us(self.time_unit)
+        per_unit = unit_us(self.time_unit)
         # Rates per unit of 'per' -> per unit of simulated time.
         scale = SECONDS_PER[self.time_unit] / _PER_SECONDS[profile.per]
         segments: list[tuple[int, int, float]] = []
         for day, rates in profile.days.items():
-            first = DAY_NAMES.index(day) * _US_PER_DAY
-            slot = _US_PER_DAY // len(rates)
+            first = DAY_NAMES.index(day) * US_PER_DAY
+            slot = US_PER_DAY // len(rates)
             segments += [(first + i * slot, first + (i + 1) * slot, rate * scale)
                          for i, rate in enumerate(rates) if rate > 0]
-        table = _rotate_segments(segments, _week_offset_us(self.start))
+        table = _rotate_segments(segments, week_offset_us(self.start))
         hol_starts: list[float] = []
         hol_ends: list[float] = []
         if calendar is not None:
-            table = _intersect(table, calendar._table_us)
+            table = _intersect(table, calendar.table_us)
             if not table:
                 raise CalendarError(f"no arrivals: the rate is zero whenever calendar "
                                     f"'{calendar.name}' is open")
-            hol_starts, hol_ends = calendar._hol_starts, calendar._hol_ends
-        self._table = _RateTable(table, unit_us, hol_starts, hol_ends)
+            hol_starts, hol_ends = calendar.holiday_starts, calendar.holiday_ends
+        self._table = _RateTable(table, per_unit, hol_starts, hol_ends)
 
     @property
     def mean_rate(self) -> float:
@@ -447,7 +447,7 @@ class PoissonArrivals:
     def expected_count(self, t0: float, t1: float) -> float:
         """Expected number of arrivals in ``[t0, t1)``: Λ(t1) − Λ(t0)."""
         if not t1 >= t0:
-            raise ValueError(f"expected t1 >= t0, got t0={t0!r}, t1={t1!r}")
+            raise UsageError(f"expected t1 >= t0, got t0={t0!r}, t1={t1!r}")
         return self._table.value(t1) - self._table.value(t0)
 
     def _blocks(self, rng: np.random.Generator, t0: float, block: int) -> Iterator[np.ndarray]:
@@ -534,8 +534,8 @@ class RenewalArrivals:
         self.interarrival: BaseDistribution = interarrival
         self.calendar = calendar
         self._table = None if calendar is None else _RateTable(
-            [(a, b, 1.0) for a, b in calendar._table_us], calendar._unit_us,
-            calendar._hol_starts, calendar._hol_ends)
+            [(a, b, 1.0) for a, b in calendar.table_us], calendar.unit_us,
+            calendar.holiday_starts, calendar.holiday_ends)
 
     @property
     def mean_rate(self) -> float:
@@ -556,7 +556,7 @@ class RenewalArrivals:
 
     def _blocks(self, rng: np.random.Generator, t0: float, block: int) -> Iterator[np.ndarray]:
         _check_block(block)
-        draw = self.interarrival._block_sampler()
+        draw = self.interarrival.block_sampler()
         table = self._table
         y = t0 if table is None else table.value(t0)
         while True:

@@ -101,12 +101,14 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from procsim.errors import ProcsimError, close_match_hint
+from procsim.errors import ProcsimError, UsageError, close_match_hint
 from procsim.units import SECONDS_PER, TimeUnit
 
 __all__ = [
     "DAY_NAMES",
     "MAX_CLOSED_DAYS",
+    "US_PER_DAY",
+    "US_PER_WEEK",
     "Calendar",
     "CalendarError",
     "CalendarInterval",
@@ -116,6 +118,9 @@ __all__ = [
     "parse_days",
     "parse_start",
     "time_at",
+    "unit_us",
+    "us_to_units",
+    "week_offset_us",
 ]
 
 #: Day names as a model writes them; index 0 is Monday (as ``datetime.weekday()``).
@@ -131,8 +136,8 @@ MAX_CLOSED_DAYS = 3653
 _MINUTES_PER_DAY = 1440
 _MINUTES_PER_WEEK = 7 * _MINUTES_PER_DAY
 _US_PER_MINUTE = 60_000_000
-_US_PER_DAY = _MINUTES_PER_DAY * _US_PER_MINUTE
-_US_PER_WEEK = 7 * _US_PER_DAY
+US_PER_DAY = _MINUTES_PER_DAY * _US_PER_MINUTE
+US_PER_WEEK = 7 * US_PER_DAY
 
 
 class CalendarError(ProcsimError):
@@ -153,7 +158,7 @@ def _day_index(word: str, whole: object) -> int:
     message = f"expected {EXPECTED_DAYS}, got {whole!r}"
     if key != str(whole).strip().lower():
         message += f": unknown day {word.strip()!r}"
-    raise ValueError(message + hint)
+    raise UsageError(message + hint)
 
 
 def parse_days(value: object) -> tuple[int, ...]:
@@ -172,31 +177,31 @@ def parse_days(value: object) -> tuple[int, ...]:
 
     Raises
     ------
-    ValueError
-        Saying what was expected and what was found, with a close match for a misspelt day.
+    procsim.errors.UsageError
+        A ``ValueError`` too, saying what was expected and what was found, with a close match
+        for a misspelt day.
 
     Examples
     --------
     >>> parse_days("mon-fri"), parse_days("fri-mon"), parse_days(["sat", "Sunday"])
     ((0, 1, 2, 3, 4), (0, 4, 5, 6), (5, 6))
-    >>> parse_days("thr")
+    >>> parse_days("thr")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: expected a day (mon, tue, wed, thu, fri, sat, sun), a range such as mon-fri, \
-a list such as [mon, wed], or all, got 'thr' (did you mean 'thu'?)
+    procsim.errors.UsageError: expected a day (mon, tue, ...), ... got 'thr' (did you mean 'thu'?)
     """
     if isinstance(value, str):
         items: list[object] = list(value.split(","))
     elif isinstance(value, list | tuple):
         items = list(value)
         if not items:
-            raise ValueError("expected at least one day, got []")
+            raise UsageError("expected at least one day, got []")
     else:
-        raise ValueError(f"expected {EXPECTED_DAYS}, got {value!r}")
+        raise UsageError(f"expected {EXPECTED_DAYS}, got {value!r}")
     days: set[int] = set()
     for item in items:
         if not isinstance(item, str):
-            raise ValueError(f"expected {EXPECTED_DAYS}, got {item!r}")
+            raise UsageError(f"expected {EXPECTED_DAYS}, got {item!r}")
         word = item.strip().lower()
         if word in _EVERY_DAY:
             days.update(range(7))
@@ -228,11 +233,11 @@ def _parse_time(value: object, *, closing: bool) -> int:
     elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= latest:
         # PyYAML (YAML 1.1) reads an unquoted 17:00 as the sexagesimal integer 1020.
         h, mm = divmod(value, 60)
-        raise ValueError(
+        raise UsageError(
             f"expected {expected} in quotes, got {value} (YAML reads an unquoted {h}:{mm:02d} "
             f"as the number {value}; write \"{h:02d}:{mm:02d}\")"
         )
-    raise ValueError(f"expected {expected}, got {value!r}")
+    raise UsageError(f"expected {expected}, got {value!r}")
 
 
 def _format_time(minutes: int) -> str:
@@ -253,7 +258,7 @@ def _parse_holiday(value: object) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"expected a date YYYY-MM-DD (a holiday closes a whole day), got {value!r}")
+    raise UsageError(f"expected a date YYYY-MM-DD (a holiday closes a whole day), got {value!r}")
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -369,7 +374,7 @@ class CalendarSpec(BaseModel):
     @classmethod
     def _some_hours(cls, value: tuple[CalendarInterval, ...]) -> tuple[CalendarInterval, ...]:
         if not value:
-            raise ValueError("expected at least one open interval such as "
+            raise UsageError("expected at least one open interval such as "
                              "{days: mon-fri, from: \"09:00\", to: \"17:00\"}, got none")
         return value
 
@@ -392,10 +397,10 @@ def parse_start(value: object) -> datetime:
     --------
     >>> parse_start("2026-01-05T08:00"), parse_start(date(2026, 1, 5))
     (datetime.datetime(2026, 1, 5, 8, 0), datetime.datetime(2026, 1, 5, 0, 0))
-    >>> parse_start("2026-01-05T08:00+01:00")
+    >>> parse_start("2026-01-05T08:00+01:00")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: expected a local date-time without a time zone such as 2026-01-05T08:00, \
+    procsim.errors.UsageError: expected a local date-time without a time zone ..., \
 got '2026-01-05T08:00+01:00'
     """
     expected = "a local date-time without a time zone such as 2026-01-05T08:00"
@@ -410,7 +415,7 @@ got '2026-01-05T08:00+01:00'
         except ValueError:
             moment = None
     if moment is None or moment.tzinfo is not None:
-        raise ValueError(f"expected {expected}, got {value!r}")
+        raise UsageError(f"expected {expected}, got {value!r}")
     return moment
 
 
@@ -422,9 +427,14 @@ StartDateTime = Annotated[
 ]
 
 
-def _unit_us(time_unit: str) -> int:
+def unit_us(time_unit: str) -> int:
+    """Microseconds in one ``time_unit`` (calendars compute exactly in microseconds).
+
+    >>> unit_us("minutes")
+    60000000
+    """
     if time_unit not in SECONDS_PER:
-        raise ValueError(f"expected a time unit ({', '.join(SECONDS_PER)}), got {time_unit!r}")
+        raise UsageError(f"expected a time unit ({', '.join(SECONDS_PER)}), got {time_unit!r}")
     return round(SECONDS_PER[time_unit] * 1_000_000)
 
 
@@ -432,8 +442,12 @@ def _us(delta: timedelta) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _units(us: int, unit_us: int) -> float:
-    """Microseconds in model time units, correctly rounded."""
+def us_to_units(us: int, unit_us: int) -> float:
+    """``us`` microseconds in model time units of ``unit_us`` microseconds, correctly rounded.
+
+    >>> us_to_units(US_PER_DAY, unit_us("hours"))
+    24.0
+    """
     return float(Fraction(us, unit_us))
 
 
@@ -445,7 +459,7 @@ def datetime_at(t: float, *, start: datetime, time_unit: TimeUnit) -> datetime:
     >>> datetime_at(90.5, start=datetime(2026, 1, 5, 8, 0), time_unit="minutes")
     datetime.datetime(2026, 1, 5, 9, 30, 30)
     """
-    us = round(Fraction(t) * _unit_us(time_unit))
+    us = round(Fraction(t) * unit_us(time_unit))
     return start + timedelta(microseconds=us)
 
 
@@ -457,10 +471,10 @@ def time_at(moment: datetime, *, start: datetime, time_unit: TimeUnit) -> float:
     >>> time_at(datetime(2026, 1, 6, 9, 0), start=datetime(2026, 1, 5, 8, 0), time_unit="hours")
     25.0
     """
-    return _units(_us(moment - start), _unit_us(time_unit))
+    return us_to_units(_us(moment - start), unit_us(time_unit))
 
 
-def _week_offset_us(start: datetime) -> int:
+def week_offset_us(start: datetime) -> int:
     """Microseconds from the Monday 00:00 of ``start``'s week to ``start``."""
     monday = datetime.combine(start.date() - timedelta(days=start.weekday()), time())
     return _us(start - monday)
@@ -546,9 +560,9 @@ class Calendar:
     """
 
     __slots__ = (
-        "_always", "_closes", "_cum", "_cum2", "_cum2_end", "_gap_cum", "_hol_ends",
-        "_hol_starts", "_holidays_us", "_len2", "_m", "_max_closed", "_open_per_week",
-        "_opens", "_table_us", "_unit_us", "_week", "name", "spec", "start", "time_unit",
+        "_always", "_closes", "_cum", "_cum2", "_cum2_end", "_gap_cum", "_holidays_us",
+        "_len2", "_m", "_max_closed", "_open_per_week", "_opens", "_week", "holiday_ends",
+        "holiday_starts", "name", "spec", "start", "table_us", "time_unit", "unit_us",
     )
 
     def __init__(self, spec: CalendarSpec | Sequence[Any] | Mapping[str, Any], *,
@@ -560,33 +574,33 @@ class Calendar:
         self.name = name
         self.start = parse_start(start)
         self.time_unit = time_unit
-        unit_us = self._unit_us = _unit_us(time_unit)
+        per_unit = self.unit_us = unit_us(time_unit)
         weekly = _weekly_minutes(spec)
         if not weekly:  # only a spec built without validation can get here
             raise CalendarError(f"calendar '{name}' has no open hours")
 
         # The weekly table, exact in microseconds, rotated so that the week starts at start.
         table = _rotate([(a * _US_PER_MINUTE, b * _US_PER_MINUTE) for a, b in weekly],
-                        _week_offset_us(self.start), _US_PER_WEEK)
-        self._table_us = tuple(table)
+                        week_offset_us(self.start), US_PER_WEEK)
+        self.table_us = tuple(table)
         self._always = weekly == [(0, _MINUTES_PER_WEEK)]
         self._m = len(table)
-        self._week = _units(_US_PER_WEEK, unit_us)
-        self._opens = [_units(a, unit_us) for a, _ in table]
-        self._closes = [_units(b, unit_us) for _, b in table]
+        self._week = us_to_units(US_PER_WEEK, per_unit)
+        self._opens = [us_to_units(a, per_unit) for a, _ in table]
+        self._closes = [us_to_units(b, per_unit) for _, b in table]
         lengths = [b - a for a, b in table]
         total = sum(lengths)
-        self._open_per_week = _units(total, unit_us)
-        self._cum = [_units(sum(lengths[:j]), unit_us) for j in range(self._m)]
+        self._open_per_week = us_to_units(total, per_unit)
+        self._cum = [us_to_units(sum(lengths[:j]), per_unit) for j in range(self._m)]
         # Two weeks of cumulative open time, to find where an amount of work ends by bisection.
-        self._cum2 = [_units(sum(lengths[:j % self._m]) + (j // self._m) * total, unit_us)
+        self._cum2 = [us_to_units(sum(lengths[:j % self._m]) + (j // self._m) * total, per_unit)
                       for j in range(2 * self._m)]
-        self._len2 = [_units(lengths[j % self._m], unit_us) for j in range(2 * self._m)]
+        self._len2 = [us_to_units(lengths[j % self._m], per_unit) for j in range(2 * self._m)]
         self._cum2_end = [
-            _units(sum(lengths[:j % self._m + 1]) + (j // self._m) * total, unit_us)
+            us_to_units(sum(lengths[:j % self._m + 1]) + (j // self._m) * total, per_unit)
             for j in range(2 * self._m)
         ]
-        self._max_closed = _units(MAX_CLOSED_DAYS * _US_PER_DAY, unit_us)
+        self._max_closed = us_to_units(MAX_CLOSED_DAYS * US_PER_DAY, per_unit)
 
         # Holidays: runs of consecutive dates, as closed windows in simulated time.
         runs: list[list[date]] = []
@@ -600,19 +614,19 @@ class Calendar:
              _us(datetime.combine(b, time()) + timedelta(days=1) - self.start))
             for a, b in runs
         )
-        self._hol_starts = [self._canonical(a) for a, _ in self._holidays_us]
-        self._hol_ends = [self._canonical(b) for _, b in self._holidays_us]
+        self.holiday_starts = [self._canonical(a) for a, _ in self._holidays_us]
+        self.holiday_ends = [self._canonical(b) for _, b in self._holidays_us]
         # On-shift time from the end of each holiday to the start of the next, cumulated.
         self._gap_cum = [0.0]
-        for a, b in zip(self._hol_ends[:-1], self._hol_starts[1:], strict=True):
+        for a, b in zip(self.holiday_ends[:-1], self.holiday_starts[1:], strict=True):
             self._gap_cum.append(self._gap_cum[-1] + self._periodic_work(a, b))
 
     # --- internals: the periodic table ------------------------------------------------------
 
     def _canonical(self, us: int) -> float:
         """A time given in microseconds after start, as the float the table would compute."""
-        k, rest = divmod(us, _US_PER_WEEK)
-        return k * self._week + _units(rest, self._unit_us)
+        k, rest = divmod(us, US_PER_WEEK)
+        return k * self._week + us_to_units(rest, self.unit_us)
 
     def _open_at(self, n: int) -> float:
         k, j = divmod(n, self._m)
@@ -625,7 +639,7 @@ class Calendar:
     def _locate(self, t: float) -> int:
         """Index of the last periodic interval that opens at or before ``t``."""
         if not math.isfinite(t):
-            raise ValueError(f"expected a finite time, got {t!r}")
+            raise UsageError(f"expected a finite time, got {t!r}")
         k = math.floor(t / self._week)
         j = bisect_right(self._opens, t - k * self._week) - 1
         n = k * self._m + j
@@ -700,15 +714,15 @@ class Calendar:
 
     def _holiday_at(self, t: float) -> int:
         """Index of the holiday window containing ``t``, or -1."""
-        i = bisect_right(self._hol_starts, t) - 1
-        return i if i >= 0 and t < self._hol_ends[i] else -1
+        i = bisect_right(self.holiday_starts, t) - 1
+        return i if i >= 0 and t < self.holiday_ends[i] else -1
 
     def _next_open(self, t: float, limit: float) -> float:
         """:meth:`next_open`, or some time beyond ``limit`` when it lies beyond ``limit``."""
         s = self._periodic_next_open(t)
         i = self._holiday_at(s)
         while i >= 0 and s <= limit:
-            s = self._periodic_next_open(self._hol_ends[i])
+            s = self._periodic_next_open(self.holiday_ends[i])
             i = self._holiday_at(s)
         return s
 
@@ -718,7 +732,7 @@ class Calendar:
             f"after {self.datetime_at(t):%Y-%m-%d %H:%M} (time {t:g}); check its holidays"
         )
 
-    def _stretch(self, t: float) -> tuple[float, bool]:
+    def stretch(self, t: float) -> tuple[float, bool]:
         """``(until, open)``: :meth:`is_open` is ``open`` at every time in ``[t, until)``.
 
         Open at ``t``: ``until`` is :meth:`shift_end` ``(t)``. Closed: ``until`` is
@@ -731,6 +745,11 @@ class Calendar:
         limit = t + self._max_closed
         s = self._next_open(t, limit)
         return (s if s <= limit else t), False
+
+    def _stretch(self, t: float) -> tuple[float, bool]:
+        # The engine still calls the old private name; it switches to stretch (issue 15)
+        # and then this alias goes.
+        return self.stretch(t)
 
     # --- the public API -----------------------------------------------------------------------
 
@@ -745,7 +764,7 @@ class Calendar:
         (True, True, False)
         """
         n = self._locate(t)
-        return t < self._close_at(n) and (not self._hol_starts or self._holiday_at(t) < 0)
+        return t < self._close_at(n) and (not self.holiday_starts or self._holiday_at(t) < 0)
 
     def next_open(self, t: float) -> float:
         """The earliest time ``>= t`` at which the calendar is open; ``t`` itself when open.
@@ -787,7 +806,7 @@ class Calendar:
         """
         n = self._locate(t)
         end = self._close_at(n)
-        if not t < end or (self._hol_starts and self._holiday_at(t) >= 0):
+        if not t < end or (self.holiday_starts and self._holiday_at(t) >= 0):
             return t
         if self._always:
             end = math.inf
@@ -795,9 +814,9 @@ class Calendar:
             while end == self._open_at(n + 1):  # at most once: at the table's week split
                 n += 1
                 end = self._close_at(n)
-        i = bisect_right(self._hol_starts, t)
-        if i < len(self._hol_starts) and self._hol_starts[i] < end:
-            end = self._hol_starts[i]
+        i = bisect_right(self.holiday_starts, t)
+        if i < len(self.holiday_starts) and self.holiday_starts[i] < end:
+            end = self.holiday_starts[i]
         return end
 
     def working_time(self, t0: float, t1: float) -> float:
@@ -811,8 +830,8 @@ class Calendar:
         10.0
         """
         if not t1 >= t0:
-            raise ValueError(f"expected t1 >= t0, got t0={t0!r}, t1={t1!r}")
-        starts, ends = self._hol_starts, self._hol_ends
+            raise UsageError(f"expected t1 >= t0, got t0={t0!r}, t1={t1!r}")
+        starts, ends = self.holiday_starts, self.holiday_ends
         i0, i1 = bisect_right(ends, t0), bisect_left(starts, t1)  # the holidays in between
         if i0 >= i1:
             return self._periodic_work(t0, t1)
@@ -845,24 +864,24 @@ class Calendar:
         113.0
         """
         if not (math.isfinite(amount) and amount >= 0):
-            raise ValueError(f"expected an amount of time >= 0, got {amount!r}")
+            raise UsageError(f"expected an amount of time >= 0, got {amount!r}")
         if amount == 0:
             return t
         x, remaining = t, amount
-        i = self._holiday_at(x) if self._hol_starts else -1
+        i = self._holiday_at(x) if self.holiday_starts else -1
         if i >= 0:
-            x = self._hol_ends[i]
+            x = self.holiday_ends[i]
         # From holiday to holiday: the work that fits before the next one, then after it.
         # A holiday's start is a hard limit, so that work ending exactly there ends there.
         while True:
-            i = bisect_right(self._hol_starts, x)
-            if i == len(self._hol_starts):
+            i = bisect_right(self.holiday_starts, x)
+            if i == len(self.holiday_starts):
                 return self._periodic_advance(x, remaining)
-            available = self._periodic_work(x, self._hol_starts[i])
+            available = self._periodic_work(x, self.holiday_starts[i])
             if remaining <= available + self._slack(x):
-                return min(self._periodic_advance(x, remaining), self._hol_starts[i])
+                return min(self._periodic_advance(x, remaining), self.holiday_starts[i])
             remaining -= available
-            x = self._hol_ends[i]
+            x = self.holiday_ends[i]
             if x - t > self._max_closed + amount:
                 raise self._closed_too_long(t)
 
@@ -881,7 +900,7 @@ class Calendar:
         [(10.0, 17.0), (33.0, 40.0)]
         """
         if not t1 >= t0:
-            raise ValueError(f"expected t1 >= t0, got t0={t0!r}, t1={t1!r}")
+            raise UsageError(f"expected t1 >= t0, got t0={t0!r}, t1={t1!r}")
         t = t0
         while t < t1:
             limit = min(t1, t + self._max_closed)
@@ -903,7 +922,7 @@ class Calendar:
         ...          start=datetime(2026, 1, 5)).open_fraction() == 40 / 168
         True
         """
-        return float(Fraction(sum(b - a for a, b in self._table_us), _US_PER_WEEK))
+        return float(Fraction(sum(b - a for a, b in self.table_us), US_PER_WEEK))
 
     @property
     def week(self) -> float:
@@ -919,7 +938,7 @@ class Calendar:
         return time_at(moment, start=self.start, time_unit=self.time_unit)
 
     def __repr__(self) -> str:
-        hours = sum(b - a for a, b in self._table_us) / 3_600_000_000
+        hours = sum(b - a for a, b in self.table_us) / 3_600_000_000
         holidays = len(self.spec.holidays)
         return (f"Calendar({self.name!r}, {hours:g} h/week, {holidays} "
                 f"holiday{'s' if holidays != 1 else ''}, start={self.start.isoformat()}, "

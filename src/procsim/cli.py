@@ -21,16 +21,21 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from procsim import __version__
 from procsim.errors import ModelError, ProcsimError, format_error
-from procsim.model import load_scenario, offered_load
-from procsim.model.load import find_placeholders
-from procsim.model.schema import Model
 from procsim.units import parse_duration
+from procsim.version import __version__
+
+if TYPE_CHECKING:
+    from procsim.model.schema import Model
+
+# Everything else is imported inside the command that needs it: ``procsim --help`` and
+# ``procsim validate`` load neither the engine, scipy.stats, compare, the report nor
+# matplotlib (tests/test_startup.py checks it), and the model package only when a command
+# reads a model.
 
 EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -89,6 +94,13 @@ def _main(
 def _fail(message: str) -> typer.Exit:
     _echo(message, err=True)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def load_scenario(path: Path) -> Model:
+    """:func:`procsim.model.load_scenario`, imported on first use (see the imports above)."""
+    from procsim.model import load_scenario as load
+
+    return load(path)
 
 
 def _load(path: Path) -> Model:
@@ -739,7 +751,9 @@ def optimise_command(
             _echo(f"error: no configuration meets every constraint; {out} was not written",
                   err=True)
             raise typer.Exit(EXIT_CHECKS_FAILED)
-        _write_output(out, result.write_scenario)
+        from procsim.output import write_scenario
+
+        _write_output(out, lambda path: write_scenario(result, path))
     if result.best is None:
         raise typer.Exit(EXIT_CHECKS_FAILED)
 
@@ -830,6 +844,10 @@ def validate(
                                                       help="Models to check.")],
 ) -> None:
     """Check models without running them: schema, names, flow graph and stability."""
+    from procsim.model import offered_load
+    from procsim.model.check import bare_duration_warning
+    from procsim.model.load import find_placeholders
+
     failed = False
     for path in model_files:
         try:
@@ -841,8 +859,6 @@ def validate(
         loads = offered_load(model)
         _echo(f"{path}: ok: {model.name} ({len(model.activities)} activities, "
                    f"{len(model.resources)} pools)")
-        from procsim.model.check import bare_duration_warning
-
         placeholders = find_placeholders(path)
         # Once per model, and not about the placeholders' stand-ins (warned about below).
         bare = bare_duration_warning(model, ignore_lines={i.line for i in placeholders})
@@ -887,6 +903,8 @@ def show(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of model files (for editor completion and checks)."""
+    from procsim.model.schema import Model
+
     data: dict[str, Any] = Model.model_json_schema()
     data = {"$schema": "https://json-schema.org/draft/2020-12/schema", **data,
             "title": "procsim model"}

@@ -41,6 +41,7 @@ True
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
@@ -58,7 +59,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from procsim.units import _SUFFIX_SECONDS, parse_duration
+from procsim.errors import UsageError
+from procsim.units import SUFFIX_SECONDS, parse_duration
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -89,13 +91,13 @@ def _parse_duration(value: object, info: ValidationInfo) -> float:
     amount = parse_duration(value, context.get("time_unit", DEFAULT_TIME_UNIT))
     if not math.isfinite(amount):
         # parse_duration's float() fallback lets "nan" and "inf" through; neither is a duration.
-        raise ValueError(f"expected a finite duration, got {value!r}")
+        raise UsageError(f"expected a finite duration, got {value!r}")
     return amount
 
 
 # parse_duration accepts these suffixes (and a bare number written as a string). Built from
 # the units table so the JSON Schema cannot drift from what the parser takes.
-_SUFFIX_PATTERN = "|".join(sorted(_SUFFIX_SECONDS, key=len, reverse=True))
+_SUFFIX_PATTERN = "|".join(sorted(SUFFIX_SECONDS, key=len, reverse=True))
 DURATION_PATTERN = rf"^\s*[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?\s*({_SUFFIX_PATTERN})?\s*$"
 
 # Pydantic reports numeric bounds stacked on a validator-wrapped number under their Python
@@ -139,13 +141,13 @@ Duration = Annotated[float, BeforeValidator(_parse_duration), _DurationJsonSchem
 def _real(value: object) -> object:
     # Lax pydantic floats take True as 1.0; in a model file that is always a mistake.
     if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise UsageError(f"expected a number, got {value!r}")
     return value
 
 
 def _integer(value: object) -> object:
     if isinstance(value, bool):
-        raise ValueError(f"expected an integer, got {value!r}")
+        raise UsageError(f"expected an integer, got {value!r}")
     return value
 
 
@@ -185,7 +187,7 @@ def _yaml_scalar(value: object) -> str:
 
 def _check_block(block: object) -> None:
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-        raise ValueError(f"expected block to be an integer >= 1, got {block!r}")
+        raise UsageError(f"expected block to be an integer >= 1, got {block!r}")
 
 
 # --- the distributions ------------------------------------------------------------------------
@@ -257,7 +259,7 @@ class BaseDistribution(BaseModel):
         (<class 'float'>, True)
         """
         _check_block(block)
-        pop, refill = self._buffered(rng, block)
+        pop, refill = self.buffered(rng, block)
 
         def draw() -> float:
             try:
@@ -267,7 +269,7 @@ class BaseDistribution(BaseModel):
 
         return draw
 
-    def _buffered(self, rng: np.random.Generator,
+    def buffered(self, rng: np.random.Generator,
                   block: int) -> tuple[Callable[[], float], Callable[[], float]]:
         """The sampler in two parts, for the engine's hot path.
 
@@ -276,7 +278,7 @@ class BaseDistribution(BaseModel):
         first sample. The engine calls ``pop`` (a C method) directly and ``refill`` in an
         ``except``, which saves a Python function call per sample.
         """
-        sample = self._block_sampler()
+        sample = self.block_sampler()
         buffer: list[float] = []
 
         def refill() -> float:
@@ -285,9 +287,23 @@ class BaseDistribution(BaseModel):
 
         return buffer.pop, refill
 
-    def _block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+    def block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
         """Return a function equivalent to :meth:`sample`, set up once for many blocks."""
         return self.sample
+
+    # The engine still calls these by their old private names; it switches to the public
+    # ones (issue 15) and then the aliases go.
+    def _buffered(self, rng: np.random.Generator,
+                  block: int) -> tuple[Callable[[], float], Callable[[], float]]:
+        return self.buffered(rng, block)
+
+    def _block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+        return self.block_sampler()
+
+    def check_sampling(self) -> None:
+        """Draw a few samples, so that parameters the sampling arithmetic cannot use raise
+        (or warn) here, when the model is checked, rather than in the middle of a run."""
+        self.sample(np.random.default_rng(0), 4)
 
     def __repr__(self) -> str:
         items = [f"dist: {self.dist}"]
@@ -326,9 +342,9 @@ class _ScipyDistribution(BaseDistribution):
         return float(self._scipy().var())
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return self._block_sampler()(rng, size)
+        return self.block_sampler()(rng, size)
 
-    def _block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
+    def block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
         # Building a frozen scipy distribution costs far more than drawing a block from
         # it; a sampler builds it once.
         draw = self._numpy_sampler()
@@ -402,7 +418,7 @@ class Fixed(BaseDistribution):
         value = self.value  # nothing to draw: skip the buffer
         return lambda: value
 
-    def _buffered(self, rng: np.random.Generator,
+    def buffered(self, rng: np.random.Generator,
                   block: int) -> tuple[Callable[[], float], Callable[[], float]]:
         value = self.value  # nothing to draw: "pop" never runs out
         return (lambda: value), (lambda: value)
@@ -418,7 +434,7 @@ class Uniform(_ScipyDistribution):
     @model_validator(mode="after")
     def _check_order(self) -> Self:
         if not self.max > self.min:
-            raise ValueError(f"expected max > min, got min={self.min!r}, max={self.max!r}")
+            raise UsageError(f"expected max > min, got min={self.min!r}, max={self.max!r}")
         return self
 
     def _scipy(self) -> Any:
@@ -455,9 +471,9 @@ class Triangular(_ScipyDistribution):
     @model_validator(mode="after")
     def _check_order(self) -> Self:
         if not self.max > self.min:
-            raise ValueError(f"expected max > min, got min={self.min!r}, max={self.max!r}")
+            raise UsageError(f"expected max > min, got min={self.min!r}, max={self.max!r}")
         if not self.min <= self.mode <= self.max:
-            raise ValueError(
+            raise UsageError(
                 f"expected min <= mode <= max, "
                 f"got min={self.min!r}, mode={self.mode!r}, max={self.max!r}"
             )
@@ -525,9 +541,68 @@ class Normal(_ScipyDistribution):
 
         return draw
 
+    def _hazard(self) -> tuple[float, float]:
+        """``a = -loc/sd`` and the standard normal's hazard at it, ``pdf(a) / sf(a)``.
+
+        With them the truncated law's moments have a closed form, the one ``scipy.stats``
+        uses (``truncnorm._stats``): mean ``loc + sd·h`` and variance ``sd²·(1 + (a - h)·h)``.
+        They are computed with :mod:`math` so that checking a model does not import
+        ``scipy.stats`` (about a second); ``tests/test_dists.py`` checks them against it.
+        """
+        a = -self.loc / self.sd
+        if math.isnan(a) or a == math.inf:  # no mass left above 0: scipy's moments are nan
+            return a, math.nan
+        if a < _MILLS_CONTINUED_FRACTION_FROM:
+            # sf(a) = erfc(a/√2)/2 keeps its relative accuracy far into the right tail.
+            return a, _STANDARD_PDF_AT_0 * math.exp(-0.5 * a * a) / (0.5 * math.erfc(a / _SQRT2))
+        if a > _LARGEST_SQUARABLE:
+            # scipy's log-density, -a²/2, overflows here: it warns and gives nan, and so do we.
+            warnings.warn("overflow encountered in the truncated normal's moments",
+                          RuntimeWarning, stacklevel=3)
+            return a, math.nan
+        return a, 1.0 / _mills_ratio(a)
+
     @property
     def mean(self) -> float:
-        return float(self._scipy().mean())
+        _, h = self._hazard()
+        # In numpy float64, as scipy computes ``mu * scale + loc``: an overflow warns.
+        return float(np.float64(h) * np.float64(self.sd) + np.float64(self.loc))
+
+    def check_sampling(self) -> None:
+        """Nothing to draw: with a finite mean and variance (checked first) every step of the
+        sampler is finite. The variance bounds ``sd`` below 1.4e154 and ``a = -loc/sd`` below
+        1.4e154 too; the inversion gives ``z`` within a few units of ``max(a, 0)``, so
+        ``z·sd + loc`` stays within a few ``sd`` of ``max(loc, 0)`` and cannot overflow.
+        Drawing would import ``scipy.special`` (about 0.3 s), more than checking the whole
+        model costs.
+        """
+
+    @property
+    def variance(self) -> float:
+        a, h = self._hazard()
+        # As scipy: a zero density at a adds nothing (and a = -inf gives no inf * 0).
+        return _scaled_variance(1.0 + (a - h) * h if h != 0.0 else 1.0, self.sd)
+
+
+_SQRT2 = math.sqrt(2.0)
+_STANDARD_PDF_AT_0 = 1.0 / math.sqrt(2.0 * math.pi)
+#: Beyond this point ``math.erfc`` nears underflow (at a ≈ 37.5) and the pdf loses digits to
+#: ``a²``; the continued fraction converges in a few dozen terms from here on.
+_MILLS_CONTINUED_FRACTION_FROM = 30.0
+_LARGEST_SQUARABLE = math.sqrt(np.finfo(float).max)
+
+
+def _mills_ratio(a: float) -> float:
+    """``sf(a) / pdf(a)`` of the standard normal for large ``a``, by Laplace's continued fraction
+    ``1 / (a + 1 / (a + 2 / (a + 3 / (a + ...))))``, evaluated from the tail up.
+
+    >>> round(_mills_ratio(40.0) * 40.0, 9)  # a·sf/pdf → 1 as a grows
+    0.999376168
+    """
+    tail = a
+    for k in range(60, 0, -1):
+        tail = a + k / tail
+    return 1.0 / tail
 
 
 class LogNormal(_ScipyDistribution):
@@ -661,9 +736,26 @@ class Weibull(_ScipyDistribution):
 
         return draw
 
+    def _raw_moment(self, n: int) -> float:
+        """E[X**n] of the standard law, ``gamma(1 + n/c)``, inf where it overflows (as scipy)."""
+        try:
+            return math.gamma(1.0 + n * 1.0 / self.shape)
+        except OverflowError:
+            return math.inf
+
     @property
     def mean(self) -> float:
-        return float(self._scipy().mean())
+        # scipy's weibull_min mean, gamma(1 + 1/c) * scale + loc, without importing scipy
+        return self._raw_moment(1) * self.scale
+
+    @property
+    def variance(self) -> float:
+        # scipy's weibull_min variance from its raw moments: (m2 - m1²) * scale², inf when
+        # m1 is, without importing scipy
+        m1 = self._raw_moment(1)
+        if math.isinf(m1):
+            return math.inf
+        return _scaled_variance(np.float64(self._raw_moment(2)) - np.float64(m1) ** 2, self.scale)
 
 
 class Empirical(BaseDistribution):
@@ -690,12 +782,12 @@ class Empirical(BaseDistribution):
         if self.weights is None:
             return self
         if len(self.weights) != len(self.values):
-            raise ValueError(
+            raise UsageError(
                 f"expected weights of the same length as values ({len(self.values)}), "
                 f"got {len(self.weights)}"
             )
         if not sum(self.weights) > 0:
-            raise ValueError(f"expected weights with a positive sum, got {list(self.weights)!r}")
+            raise UsageError(f"expected weights with a positive sum, got {list(self.weights)!r}")
         return self
 
     def _probabilities(self) -> np.ndarray | None:
@@ -741,14 +833,14 @@ class Histogram(BaseDistribution):
     @model_validator(mode="after")
     def _check_bins(self) -> Self:
         if len(self.probabilities) != len(self.edges) - 1:
-            raise ValueError(
+            raise UsageError(
                 f"expected one probability per bin ({len(self.edges) - 1} for "
                 f"{len(self.edges)} edges), got {len(self.probabilities)}"
             )
         if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
-            raise ValueError(f"expected strictly increasing edges, got {list(self.edges)!r}")
+            raise UsageError(f"expected strictly increasing edges, got {list(self.edges)!r}")
         if not sum(self.probabilities) > 0:
-            raise ValueError(
+            raise UsageError(
                 f"expected probabilities with a positive sum, got {list(self.probabilities)!r}")
         return self
 

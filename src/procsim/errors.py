@@ -20,6 +20,7 @@ __all__ = [
     "ProcsimError",
     "SimulationError",
     "UnknownKpiError",
+    "UnknownNameError",
     "UnstableModelError",
     "UsageError",
     "WrongTypeError",
@@ -246,6 +247,22 @@ class UnknownKpiError(ProcsimError, KeyError):
     >>> err = UnknownKpiError("unknown KPI 'cycle_tim' (did you mean 'cycle_time'?)")
     >>> print(err), isinstance(err, KeyError)
     unknown KPI 'cycle_tim' (did you mean 'cycle_time'?)
+    (None, True)
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownNameError(ProcsimError, KeyError):
+    """A name the model does not define (a calendar, a pool, an activity) asked of it: a
+    ``KeyError`` too, whose message reads as a sentence rather than a quoted key.
+
+    Examples
+    --------
+    >>> err = UnknownNameError("unknown calendar 'ofice' (did you mean 'office'?)")
+    >>> print(err), isinstance(err, KeyError)
+    unknown calendar 'ofice' (did you mean 'office'?)
     (None, True)
     """
 

@@ -16,6 +16,8 @@ import math
 import re
 from typing import Any, Literal
 
+from procsim.errors import UsageError
+
 __all__ = ["SECONDS_PER", "WORKING_UNITS", "TimeUnit", "WorkingDuration", "format_duration",
            "parse_duration", "short_unit", "to_hours", "working_amount"]
 
@@ -26,7 +28,7 @@ SECONDS_PER: dict[str, float] = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.
 
 # Suffixes accepted in duration strings, in seconds. "m" is left out on purpose:
 # minutes or months? A user writes "min".
-_SUFFIX_SECONDS: dict[str, float] = {
+SUFFIX_SECONDS: dict[str, float] = {
     "s": 1.0,
     "sec": 1.0,
     "min": 60.0,
@@ -123,9 +125,9 @@ def parse_duration(value: object, time_unit: str) -> float:
 
     Raises
     ------
-    ValueError
-        With a message saying what was expected and what was found; also for an infinite or
-        not-a-number amount (``.inf``, ``nan``, ``1e999min``).
+    procsim.errors.UsageError
+        A ``ValueError`` too, with a message saying what was expected and what was found;
+        also for an infinite or not-a-number amount (``.inf``, ``nan``, ``1e999min``).
 
     Examples
     --------
@@ -137,16 +139,16 @@ def parse_duration(value: object, time_unit: str) -> float:
     36.0
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected {EXPECTED_DURATION}, got {value!r}")
+        raise UsageError(f"expected {EXPECTED_DURATION}, got {value!r}")
     amount: float | None = None
     if isinstance(value, int | float):
         amount = float(value)
     elif isinstance(value, str):
         m = _DURATION_RE.match(value)
-        if m and m.group(2) in _SUFFIX_SECONDS:
-            amount = float(m.group(1)) * _SUFFIX_SECONDS[m.group(2)] / SECONDS_PER[time_unit]
+        if m and m.group(2) in SUFFIX_SECONDS:
+            amount = float(m.group(1)) * SUFFIX_SECONDS[m.group(2)] / SECONDS_PER[time_unit]
         elif m and m.group(2) in WORKING_UNITS:
-            raise ValueError(f"expected {EXPECTED_DURATION}, got {_shown(value)} in "
+            raise UsageError(f"expected {EXPECTED_DURATION}, got {_shown(value)} in "
                              f"{WORKING_UNITS[m.group(2)]}: {WORKING_ONLY}")
         else:
             try:  # a number written as a string, e.g. "12"
@@ -154,9 +156,9 @@ def parse_duration(value: object, time_unit: str) -> float:
             except ValueError:
                 pass
     if amount is None:
-        raise ValueError(f"expected {EXPECTED_DURATION}, got {_shown(value)}")
+        raise UsageError(f"expected {EXPECTED_DURATION}, got {_shown(value)}")
     if not math.isfinite(amount):
-        raise ValueError(f"expected a finite duration, got {_shown(value)}")
+        raise UsageError(f"expected a finite duration, got {_shown(value)}")
     return amount
 
 

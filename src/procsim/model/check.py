@@ -12,11 +12,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from procsim.errors import Issue, UnstableModelError, close_match_hint, dotted, quote
-from procsim.model.graph import build_graph, flow_kind, parse_condition
+from procsim.model.graph import flow_edges, flow_kind, parse_condition
 from procsim.model.schema import Model
 from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
 
@@ -27,7 +26,9 @@ __all__ = [
     "check_references",
     "check_stability",
     "expected_visits",
+    "immediate_dominators",
     "offered_load",
+    "reachable_from",
 ]
 
 _PROBABILITY_TOLERANCE = 1e-6
@@ -322,7 +323,7 @@ def _check_numbers(model: Model, report: Any) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 mean, variance = float(dist.mean), float(dist.variance)
-                dist.sample(np.random.default_rng(0), 4)
+                dist.check_sampling()
         except (ArithmeticError, ValueError, TypeError, RuntimeWarning):
             report(f"expected parameters that give a finite mean and variance, got {dist!r} "
                    "(too extreme to compute)", *path)
@@ -695,55 +696,145 @@ def _exhaustive(model: Model, branches: Any) -> bool:
 
 
 def _check_graph(model: Model, report: Any) -> None:
-    g = build_graph(model)
+    # Plain dictionaries rather than networkx, whose import costs more than the whole check;
+    # networkx is imported below only to describe a model that cannot finish.
+    nodes = ["start", *model.activities, *model.gateways, "end"]
     # Only edges a case can actually take count for reachability.
-    live = nx.DiGraph()
-    live.add_nodes_from(g.nodes)
-    live.add_edges_from((u, v) for u, v, p in g.edges(data="probability") if p is None or p > 0)
+    live: dict[str, list[str]] = {n: [] for n in nodes}
+    for u, v, attrs in flow_edges(model):
+        if attrs["probability"] is None or attrs["probability"] > 0:
+            live[u].append(v)
+    back: dict[str, list[str]] = {n: [] for n in nodes}
+    for u in nodes:
+        for v in live[u]:
+            back[v].append(u)
 
-    reachable = nx.descendants(live, "start") | {"start"}
-    for name in g.nodes:
+    reachable = reachable_from(live, "start")
+    for name in nodes:
         if name not in reachable and name != "end":
             section = "activities" if name in model.activities else "gateways"
             report(f"{quote(name)} can never be reached from start", section, name)
 
-    can_finish = nx.ancestors(live, "end") | {"end"}
-    trapped = live.subgraph(n for n in reachable if n not in can_finish)
+    can_finish = reachable_from(back, "end")
+    trapped = [n for n in nodes if n in reachable and n not in can_finish]
     if trapped:
-        # Cases get stuck in the closed groups of trapped nodes: those nothing leaves.
-        condensed = nx.condensation(trapped)
-        for c in condensed.nodes:
-            if condensed.out_degree(c):
-                continue
-            names = sorted(condensed.nodes[c]["members"], key=lambda n: _file_order(model, n))
-            if len(names) == 1 and not live.has_edge(names[0], names[0]):
-                report(f"from {quote(names[0])} no path leads to end", "flow", names[0])
-                continue
-            loop = (f"{quote(names[0])} leads only back to itself, a loop" if len(names) == 1
-                    else f"{', '.join(repr(n) for n in names)} form a loop")
-            report(f"{loop} that can never exit (no branch with a positive probability leaves "
-                   "it)", "flow", names[0])
+        _report_trapped(model, live, trapped, report)
         return
 
-    _check_parallel_pairs(model, live, report)
+    _check_parallel_pairs(model, live, back, report)
+
+
+def reachable_from(successors: dict[str, list[str]], source: str) -> set[str]:
+    """The nodes reachable from ``source`` (itself included) along ``successors``.
+
+    >>> sorted(reachable_from({"start": ["a"], "a": ["end"], "b": ["a"], "end": []}, "start"))
+    ['a', 'end', 'start']
+    """
+    seen = {source}
+    todo = [source]
+    while todo:
+        for v in successors.get(todo.pop(), ()):
+            if v not in seen:
+                seen.add(v)
+                todo.append(v)
+    return seen
+
+
+def immediate_dominators(successors: dict[str, list[str]], root: str) -> dict[str, str]:
+    """The immediate dominator of every node reachable from ``root`` (``root`` maps to itself).
+
+    The iterative algorithm of Cooper, Harvey and Kennedy ("A Simple, Fast Dominance
+    Algorithm", 2001), which ``networkx.immediate_dominators`` implements too; written here so
+    that checking a model does not import networkx.
+
+    >>> immediate_dominators({"s": ["a", "b"], "a": ["j"], "b": ["j"], "j": []}, "s")["j"]
+    's'
+    """
+    # Depth-first post-order from the root.
+    order: list[str] = []
+    seen = {root}
+    stack = [(root, iter(successors.get(root, ())))]
+    while stack:
+        node, rest = stack[-1]
+        for v in rest:
+            if v not in seen:
+                seen.add(v)
+                stack.append((v, iter(successors.get(v, ()))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    number = {n: i for i, n in enumerate(order)}
+    predecessors: dict[str, list[str]] = {n: [] for n in order}
+    for u in order:
+        for v in successors.get(u, ()):
+            predecessors[v].append(u)
+
+    idom = {root: root}
+
+    def meet(a: str, b: str) -> str:
+        while a != b:
+            while number[a] < number[b]:
+                a = idom[a]
+            while number[b] < number[a]:
+                b = idom[b]
+        return a
+
+    changed = True
+    while changed:
+        changed = False
+        for node in reversed(order[:-1]):  # reverse post-order, the root (last) left out
+            new: str | None = None
+            for p in predecessors[node]:
+                if p in idom:
+                    new = p if new is None else meet(p, new)
+            if new is not None and idom.get(node) != new:
+                idom[node] = new
+                changed = True
+    return idom
+
+
+def _report_trapped(model: Model, live: dict[str, list[str]], trapped: list[str],
+                    report: Any) -> None:
+    """Cases get stuck in the closed groups of trapped nodes: those nothing leaves."""
+    import networkx as nx  # a model that cannot finish is rare: only then pay for networkx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(live)
+    graph.add_edges_from((u, v) for u, targets in live.items() for v in targets)
+    condensed = nx.condensation(graph.subgraph(trapped))
+    for c in condensed.nodes:
+        if condensed.out_degree(c):
+            continue
+        names = sorted(condensed.nodes[c]["members"], key=lambda n: _file_order(model, n))
+        if len(names) == 1 and names[0] not in live[names[0]]:
+            report(f"from {quote(names[0])} no path leads to end", "flow", names[0])
+            continue
+        loop = (f"{quote(names[0])} leads only back to itself, a loop" if len(names) == 1
+                else f"{', '.join(repr(n) for n in names)} form a loop")
+        report(f"{loop} that can never exit (no branch with a positive probability leaves "
+               "it)", "flow", names[0])
 
 
 def _file_order(model: Model, name: str) -> tuple[int, int]:
     return model.position("flow", name) or (10**9, 0)
 
 
-def _check_parallel_pairs(model: Model, g: nx.DiGraph, report: Any) -> None:
+def _check_parallel_pairs(model: Model, live: dict[str, list[str]],
+                          back: dict[str, list[str]], report: Any) -> None:
     """Every parallel split must be closed by a parallel join where all its branches meet."""
     splits = [n for n, gw in model.gateways.items()
               if gw.type == "parallel" and flow_kind(model.flow.get(n, "")) == "parallel"]
-    joins = {n for n, gw in model.gateways.items() if gw.type == "parallel" and g.in_degree(n) > 1}
+    joins = {n for n, gw in model.gateways.items() if gw.type == "parallel" and len(back[n]) > 1}
     for name, gw in model.gateways.items():
         if gw.type == "parallel" and name in joins and name in splits:
             report(f"parallel gateway {quote(name)} both joins and splits; use two gateways",
                    "gateways", name)
             return
+    if not splits and not joins:
+        return
     # The immediate post-dominator of a split is where all its branches first meet.
-    post_dominators = nx.immediate_dominators(g.reverse(copy=False), "end")
+    post_dominators = immediate_dominators(back, "end")
     matched: dict[str, str] = {}
     for split in splits:
         meet = post_dominators.get(split)
@@ -753,10 +844,10 @@ def _check_parallel_pairs(model: Model, g: nx.DiGraph, report: Any) -> None:
                    f"first meet {where}; add a gateway of type parallel where they meet",
                    "flow", split)
             continue
-        branches = g.out_degree(split)
-        if g.in_degree(meet) != branches:
+        branches = len(live[split])
+        if len(back[meet]) != branches:
             report(f"parallel join {quote(meet)} expected {branches} incoming flows (one per "
-                   f"branch of {quote(split)}), got {g.in_degree(meet)}; merge alternative paths "
+                   f"branch of {quote(split)}), got {len(back[meet])}; merge alternative paths "
                    "inside a branch with an exclusive gateway first", "flow", split)
         matched[meet] = split
     for join in sorted(joins - set(matched)):
@@ -823,10 +914,12 @@ def expected_visits(model: Model) -> dict[str, float]:
         for target, p in branch_probabilities(model, source, draws=draws).items():
             key = (index[source], index[target])
             edges[key] = edges.get(key, 0.0) + p
-    # A join fires once for each full set of k incoming tokens.
-    g = build_graph(model)
-    joins = {index[name]: g.in_degree(name) for name, gw in model.gateways.items()
-             if gw.type == "parallel" and g.in_degree(name) > 1}
+    # A join fires once for each full set of k incoming tokens (k distinct sources).
+    in_degree = dict.fromkeys(nodes, 0)
+    for _, target, _ in flow_edges(model):
+        in_degree[target] = in_degree.get(target, 0) + 1
+    joins = {index[name]: in_degree[name] for name, gw in model.gateways.items()
+             if gw.type == "parallel" and in_degree[name] > 1}
     for key in edges:
         if key[1] in joins:
             edges[key] /= joins[key[1]]

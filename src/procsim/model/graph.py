@@ -6,6 +6,10 @@ Nodes are ``"start"``, ``"end"``, activity and gateway names. Each node has a
 Each edge has ``flow`` (``"next"``, ``"choice"``, ``"conditions"``, ``"parallel"``),
 ``probability`` (for choices; 1 otherwise) and ``when`` (for conditional branches),
 plus ``order``, the position of the branch in the file.
+
+networkx takes about 0.1 s to import, more than loading and checking a model does, so it is
+imported only inside :func:`build_graph`; the checks run on every load walk the same edges
+through :func:`flow_edges` with plain dictionaries.
 """
 
 from __future__ import annotations
@@ -14,14 +18,16 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
-from procsim.errors import quote
+from procsim.errors import UsageError, quote
 from procsim.model.schema import Model
 
-__all__ = ["Predicate", "build_graph", "find_back_edges", "node_kind", "parse_condition"]
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["Predicate", "build_graph", "find_back_edges", "flow_edges", "flow_kind", "node_kind",
+           "parse_condition"]
 
 
 def node_kind(model: Model, name: str) -> str | None:
@@ -46,6 +52,50 @@ def flow_kind(targets: Any) -> str:
     return "parallel"
 
 
+def flow_edges(model: Model) -> list[tuple[str, str, dict[str, Any]]]:
+    """The edges of the model's graph as ``(source, target, attributes)``, in file order.
+
+    The edges :func:`build_graph` adds, without networkx: a second conditional branch to
+    the same node is dropped (the first keeps its position).
+
+    Examples
+    --------
+    >>> from procsim.model import parse_model
+    >>> m = parse_model('''
+    ... procsim: 1
+    ... name: Two steps
+    ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+    ... activities:
+    ...   a: {duration: {dist: fixed, value: 1}}
+    ...   b: {duration: {dist: fixed, value: 1}}
+    ... flow: {start: a, a: {b: 0.5, end: 0.5}, b: end}
+    ... ''')
+    >>> [(u, v, attrs["probability"]) for u, v, attrs in flow_edges(m)][1:3]
+    [('a', 'b', 0.5), ('a', 'end', 0.5)]
+    """
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    seen: set[tuple[str, str]] = set()
+    targets: Any
+    for source, targets in model.flow.items():
+        kind = flow_kind(targets)
+        edges: list[tuple[str, dict[str, Any]]]
+        if kind == "next":
+            edges = [(targets, {"probability": 1.0, "when": None})]
+        elif kind == "choice":
+            edges = [(t, {"probability": float(p), "when": None}) for t, p in targets.items()]
+        elif kind == "conditions":
+            edges = [(b.to, {"probability": None, "when": b.when}) for b in targets]
+        else:
+            edges = [(t, {"probability": 1.0, "when": None}) for t in targets]
+        for order, (target, attrs) in enumerate(edges):
+            if (source, target) in seen:
+                # Two conditional branches to the same node: keep the first position.
+                continue
+            seen.add((source, target))
+            out.append((source, target, {"flow": kind, "order": order, **attrs}))
+    return out
+
+
 def build_graph(model: Model) -> nx.DiGraph:
     """Build the directed graph of a model (unknown names become nodes of kind ``None``).
 
@@ -65,31 +115,22 @@ def build_graph(model: Model) -> nx.DiGraph:
     >>> sorted(g.successors("a")), g.edges["a", "b"]["probability"]
     (['b', 'end'], 0.5)
     """
+    import networkx as nx  # only here: see the module docstring
+
     g = nx.DiGraph(name=model.name)
     for name in ("start", *model.activities, *model.gateways, "end"):
         spec = model.activities.get(name) or model.gateways.get(name)
         g.add_node(name, kind=node_kind(model, name), spec=spec)
-    targets: Any
-    for source, targets in model.flow.items():
+    by_source: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for source, target, attrs in flow_edges(model):
+        by_source.setdefault(source, []).append((target, attrs))
+    for source in model.flow:  # nodes in the order they first appear, as in the file
         if source not in g:
             g.add_node(source, kind=None, spec=None)
-        kind = flow_kind(targets)
-        edges: list[tuple[str, dict[str, Any]]]
-        if kind == "next":
-            edges = [(targets, {"probability": 1.0, "when": None})]
-        elif kind == "choice":
-            edges = [(t, {"probability": float(p), "when": None}) for t, p in targets.items()]
-        elif kind == "conditions":
-            edges = [(b.to, {"probability": None, "when": b.when}) for b in targets]
-        else:
-            edges = [(t, {"probability": 1.0, "when": None}) for t in targets]
-        for order, (target, attrs) in enumerate(edges):
+        for target, attrs in by_source.get(source, []):
             if target not in g:
                 g.add_node(target, kind=node_kind(model, target), spec=None)
-            if g.has_edge(source, target):
-                # Two conditional branches to the same node: keep the first position.
-                continue
-            g.add_edge(source, target, flow=kind, order=order, **attrs)
+            g.add_edge(source, target, **attrs)
     return g
 
 
@@ -143,7 +184,8 @@ class Predicate:
 def parse_condition(attribute: str, raw: Any, numeric: bool) -> Predicate:
     """Turn a ``when`` entry into a :class:`Predicate`.
 
-    Raises ``ValueError`` with a user-facing message when the entry is malformed.
+    Raises :class:`~procsim.errors.UsageError` (a ``ValueError``) with a user-facing message
+    when the entry is malformed.
 
     Examples
     --------
@@ -162,18 +204,18 @@ def parse_condition(attribute: str, raw: Any, numeric: bool) -> Predicate:
                 try:
                     return Predicate(attribute, op, float(operand))
                 except ValueError:
-                    raise ValueError(
+                    raise UsageError(
                         f"expected a number after '{op}' for numeric attribute {quote(attribute)}, "
                         f"got {operand!r}"
                     ) from None
             if op in ("==", "!="):
                 return Predicate(attribute, op, operand)
-            raise ValueError(
+            raise UsageError(
                 f"expected '==', '!=' or a value for categorical attribute {quote(attribute)}, "
                 f"got {raw!r}"
             )
         if numeric:
-            raise ValueError(
+            raise UsageError(
                 f"expected a comparison such as '> 10000' or a number for numeric attribute "
                 f"{quote(attribute)}, got {raw!r}"
             )
@@ -190,9 +232,12 @@ def find_back_edges(g: nx.DiGraph, source: Any = "start") -> set[tuple[Any, Any]
     Without them the graph has no cycle. The report's process map and the BPMN export draw
     them as loops back.
 
+    >>> import networkx as nx
     >>> find_back_edges(nx.DiGraph([("start", "a"), ("a", "b"), ("b", "a"), ("b", "end")]))
     {('b', 'a')}
     """
+    import networkx as nx  # only here: see the module docstring
+
     back: set[tuple[Any, Any]] = set()
     seen: set[Any] = set()
     roots = [source] if source in g else []

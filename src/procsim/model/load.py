@@ -532,15 +532,15 @@ def _refine_value_error(
     loc: tuple[Any, ...], path: tuple[Any, ...], value: Any, message: str
 ) -> tuple[tuple[Any, ...], str]:
     """Sharpen the messages of the schema's own validators (path, message)."""
-    from procsim.units import _SUFFIX_SECONDS
+    from procsim.units import SUFFIX_SECONDS
 
     advice = ""
     unit = _DURATION_WITH_UNIT.match(value) if isinstance(value, str) else None
     if unit and (message.startswith("expected a number or a duration")
                  or loc[:2] == ("run", "warmup")):
         amount, suffix = unit.groups()
-        units = ", ".join(_SUFFIX_SECONDS)
-        better = suffix.lower() if suffix.lower() in _SUFFIX_SECONDS else _UNIT_ALIASES.get(
+        units = ", ".join(SUFFIX_SECONDS)
+        better = suffix.lower() if suffix.lower() in SUFFIX_SECONDS else _UNIT_ALIASES.get(
             suffix.lower())
         if better:
             advice = f"; write '{amount}{better}' (units: {units})"

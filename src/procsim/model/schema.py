@@ -29,6 +29,7 @@ from pydantic_core import CoreSchema
 from procsim.arrivals import RateProfile
 from procsim.calendars import CalendarSpec, StartDateTime
 from procsim.dists import BaseDistribution, Distribution, Duration
+from procsim.errors import UnknownNameError, UsageError, close_match_hint, quote
 from procsim.units import WorkingDuration, working_amount
 
 __all__ = [
@@ -139,13 +140,13 @@ class RunSettings(_Spec):
             try:
                 return float(value.strip()[:-1]) / 100
             except ValueError:
-                raise ValueError(f"expected a percentage such as 10%, got {value!r}") from None
+                raise UsageError(f"expected a percentage such as 10%, got {value!r}") from None
         return value
 
     @model_validator(mode="after")
     def _replication_bounds(self) -> RunSettings:
         if self.min_replications > self.max_replications:
-            raise ValueError(
+            raise UsageError(
                 f"expected min_replications <= max_replications, got {self.min_replications} "
                 f"> {self.max_replications}")
         return self
@@ -153,7 +154,7 @@ class RunSettings(_Spec):
     @model_validator(mode="after")
     def _cases_or_duration(self) -> RunSettings:
         if self.cases is not None and self.duration is not None:
-            raise ValueError(
+            raise UsageError(
                 f"expected either cases or duration, got both (cases={self.cases}, "
                 f"duration={self.duration})"
             )
@@ -193,7 +194,7 @@ class Arrivals(_Spec):
     @model_validator(mode="after")
     def _one_process(self) -> Arrivals:
         if (self.interarrival is None) == (self.rate is None):
-            raise ValueError("expected exactly one of interarrival or rate, got "
+            raise UsageError("expected exactly one of interarrival or rate, got "
                              + ("both" if self.interarrival is not None else "neither"))
         return self
 
@@ -229,7 +230,7 @@ class Resource(_Spec):
             if "capacity" not in data:
                 return {**data, "capacity": len(members)}
             if data["capacity"] != len(members):
-                raise ValueError(f"expected capacity equal to the number of members "
+                raise UsageError(f"expected capacity equal to the number of members "
                                  f"({len(members)}) or no capacity, got {data['capacity']!r}")
         return data
 
@@ -409,7 +410,7 @@ class ShareKpi(_Spec):
         if isinstance(data, dict) and data.get("share") in money:
             for key in ("within", "over"):
                 if isinstance(data.get(key), str):
-                    raise ValueError(
+                    raise UsageError(
                         f"expected a number (an amount of money) as '{key}' for {data['share']}, "
                         f"got {data[key]!r}"
                     )
@@ -418,7 +419,7 @@ class ShareKpi(_Spec):
     @model_validator(mode="after")
     def _one_threshold(self) -> ShareKpi:
         if (self.within is None) == (self.over is None):
-            raise ValueError("expected exactly one of 'within' or 'over'")
+            raise UsageError("expected exactly one of 'within' or 'over'")
         return self
 
 
@@ -490,7 +491,7 @@ class KeyResult(_Spec):
     @model_validator(mode="after")
     def _to_or_change(self) -> KeyResult:
         if (self.to is None) == (self.change is None):
-            raise ValueError("expected exactly one of 'to' (a target value) or 'change' "
+            raise UsageError("expected exactly one of 'to' (a target value) or 'change' "
                              "(e.g. '<= +5%')")
         return self
 
@@ -593,7 +594,7 @@ class Model(_Spec):
             if isinstance(spec, dict):
                 total = sum(spec.values())
                 if abs(total - 1.0) > 1e-6:
-                    raise ValueError(
+                    raise UsageError(
                         f"attribute '{name}': expected probabilities summing to 1, "
                         f"got {total:.10g}"
                     )
@@ -617,8 +618,12 @@ class Model(_Spec):
     def calendar(self, name: str) -> Any:
         """The compiled :class:`procsim.calendars.Calendar` of ``calendars[name]`` (cached).
 
-        Raises ``KeyError`` for an unknown name, ``ValueError`` when the model has no ``start``.
+        Raises :class:`~procsim.errors.UnknownNameError` (a ``KeyError``) for an unknown name,
+        :class:`~procsim.errors.UsageError` (a ``ValueError``) when the model has no ``start``.
         """
+        if name not in self.calendars:
+            raise UnknownNameError(f"unknown calendar {quote(name)}"
+                                   f"{close_match_hint(name, list(self.calendars))}")
         # Keyed by what the compiled calendar depends on: a copy of the model with another
         # start, time unit or calendar (model_copy shares this cache) compiles its own.
         key = (name, self.start, self.time_unit, id(self.calendars.get(name)))
@@ -627,7 +632,7 @@ class Model(_Spec):
             from procsim.calendars import Calendar
 
             if self.start is None:
-                raise ValueError("calendars need the model's start date-time")
+                raise UsageError("calendars need the model's start date-time")
             cached = (self.calendars[name],
                       Calendar(self.calendars[name], start=self.start,
                                time_unit=self.time_unit, name=name))
@@ -643,7 +648,7 @@ class Model(_Spec):
         calendar = self.calendar(a.calendar) if a.calendar else None
         if a.rate is not None:
             if self.start is None:
-                raise ValueError("a rate profile needs the model's start date-time")
+                raise UsageError("a rate profile needs the model's start date-time")
             return PoissonArrivals(a.rate, start=self.start, time_unit=self.time_unit,
                                    calendar=calendar)
         assert a.interarrival is not None

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from procsim.errors import close_match_hint, quote
+from procsim.errors import UsageError, close_match_hint, quote
 from procsim.units import (
     SECONDS_PER,
     WORKING_ONLY,
@@ -68,7 +68,7 @@ def parse_stat(stat: str) -> float | None:
     m = _STAT_RE.match(stat)
     if m and 0 < float(m.group(1)) < 100:
         return float(m.group(1))
-    raise ValueError(f"expected mean, median or a percentile such as p90, got {stat!r}")
+    raise UsageError(f"expected mean, median or a percentile such as p90, got {stat!r}")
 
 
 def parse_value(raw: Any, kind: str, time_unit: str, *,
@@ -88,10 +88,10 @@ def parse_value(raw: Any, kind: str, time_unit: str, *,
     960.0
     >>> parse_value("45min", "share", "minutes")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ValueError: expected a share ... got '45min' (a share of cases has no unit of time)
+    procsim.errors.UsageError: expected a share ... got '45min' (a share ... no unit of time)
     """
     if isinstance(raw, bool):
-        raise ValueError(f"expected a number, got {str(raw).lower()}")
+        raise UsageError(f"expected a number, got {str(raw).lower()}")
     if kind == "share":
         expected = "a share between 0 and 1 or a percentage such as 85%"
         text = raw.strip() if isinstance(raw, str) else raw
@@ -101,18 +101,18 @@ def parse_value(raw: Any, kind: str, time_unit: str, *,
         except ValueError:
             unit = isinstance(raw, str) and re.search(r"[0-9.]\s*(s|sec|min|h|d|w|wd|wh)\s*$",
                                                       raw)
-            raise ValueError(f"expected {expected}, got {_shown(raw)}"
+            raise UsageError(f"expected {expected}, got {_shown(raw)}"
                              + (" (a share of cases has no unit of time)" if unit else "")
                              ) from None
         if not (math.isfinite(value) and 0 <= value <= 1):
-            raise ValueError(f"expected {expected}, got {_shown(raw)}")
+            raise UsageError(f"expected {expected}, got {_shown(raw)}")
         return value
     in_working_time = working_amount(raw)
     if kind == "time" and in_working_time is not None:
         amount, working_unit = in_working_time
         context = working or WorkingTime()
         if context.day is None:
-            raise ValueError(f"got {_shown(raw)}, in {WORKING_UNITS[working_unit]}: "
+            raise UsageError(f"got {_shown(raw)}, in {WORKING_UNITS[working_unit]}: "
                              f"{context.why_not}")
         value = amount * (context.day if working_unit == "wd"
                           else 3600.0 / SECONDS_PER[time_unit])
@@ -122,17 +122,17 @@ def parse_value(raw: Any, kind: str, time_unit: str, *,
         try:
             value = _number(raw)
         except ValueError:
-            raise ValueError(f"expected a number, got {_shown(raw)}") from None
+            raise UsageError(f"expected a number, got {_shown(raw)}") from None
     if not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {_shown(raw)}")
+        raise UsageError(f"expected a finite number, got {_shown(raw)}")
     if value < 0:
-        raise ValueError(f"expected a number >= 0, got {_shown(raw)}")
+        raise UsageError(f"expected a number >= 0, got {_shown(raw)}")
     return value
 
 
 def _number(raw: Any) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise ValueError(raw)
+        raise UsageError(raw)
     return float(raw)
 
 
@@ -199,18 +199,18 @@ def parse_threshold(text: Any, kind: str, time_unit: str, *, relative: bool = Fa
     """
     m = _THRESHOLD_RE.match(str(text)) if isinstance(text, str) else None
     if not m:
-        raise ValueError(comparison_error(text, relative=relative))
+        raise UsageError(comparison_error(text, relative=relative))
     op, raw = m.groups()
     if relative:
         if not raw.endswith("%"):
-            raise ValueError(f"expected a relative change in percent such as '+5%', "
+            raise UsageError(f"expected a relative change in percent such as '+5%', "
                              f"got {quote(raw)}")
         try:
             change = float(raw[:-1]) / 100
         except ValueError:
             change = math.nan
         if not math.isfinite(change):
-            raise ValueError(f"expected a relative change in percent such as '+5%', "
+            raise UsageError(f"expected a relative change in percent such as '+5%', "
                              f"got {quote(raw)}")
         return Threshold(op, change, str(text).strip())
     return Threshold(op, parse_value(raw, kind, time_unit, working=working), str(text).strip())
@@ -336,7 +336,7 @@ def parse_direction(word: Any) -> str:
     ('>=', '<=')
     >>> parse_direction("sideways")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ValueError: expected increase or decrease ... got 'sideways'
+    procsim.errors.UsageError: expected increase or decrease ... got 'sideways'
     """
     if isinstance(word, str):
         key = re.sub(r"[\s\-]+", "_", word.strip().lower())
@@ -349,7 +349,7 @@ def parse_direction(word: Any) -> str:
 
 
 def _raise(message: str) -> Any:
-    raise ValueError(message)
+    raise UsageError(message)
 
 
 def parse_target(raw: Any, kind: str, time_unit: str, *,
@@ -365,7 +365,7 @@ def parse_target(raw: Any, kind: str, time_unit: str, *,
     (('>=', 0.85), (None, 40.0))
     >>> parse_target("=> 85%", "share", "minutes")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ValueError: expected a value ... got '=> 85%' (did you mean '>= 85%'?)
+    procsim.errors.UsageError: expected a value ... got '=> 85%' (did you mean '>= 85%'?)
     """
     if isinstance(raw, str):
         m = _THRESHOLD_RE.match(raw)
@@ -373,7 +373,7 @@ def parse_target(raw: Any, kind: str, time_unit: str, *,
             return m.group(1), parse_value(m.group(2), kind, time_unit, working=working)
         hint = _typo_hint(raw)
         if hint:
-            raise ValueError(f"expected a value such as '85%' or '45min', or a comparison "
+            raise UsageError(f"expected a value such as '85%' or '45min', or a comparison "
                              f"such as '>= 85%' or '<= 45min', got {_shown(raw)}{hint}")
     return None, parse_value(raw, kind, time_unit, working=working)
 
