@@ -208,3 +208,16 @@ def test_a_run_of_one_replication_does_not_import_scipy() -> None:
     out = subprocess.run([sys.executable, "-c", code, str(ROOT / "bench/support_tickets.yaml")],
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_engine_page_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/engine.md's examples run and print what the page says."""
+    import doctest
+
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "engine.md").read_text(encoding="utf-8")
+    test = doctest.DocTestParser().get_doctest(text, {}, "engine.md", "docs/engine.md", 0)
+    assert test.examples
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
