@@ -217,7 +217,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     rank = rank_function(plan, case_attributes)
     ranked = model.priority is not None
     # Whether a calendar is open changes only at a shift's start or end: each calendar's
-    # answer is cached with the time until which it holds (Calendar._stretch), so that most
+    # answer is cached with the time until which it holds (Calendar.stretch), so that most
     # checks are one comparison. Simulated time never decreases, so the cache stays exact.
     stretches: dict[int, list[Any]] = {}
     for server in servers:
@@ -244,7 +244,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             return True
         if now < state[0]:
             return bool(state[1])
-        until, is_open = state[2]._stretch(now)
+        until, is_open = state[2].stretch(now)
         state[0], state[1] = until, is_open
         return bool(is_open)
 

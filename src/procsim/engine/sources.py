@@ -85,10 +85,10 @@ class Sources:
         gaps = times = None
         if arrivals.rate is None and arrivals.calendar is None:
             assert arrivals.interarrival is not None
-            gaps = arrivals.interarrival._buffered(streams.generator("arrivals"), BLOCK)
+            gaps = arrivals.interarrival.buffered(streams.generator("arrivals"), BLOCK)
         else:
             times = model.arrival_process().times(streams.generator("arrivals"), block=BLOCK)
-        durations = [model.activities[a].duration._buffered(streams.generator(f"duration:{a}"),
+        durations = [model.activities[a].duration.buffered(streams.generator(f"duration:{a}"),
                                                             BLOCK) for a in plan.activities]
         people = list(model.people)
         person_durations = [
