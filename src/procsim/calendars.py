@@ -746,11 +746,6 @@ class Calendar:
         s = self._next_open(t, limit)
         return (s if s <= limit else t), False
 
-    def _stretch(self, t: float) -> tuple[float, bool]:
-        # The engine still calls the old private name; it switches to stretch (issue 15)
-        # and then this alias goes.
-        return self.stretch(t)
-
     # --- the public API -----------------------------------------------------------------------
 
     def is_open(self, t: float) -> bool:

@@ -291,15 +291,6 @@ class BaseDistribution(BaseModel):
         """Return a function equivalent to :meth:`sample`, set up once for many blocks."""
         return self.sample
 
-    # The engine still calls these by their old private names; it switches to the public
-    # ones (issue 15) and then the aliases go.
-    def _buffered(self, rng: np.random.Generator,
-                  block: int) -> tuple[Callable[[], float], Callable[[], float]]:
-        return self.buffered(rng, block)
-
-    def _block_sampler(self) -> Callable[[np.random.Generator, int], np.ndarray]:
-        return self.block_sampler()
-
     def check_sampling(self) -> None:
         """Draw a few samples, so that parameters the sampling arithmetic cannot use raise
         (or warn) here, when the model is checked, rather than in the middle of a run."""

@@ -138,9 +138,7 @@ def model_from_data(
         ]
         raise ModelError([*issues, *schema_issues, *references], file)
 
-    model._file = file
-    model._positions = dict(positions.values)
-    model._source_data = data
+    model = model.with_source(file=file, positions=dict(positions.values), source_data=data)
     issues.extend(check_model(model))
     if issues:
         raise ModelError(issues, file)

@@ -503,6 +503,10 @@ class Okr(_Spec):
     key_results: Annotated[list[KeyResult], Field(min_length=1)]
 
 
+#: Default of :meth:`Model.with_source`: keep what the model has.
+_KEEP: Any = object()
+
+
 class Model(_Spec):
     """A process model: what one YAML file holds.
 
@@ -599,6 +603,37 @@ class Model(_Spec):
                         f"got {total:.10g}"
                     )
         return value
+
+    def with_source(self, *, file: Any = _KEEP, positions: Any = _KEEP, source_data: Any = _KEEP,
+                    changes: Any = _KEEP, base_file: Any = _KEEP, okrs_file: Any = _KEEP,
+                    ) -> Model:
+        """A copy of the model with its provenance replaced: each keyword given replaces one.
+
+        The loaders set it (:func:`~procsim.model.load_model`, scenarios, OKR files): the
+        ``file`` read, each field's (line, column) by dotted-path tuple (``positions``), the
+        YAML data it came from (``source_data``), and for a scenario its ``changes``, its
+        ``base_file`` and its ``okrs_file``. The copy is shallow, as ``model_copy``.
+
+        Examples
+        --------
+        >>> from procsim.model import parse_model
+        >>> m = parse_model('''
+        ... procsim: 1
+        ... name: One step
+        ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+        ... activities: {a: {duration: {dist: fixed, value: 1}}}
+        ... flow: {start: a, a: end}
+        ... ''')
+        >>> m.file, m.with_source(file="desk.yaml").file
+        (None, 'desk.yaml')
+        """
+        copy = self.model_copy()
+        given = {"_file": file, "_positions": positions, "_source_data": source_data,
+                 "_changes": changes, "_base_file": base_file, "_okrs_file": okrs_file}
+        for attribute, value in given.items():
+            if value is not _KEEP:
+                setattr(copy, attribute, value)
+        return copy
 
     @property
     def file(self) -> str | None:
