@@ -502,7 +502,7 @@ class RunResult:
             spec = custom[name]
             of = getattr(spec, "of", None)
             unit = "share" if of is None else self.kpi(of).unit
-            return KpiSummary(name, unit, estimate(self._custom(spec)))
+            return KpiSummary(name, unit, estimate(self.custom_values(spec)))
         known = [*CASE_KPIS, *SYSTEM_KPIS, *custom]
         from procsim.errors import close_match_hint
 
@@ -541,15 +541,20 @@ class RunResult:
         custom = getattr(self.model, "kpis", {}) or {}
         if name not in custom:
             raise UnknownKpiError(f"unknown KPI '{name}'")
-        return self._custom(custom[name])
+        return self.custom_values(custom[name])
 
-    def _custom(self, spec: Any) -> np.ndarray:
+    def custom_values(self, spec: Any) -> np.ndarray:
+        """Per-replication values of a custom KPI given by its spec (``model.kpis[name]``):
+        a statistic ``of`` a standard KPI, the share of cases that ``visits`` an activity, or
+        the ``share`` of cases within (or over) a threshold."""
         if getattr(spec, "of", None):
             return self.values(spec.of, spec.stat)
         if getattr(spec, "visits", None):
             return np.array([r.activities[spec.visits]["share_of_cases"]
                              for r in self.per_replication])
         return self.share(spec.share, within=spec.within, over=spec.over)
+
+    _custom = custom_values   # okr.py's name until it calls custom_values (issue 15)
 
     def share(self, kpi: str, *, within: float | str | None = None,
               over: float | str | None = None) -> np.ndarray:
@@ -660,7 +665,7 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the structure of ``procsim run --json``)."""
-        from procsim import __version__
+        from procsim.version import __version__
 
         activities = {}
         for name in self.model.activities:
