@@ -140,7 +140,7 @@ class RateProfile(BaseModel):
     Value error, expected each day under one key only, got fri under 'mon-fri' and 'fri'
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see model.schema._Spec
 
     per: Literal["minute", "hour", "day"] = "hour"
     days: dict[Weekday, tuple[float, ...]]

@@ -313,7 +313,8 @@ class CalendarInterval(BaseModel):
     {'days': ('fri',), 'from': '22:00', 'to': '06:00'}
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+    # defer_build: validators built on first use, not at import (see model.schema._Spec)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True,
                               serialize_by_alias=True, json_schema_extra=_tidy_schema)
 
     days: Days
@@ -348,7 +349,8 @@ class CalendarSpec(BaseModel):
     (datetime.date(2026, 12, 25),)
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_tidy_schema)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True,
+                              json_schema_extra=_tidy_schema)
 
     hours: tuple[CalendarInterval, ...] = Field(
         description="Weekly open intervals; overlapping ones are merged.")

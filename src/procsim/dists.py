@@ -201,7 +201,8 @@ class BaseDistribution(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, json_schema_extra=_tidy_schema,
+        # defer_build: validators built on first use, not at import (see model.schema._Spec)
+        extra="forbid", frozen=True, defer_build=True, json_schema_extra=_tidy_schema,
         # Dump the YAML names (Normal stores its "mean" as loc), so dumps load back.
         serialize_by_alias=True,
     )
