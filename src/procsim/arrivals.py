@@ -140,7 +140,8 @@ class RateProfile(BaseModel):
     Value error, expected each day under one key only, got fri under 'mon-fri' and 'fri'
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # see model.schema._Spec
+    # defer_build: validators built on first use, not at import (see model.schema._Spec)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     per: Literal["minute", "hour", "day"] = "hour"
     days: dict[Weekday, tuple[float, ...]]
