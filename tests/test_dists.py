@@ -447,3 +447,18 @@ def test_json_schema() -> None:
     assert "mean" in schema["$defs"]["Normal"]["properties"]  # the YAML key, not "loc"
     assert schema["$defs"]["Erlang"]["properties"]["k"]["minimum"] == 1
     assert ">>>" not in str(schema)  # docstring examples are not for schema readers
+
+
+@pytest.mark.parametrize(("seed", "error"), [
+    (-1, ValueError), ("x", ValueError), (1.5, ValueError), (True, ValueError),
+    (float("nan"), ValueError), (None, TypeError), ([1], TypeError),
+])
+def test_random_streams_refuse_a_seed_numpy_cannot_use(seed: Any, error: type) -> None:
+    from procsim.errors import ProcsimError
+    from procsim.rng import RandomStreams
+
+    with pytest.raises(error, match="expected a seed that is an integer >= 0") as info:
+        RandomStreams(seed, 0)
+    assert isinstance(info.value, ProcsimError)
+    assert RandomStreams(np.int64(7), 0).generator("x").random() == \
+        RandomStreams(7, 0).generator("x").random()

@@ -13,6 +13,8 @@ import hashlib
 
 import numpy as np
 
+from procsim.errors import UsageError, WrongTypeError
+
 __all__ = ["RandomStreams", "draw_seed", "stream_key"]
 
 
@@ -51,11 +53,26 @@ class RandomStreams:
     """
 
     def __init__(self, seed: int, replication: int) -> None:
-        self.seed = int(seed)
-        self.replication = int(replication)
+        self.seed = _non_negative_integer(seed, "seed")
+        self.replication = _non_negative_integer(replication, "replication")
 
     def generator(self, name: str) -> np.random.Generator:
         sequence = np.random.SeedSequence(
             self.seed, spawn_key=(self.replication, stream_key(name))
         )
         return np.random.Generator(np.random.PCG64(sequence))
+
+
+def _non_negative_integer(value: object, what: str) -> int:
+    """``int(value)``, or a :class:`~procsim.errors.UsageError` (a ``ValueError``) saying why not
+    (numpy's ``SeedSequence`` takes only integers >= 0); a ``WrongTypeError`` for no number."""
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except TypeError:
+        raise WrongTypeError(f"expected a {what} that is an integer >= 0, got "
+                             f"{type(value).__name__}") from None
+    except (ValueError, OverflowError):
+        number = -1
+    if number < 0 or isinstance(value, bool) or (isinstance(value, float) and value != number):
+        raise UsageError(f"expected a {what} that is an integer >= 0, got {value!r}")
+    return number
