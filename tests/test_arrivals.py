@@ -18,6 +18,7 @@ from procsim import arrivals
 from procsim.arrivals import PoissonArrivals, RateProfile, RenewalArrivals
 from procsim.calendars import Calendar, CalendarError
 from procsim.dists import Exponential, Fixed, Gamma
+from procsim.errors import UsageError, WrongTypeError
 
 MONDAY = datetime(2026, 1, 5)
 WEEKDAY = [0, 0, 0, 0, 0, 0, 0, 2, 8, 12, 10, 9, 6, 8, 9, 8, 5, 2, 0, 0, 0, 0, 0, 0]
@@ -204,13 +205,13 @@ def test_profile_and_calendar_are_intersected() -> None:
 
 def test_poisson_argument_errors() -> None:
     office = Calendar(OFFICE, start=MONDAY, time_unit="hours")
-    with pytest.raises(TypeError, match="needs a start date-time"):
+    with pytest.raises(WrongTypeError, match="needs a start date-time"):
         PoissonArrivals(PROFILE)
-    with pytest.raises(ValueError, match="expected the calendar's start and time unit"):
+    with pytest.raises(UsageError, match="expected the calendar's start and time unit"):
         PoissonArrivals(PROFILE, calendar=office, time_unit="minutes")
-    with pytest.raises(ValueError, match="expected block to be an integer >= 1, got 0"):
+    with pytest.raises(UsageError, match="expected block to be an integer >= 1, got 0"):
         next(PoissonArrivals(PROFILE, calendar=office).times(np.random.default_rng(1), block=0))
-    with pytest.raises(ValueError, match="expected t1 >= t0"):
+    with pytest.raises(UsageError, match="expected t1 >= t0"):
         PoissonArrivals(PROFILE, calendar=office).expected_count(2.0, 1.0)
 
 
