@@ -563,7 +563,8 @@ class Calendar:
 
     __slots__ = (
         "_always", "_closes", "_cum", "_cum2", "_cum2_end", "_gap_cum", "_holidays_us",
-        "_len2", "_m", "_max_closed", "_open_per_week", "_opens", "_week", "holiday_ends",
+        "_len2", "_m", "_max_closed", "_open_per_week", "_opens", "_shift", "_week",
+        "holiday_ends",
         "holiday_starts", "name", "spec", "start", "table_us", "time_unit", "unit_us",
     )
 
@@ -603,6 +604,9 @@ class Calendar:
             for j in range(2 * self._m)
         ]
         self._max_closed = us_to_units(MAX_CLOSED_DAYS * US_PER_DAY, per_unit)
+        # The periodic interval add_working_time located last, when no holiday cuts it: a
+        # hint that saves locating it again (empty until then).
+        self._shift = (math.inf, -math.inf)
 
         # Holidays: runs of consecutive dates, as closed windows in simulated time.
         runs: list[list[date]] = []
@@ -864,6 +868,14 @@ class Calendar:
             raise UsageError(f"expected an amount of time >= 0, got {amount!r}")
         if amount == 0:
             return t
+        lo, hi = self._shift
+        if lo <= t and amount < hi - t:
+            # Within the periodic interval [lo, hi) located last, which no holiday cuts: what
+            # the general path below returns there (_periodic_advance's first case), without
+            # locating the interval again.
+            return min(t + amount, hi)
+        if not self._always and not lo <= t < hi:
+            self._remember_shift(t)
         x, remaining = t, amount
         i = self._holiday_at(x) if self.holiday_starts else -1
         if i >= 0:
@@ -881,6 +893,16 @@ class Calendar:
             x = self.holiday_ends[i]
             if x - t > self._max_closed + amount:
                 raise self._closed_too_long(t)
+
+    def _remember_shift(self, t: float) -> None:
+        """Keep the periodic interval containing ``t`` as the hint of add_working_time, if
+        ``t`` lies in one and no holiday cuts it."""
+        n = self._locate(t)
+        lo, hi = self._open_at(n), self._close_at(n)
+        if t < hi:
+            j = bisect_right(self.holiday_ends, lo)
+            if j == len(self.holiday_starts) or self.holiday_starts[j] >= hi:
+                self._shift = (lo, hi)
 
     def intervals(self, t0: float, t1: float = math.inf) -> Iterator[tuple[float, float]]:
         """The open stretches within ``[t0, t1)``, clipped to it, in order.
