@@ -25,6 +25,7 @@ from procsim.model.graph import build_graph, flow_edges
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "models").glob("*.yaml"))
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 #: Modules none of these paths needs: each costs more to import than checking a model does.
 HEAVY = ("networkx", "scipy", "scipy.stats", "scipy.special", "matplotlib", "jinja2", "simpy",
@@ -70,7 +71,7 @@ def test_loading_and_checking_every_example_loads_none_of_them() -> None:
     assert sorted(loaded.intersection(HEAVY)) == []
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["validate", *map(str, MODELS)]],
+@pytest.mark.parametrize("argv", [["--help"], ["validate", *map(str, MODELS + SCENARIOS)]],
                          ids=["help", "validate"])
 def test_the_command_line_loads_none_of_them(argv: list[str]) -> None:
     loaded = imported_after(f"""
