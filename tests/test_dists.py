@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
+from procsim import units
 from procsim.dists import (
     DISTRIBUTIONS,
     BaseDistribution,
@@ -29,6 +31,7 @@ from procsim.dists import (
     Uniform,
     Weibull,
 )
+from procsim.errors import UsageError
 
 ADAPTER: TypeAdapter[Any] = TypeAdapter(Distribution)
 N = 200_000
@@ -462,3 +465,13 @@ def test_random_streams_refuse_a_seed_numpy_cannot_use(seed: Any, error: type) -
     assert isinstance(info.value, ProcsimError)
     assert RandomStreams(np.int64(7), 0).generator("x").random() == \
         RandomStreams(7, 0).generator("x").random()
+
+
+@pytest.mark.parametrize("convert", [
+    partial(units.to_hours, 1.0), partial(units.format_duration, 1.0),
+    partial(units.parse_duration, "2h"),
+], ids=["to_hours", "format_duration", "parse_duration"])
+def test_an_unknown_time_unit_is_a_usage_error(convert: Any) -> None:
+    with pytest.raises(UsageError, match=r"expected a time unit \(seconds, minutes, hours, days\), "
+                                         r"got 'weeks'"):
+        convert("weeks")

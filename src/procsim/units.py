@@ -19,7 +19,7 @@ from typing import Any, Literal
 from procsim.errors import UsageError
 
 __all__ = ["SECONDS_PER", "WORKING_UNITS", "TimeUnit", "WorkingDuration", "format_duration",
-           "parse_duration", "short_unit", "to_hours", "working_amount"]
+           "parse_duration", "seconds_per", "short_unit", "to_hours", "working_amount"]
 
 TimeUnit = Literal["seconds", "minutes", "hours", "days"]
 
@@ -113,6 +113,20 @@ class WorkingDuration(float):
         return (WorkingDuration, (float(self), self.amount, self.unit))
 
 
+def seconds_per(time_unit: str) -> float:
+    """Seconds in one ``time_unit``; a :class:`~procsim.errors.UsageError` (a ``ValueError``)
+    for anything but seconds, minutes, hours and days.
+
+    >>> seconds_per("hours")
+    3600.0
+    """
+    try:
+        return SECONDS_PER[time_unit]
+    except (KeyError, TypeError):
+        raise UsageError(f"expected a time unit ({', '.join(SECONDS_PER)}), got "
+                         f"{_shown(time_unit)}") from None
+
+
 def parse_duration(value: object, time_unit: str) -> float:
     """Convert a number or a duration string into the model's ``time_unit``.
 
@@ -146,7 +160,7 @@ def parse_duration(value: object, time_unit: str) -> float:
     elif isinstance(value, str):
         m = _DURATION_RE.match(value)
         if m and m.group(2) in SUFFIX_SECONDS:
-            amount = float(m.group(1)) * SUFFIX_SECONDS[m.group(2)] / SECONDS_PER[time_unit]
+            amount = float(m.group(1)) * SUFFIX_SECONDS[m.group(2)] / seconds_per(time_unit)
         elif m and m.group(2) in WORKING_UNITS:
             raise UsageError(f"expected {EXPECTED_DURATION}, got {_shown(value)} in "
                              f"{WORKING_UNITS[m.group(2)]}: {WORKING_ONLY}")
@@ -175,7 +189,7 @@ def to_hours(amount: float, time_unit: str) -> float:
     >>> to_hours(90, "minutes")
     1.5
     """
-    return amount * SECONDS_PER[time_unit] / 3600.0
+    return amount * seconds_per(time_unit) / 3600.0
 
 
 #: The short form of each time unit, as shown beside numbers.
@@ -199,5 +213,6 @@ def format_duration(amount: float, time_unit: str) -> str:
     >>> format_duration(12.345, "minutes")
     '12.3 min'
     """
+    seconds_per(time_unit)  # an unknown unit is a UsageError
     short = SHORT_UNITS[time_unit]
     return f"{amount:.3g} {short}" if abs(amount) < 100 else f"{amount:,.0f} {short}"
