@@ -39,6 +39,7 @@ from procsim.engine.plan import (
     ACTIVITY,
     CHOICE,
     END,
+    FIFO,
     GATEWAY,
     JOIN,
     NEXT,
@@ -115,8 +116,11 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     nan = math.nan
 
     kind, node_activity, activity_pool = plan.kind, plan.node_activity, plan.activity_pool
-    activity_node, join_inputs, capacity, path = (plan.activity_node, plan.join_inputs,
-                                                  plan.capacity, plan.path)
+    activity_node, join_inputs, capacity = plan.activity_node, plan.join_inputs, plan.capacity
+    # Per activity, in one lookup: its FIFO pool (>= 0), a FIFO delay (-1), or the TEAM (-2)
+    # or SERVERS (-3) path.
+    fifo_pool = [activity_pool[a] if p == FIFO else -2 if p == TEAM else -3
+                 for a, p in enumerate(plan.path)]
     join_count: dict[tuple[int, int], int] = {}
     # (form, first edge, data) per node; a choice's data also carries its random source.
     routes: tuple[tuple[int, int, Any], ...] = tuple(
@@ -613,19 +617,18 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 requested += 1
                 if requested > max_instances:
                     raise too_many_instances()
-                p = path[activity]
-                if p:
-                    if p == TEAM:
-                        request_team(case, activity, now)
-                    else:
-                        request_servers(case, activity, now)
-                    return
-                r = activity_pool[activity]
+                r = fifo_pool[activity]
                 if r >= 0:
                     if busy[r] == capacity[r]:
                         queues[r].append((case, activity, now))
                         return
                     busy[r] += 1
+                elif r != -1:
+                    if r == -2:
+                        request_team(case, activity, now)
+                    else:
+                        request_servers(case, activity, now)
+                    return
                 # Start the instance now (``begin``, inline).
                 case_append(case)
                 activity_append(activity)
@@ -674,15 +677,13 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         requested += 1
         if requested > max_instances:
             raise too_many_instances()
-        p = path[activity]
-        if p:
-            if p == TEAM:
+        r = fifo_pool[activity]
+        if r < -1:
+            if r == -2:
                 request_team(case, activity, now)
             else:
                 request_servers(case, activity, now)
-            return
-        r = activity_pool[activity]
-        if r < 0:
+        elif r < 0:
             begin(case, activity, now, now)
         elif busy[r] < capacity[r]:
             busy[r] += 1
@@ -701,15 +702,6 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     times = src.times
     gap_pop, gap_refill = src.gaps if src.gaps is not None else (None, None)
 
-    def next_arrival(now: float) -> float:
-        if times is not None:
-            return next(times)
-        try:
-            gap = gap_pop()  # type: ignore[misc]
-        except IndexError:
-            gap = gap_refill()  # type: ignore[misc]
-        return now + gap
-
     def on_arrival(event: simpy.Event) -> None:
         now = env._now
         case = len(arrival)
@@ -717,7 +709,14 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         end_append(nan)
         for append, draw in attribute_draws:
             append(draw())
-        following = next_arrival(now)
+        if times is None:   # renewal: the next gap, inline
+            try:
+                gap = gap_pop()  # type: ignore[misc]
+            except IndexError:
+                gap = gap_refill()  # type: ignore[misc]
+            following = now + gap
+        else:
+            following = next(times)
         if case + 1 < cases_limit if by_cases else following < duration:  # type: ignore[operator]
             event.callbacks = arrival_callbacks
             heappush(calendar, (following, normal, next(event_ids), event))
@@ -730,7 +729,13 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     timeout_callbacks: list[Callable[[Any], None]] = [on_time_out]
     team_finish_callbacks: list[Callable[[Any], None]] = [on_team_finish]
     arrival_callbacks: list[Callable[[Any], None]] = [on_arrival]
-    first = next_arrival(0.0)
+    if times is None:
+        try:
+            first = gap_pop()  # type: ignore[misc]
+        except IndexError:
+            first = gap_refill()  # type: ignore[misc]
+    else:
+        first = next(times)
     if 0 < cases_limit if by_cases else first < duration:  # type: ignore[operator]
         at(first, arrival_callbacks, None)
     env.run()
