@@ -410,7 +410,11 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             end_slot_append(nan)
             work_append(share)
         started += len(items)
-        at(finish_at, unit_finish_callbacks, (unit, server, r, slot))
+        # ``at``, inline.
+        event = free_pop() if free else new_event()
+        event.callbacks = unit_finish_callbacks
+        event._value = (unit, server, r, slot)
+        heappush(calendar, (finish_at, normal, next(event_ids), event))
 
     def on_unit_finish(event: simpy.Event) -> None:
         unit, server, _, slot = event._value
