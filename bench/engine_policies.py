@@ -15,6 +15,10 @@ caches do not mix:
 * the hand-written heapq loop of ``bench/heapq_loop.py`` on the support workload, in the
   same run, so that figures taken on a loaded machine can be compared as ratios.
 
+``--cli N`` also times the whole command ``python -m procsim run bench/support_tickets.yaml
+--cases N --replications 1`` (process CPU time, start to exit) for each source folder,
+alternating, beside the heapq loop run as a whole process the same way.
+
 ``--src DIR`` runs the procsim found in ``DIR`` (e.g. a worktree of an older commit) instead
 of this checkout, for before/after figures measured in the same session::
 
@@ -119,6 +123,26 @@ def heapq(cases: int, repeat: int) -> float:
     return float(json.loads(out.strip().splitlines()[-1])["seconds"])
 
 
+def whole_process(src: str | None, cases: int, repeat: int) -> float:
+    """Best CPU time (user + system of the child) of the whole command, start to exit."""
+    import resource
+
+    if src is None:   # the heapq loop as a whole process
+        command = [sys.executable, str(ROOT / "bench" / "heapq_loop.py"), "--cases", str(cases)]
+        env = dict(os.environ)
+    else:
+        command = [sys.executable, "-m", "procsim", "run", str(ROOT / "bench" /
+                   "support_tickets.yaml"), "--cases", str(cases), "--replications", "1"]
+        env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+    best = float("inf")
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(command, env=env, check=True, capture_output=True, cwd=ROOT)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", action="append", default=None,
@@ -127,8 +151,18 @@ def main() -> None:
     parser.add_argument("--prosimos-cases", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--cli", type=int, default=0, metavar="N",
+                        help="also time the whole `procsim run` command at N cases")
     args = parser.parse_args()
     sources = args.src or [str(ROOT / "src")]
+    if args.cli:
+        loop_process = whole_process(None, args.cli, args.repeat)
+        print(f"whole process, support workload, {args.cli:,} cases (CPU s, best of "
+              f"{args.repeat}): heapq loop {loop_process:.2f}")
+        for src in sources:
+            seconds = whole_process(src, args.cli, args.repeat)
+            print(f"  procsim run ({src}): {seconds:.2f} s, {seconds / loop_process:.2f}× the loop")
+        print()
     loop = heapq(args.cases, args.repeat)
     print(f"heapq loop, support workload, {args.cases:,} cases: {loop:.3f} s CPU\n")
     print("| model | cases | " + " | ".join(f"{s}: s / cases/s / ÷heapq / ÷support"

@@ -102,3 +102,17 @@ def test_procsim_matches_the_exact_values_within_its_confidence_interval() -> No
         assert lo <= EXACT[name] <= hi, (name, est)
         # Narrow enough that a 2 % bias would be caught.
         assert est.half_width < 0.02 * EXACT[name], (name, est)
+
+
+def test_engine_policies_benchmark_runs() -> None:
+    """bench/engine_policies.py (a pool's policy: the same workload with a calendar or named
+    people on one pool) runs and prints a row per variant, with its ratio to the plain one."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "engine_policies.py"), "--cases", "400", "--repeat", "1",
+         "--only", "support", "support+calendar", "support+people", "support+office"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| support")]
+    assert [row.split("|")[1].strip() for row in rows] == [
+        "support", "support+calendar", "support+people", "support+office"]
+    assert rows[0].rstrip(" |").endswith("1.00×")
