@@ -1487,3 +1487,21 @@ def test_eventlog_mistakes_are_procsim_errors(desk_run: procsim.RunResult,
     path.write_text("case,activity,start,end\n1,a,2026-01-05 08:00,2026-01-05 08:05\n",
                     encoding="utf-8")
     assert raised(ValueError, read_log, path, on_error="ignore").startswith("on_error must be")
+
+
+def test_run_options_are_given_once_and_run_settings_are_named_right(
+        desk: procsim.Model) -> None:
+    from procsim.errors import ProcsimError
+    from procsim.simulate import RunOptions
+    from procsim.sweep import sweep
+
+    options = RunOptions.resolve(desk, replications=2, cases=30, seed=1)
+    assert raised(ValueError, procsim.simulate, desk, options=options, seed=2) == (
+        "expected the run settings in options= or as arguments, not both: got options and seed")
+    assert raised(TypeError, procsim.simulate, desk, options={"seed": 1}) == (
+        "options: expected RunOptions, got dict")
+    assert raised(ValueError, sweep, desk, "resources.clerk.capacity", [1, 2],
+                  replication=3) == (
+        "unknown run setting 'replication' (did you mean 'replications'?)")
+    assert raised(ProcsimError, RunOptions.resolve, desk, replications=0) == (
+        "expected at least 1 replication, got 0")

@@ -389,3 +389,30 @@ def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_the_run_settings_are_resolved_once_on_the_base_model() -> None:
+    """Without a run length in the model, every point runs the base model's default number of
+    cases (not one per point's load), with one seed and warm-up: replications pair up."""
+    from procsim.simulate import RunOptions, default_cases
+
+    model = procsim.parse_model("""
+procsim: 1
+name: Desk
+arrivals: {interarrival: {dist: exponential, mean: 1}}
+resources: {clerk: {capacity: 1}}
+activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 0.9}}}
+flow: {start: serve, serve: end}
+""")
+    result = sweep(model, "resources.clerk.capacity", [1, 2], replications=2, warmup=20, seed=4)
+    cases = default_cases(model)
+    point = procsim.model.apply_changes(model, {"resources.clerk.capacity": 2})
+    assert default_cases(point) != cases  # the points' own defaults would differ
+    assert {r.horizon for r in result.results} == {f"{cases} cases"}
+    assert {r.seed for r in result.results} == {4}
+    assert all(any(f"{cases:,} cases per replication" in n for n in r.notes)
+               for r in result.results)
+    options = RunOptions.resolve(model, replications=2, warmup=20, seed=4)
+    again = sweep(model, "resources.clerk.capacity", [1, 2], options=options)
+    assert [r.kpi("cycle_time").mean for r in again.results] == [
+        r.kpi("cycle_time").mean for r in result.results]

@@ -22,10 +22,10 @@ from procsim.kpi import RunResult
 from procsim.model.schema import Model
 from procsim.okr import KeyResultSpec, Verdict, judge, key_results, kpi_health, kpi_values
 from procsim.simulate import (
+    RunOptions,
     expect_model,
     precision_targets,
     replications_for_precision,
-    run_length,
     simulate,
 )
 from procsim.stats import Estimate, estimate, paired_difference, replications_needed
@@ -865,37 +865,28 @@ def compare(
                              f"{type(scenarios).__name__}")
     for i, s in enumerate(scenarios):
         expect_model(s, f"scenarios[{i}]")
-    run = baseline.run
-    seed = seed if seed is not None else run.seed
-    if seed is None:
-        from procsim.rng import draw_seed
-
-        seed = draw_seed()
-    replications = replications if replications is not None else run.replications
-    precision = precision if precision is not None else run.precision
-    cap = max_replications if max_replications is not None else run.max_replications
-    settings: dict[str, Any] = {
-        "replications": replications, "seed": seed, "warmup": warmup, "jobs": jobs,
-        "allow_unstable": allow_unstable,
-    }
-    settings.update(run_length(baseline, cases=cases, duration=duration))
-    if warmup is None:
-        settings["warmup"] = run.warmup
-    if replications != "auto":
-        return _compare_once(baseline, scenarios, settings)
+    # The run settings are the baseline's, resolved once and shared by every model (so that
+    # their replications pair up on common random numbers).
+    options = RunOptions.resolve(baseline, seed=seed, replications=replications,
+                                 precision=precision, max_replications=max_replications,
+                                 cases=cases, duration=duration, warmup=warmup, jobs=jobs)
+    if options.replications != "auto":
+        return _compare_once(baseline, scenarios, options, allow_unstable)
     rounds = []
-    settings["replications"] = min(run.min_replications, cap)
+    cap = options.max_replications
+    n = min(options.min_replications, cap)
     previous: ComparisonResult | None = None
     while True:
-        result = previous = _compare_once(baseline, scenarios, settings, previous)
-        n = int(settings["replications"])
+        result = previous = _compare_once(baseline, scenarios,
+                                          options.replace(replications=n), allow_unstable,
+                                          previous)
         rounds.append(n)
-        needed = replications_for_comparison(result, precision)
+        needed = replications_for_comparison(result, options.precision)
         if needed <= n or n >= cap:
             return ComparisonResult(result.baseline, result.scenarios, result.key_results,
-                                    result.baseline_health, result.confidence, precision,
-                                    tuple(rounds))
-        settings["replications"] = min(needed, cap)
+                                    result.baseline_health, result.confidence,
+                                    options.precision, tuple(rounds))
+        n = min(needed, cap)
 
 
 def replications_for_comparison(result: ComparisonResult, precision: float) -> int:
@@ -926,11 +917,12 @@ def replications_for_comparison(result: ComparisonResult, precision: float) -> i
     return needed
 
 
-def _compare_once(baseline: Model, scenarios: list[Model], settings: dict[str, Any],
-                  previous: ComparisonResult | None = None) -> ComparisonResult:
+def _compare_once(baseline: Model, scenarios: list[Model], options: RunOptions,
+                  allow_unstable: bool, previous: ComparisonResult | None = None,
+                  ) -> ComparisonResult:
     """One comparison; with ``previous`` (the last round), each model's replications are
     extended rather than run again."""
-    base_result = simulate(baseline, **settings,
+    base_result = simulate(baseline, options=options, allow_unstable=allow_unstable,
                            extend=previous.baseline if previous is not None else None)
     m = max(len(scenarios), 1)
     confidence = 1 - 0.05 / m
@@ -941,7 +933,7 @@ def _compare_once(baseline: Model, scenarios: list[Model], settings: dict[str, A
     compared = _compared_kpis(base_result)
     comparisons = []
     for i, scenario in enumerate(scenarios):
-        result = simulate(scenario, **settings, extend=(
+        result = simulate(scenario, options=options, allow_unstable=allow_unstable, extend=(
             previous.scenarios[i].result if previous is not None else None))
         kpis = []
         for key, label, unit, how in compared:

@@ -69,7 +69,7 @@ from procsim.model.targets import (
 )
 from procsim.okr import SYMBOLS, KeyResultSpec, judge, key_results, kpi_values
 from procsim.rng import draw_seed, stream_key
-from procsim.simulate import Progress, expect_model, run_length, running, simulate
+from procsim.simulate import Progress, RunOptions, expect_model, running, simulate
 from procsim.stats import Estimate, estimate, paired_difference
 from procsim.sweep import parse_values, unstable_reason
 
@@ -622,9 +622,9 @@ def _span(values: Sequence[float]) -> str:
 class _State:
     """The runs so far: each candidate's result (extended as it gets replications)."""
 
-    def __init__(self, settings: dict[str, Any], model: Model, constraints: list[Constraint],
+    def __init__(self, options: RunOptions, model: Model, constraints: list[Constraint],
                  objective: str, confidence: float, screen: float) -> None:
-        self.settings = settings
+        self.options = options
         self.model = model
         self.constraints = constraints
         self.objective = objective
@@ -639,7 +639,7 @@ class _State:
 
     def run(self, model: Model, n: int, previous: RunResult | None, seed: int) -> RunResult:
         done = previous.replications if previous is not None else 0
-        result = simulate(model, **{**self.settings, "seed": seed}, replications=n,
+        result = simulate(model, options=self.options.replace(seed=seed, replications=n),
                           extend=previous)
         self.simulations += 1
         self.replications += n - done
@@ -650,8 +650,8 @@ class _State:
         if previous is not None and previous.replications >= n:
             return previous
         if self.needs_baseline and (self.baseline is None or self.baseline.replications < n):
-            self.baseline = self.run(self.model, n, self.baseline, self.settings["seed"])
-        self.results[key] = self.run(model, n, previous, self.settings["seed"])
+            self.baseline = self.run(self.model, n, self.baseline, self.options.seed)
+        self.results[key] = self.run(model, n, previous, self.options.seed)
         return self.results[key]
 
     def checks(self, result: RunResult, baseline: RunResult | None = None
@@ -869,14 +869,14 @@ def optimise(
     reference = model if unstable_reason(model) is None else models[
         min(stable, key=lambda i: staffing[i])]
     with running(progress=progress):
-        settings, pilot = _settings(reference, cases, duration, warmup, jobs, seed,
-                                    initial_replications)
-        ref_run = simulate(reference, **settings, replications=initial_replications)
+        options, pilot = _options(reference, cases, duration, warmup, jobs, seed,
+                                  initial_replications)
+        ref_run = simulate(reference, options=options.replace(replications=initial_replications))
     constraints = _constraints(model, ref_run, budgets, reference is not model)
     if not constraints:
         raise OptimiseError("nothing to meet: the model has no key results (okrs:) or KPI "
                             "targets, and no budget was given")
-    state = _State(settings, model, constraints, objective, confidence, screen)
+    state = _State(options, model, constraints, objective, confidence, screen)
     # what was spent so far: the reference run, and the pilot of a warm-up chosen by MSER-5
     state.simulations = 1 + (pilot > 0)
     state.replications = initial_replications + pilot
@@ -962,22 +962,20 @@ def _pairs(paths: Sequence[str], point: Sequence[float]) -> tuple[tuple[str, flo
     return tuple(zip(paths, point, strict=True))
 
 
-def _settings(reference: Model, cases: int | None, duration: float | str | None,
-              warmup: int | float | str | None, jobs: int | None, seed: int,
-              n0: int) -> tuple[dict[str, Any], int]:
-    """The run settings every candidate shares (so that their runs pair up): the run length
-    and an explicit warm-up; ``auto`` is chosen once on the reference model, by a pilot run
-    whose replications are returned with the settings (0 without one)."""
-    run = reference.run
-    settings: dict[str, Any] = {"seed": seed, "jobs": jobs}
-    settings.update(run_length(reference, cases=cases, duration=duration))
-    chosen = warmup if warmup is not None else run.warmup
+def _options(reference: Model, cases: int | None, duration: float | str | None,
+             warmup: int | float | str | None, jobs: int | None, seed: int,
+             n0: int) -> tuple[RunOptions, int]:
+    """The run options every candidate shares (so that their runs pair up), resolved once on
+    the reference model: the run length and an explicit warm-up; ``auto`` is chosen once on
+    the reference model, by a pilot run whose replications are returned with the options (0
+    without one)."""
+    options = RunOptions.resolve(reference, seed=seed, cases=cases, duration=duration,
+                                 warmup=warmup, jobs=jobs)
     spent = 0
-    if chosen == "auto":
-        pilot = simulate(reference, **settings, replications=n0, warmup="auto")
-        chosen, spent = int(pilot.warmup[0]), n0
-    settings["warmup"] = chosen
-    return settings, spent
+    if options.warmup == "auto":
+        pilot = simulate(reference, options=options.replace(replications=n0))
+        options, spent = options.replace(warmup=int(pilot.warmup[0])), n0
+    return options, spent
 
 
 def _constraints(model: Model, reference: RunResult, budgets: list[tuple[str, Threshold]],

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from procsim.engine import Plan, ReplicationRecord, compile_model, run_replication
-from procsim.errors import ProcsimError, SimulationError, UsageError, WrongTypeError, quote
+from procsim.errors import (
+    ProcsimError,
+    SimulationError,
+    UsageError,
+    WrongTypeError,
+    close_match_hint,
+    quote,
+)
 from procsim.kpi import ReplicationKpis, RunResult, replication_kpis, resolve_warmup
 from procsim.model.check import check_stability
 from procsim.model.schema import Model
@@ -32,7 +39,10 @@ from procsim.stats import replications_needed
 from procsim.units import format_duration, parse_duration
 
 __all__ = [
+    "PASSED_ON",
+    "RUN_SETTINGS",
     "ClusterError",
+    "RunOptions",
     "dask_executor",
     "default_cases",
     "expect_model",
@@ -72,6 +82,162 @@ def expect_result(result: Any, what: str = "result") -> RunResult:
     return result
 
 
+
+#: The arguments of :func:`simulate` that :class:`RunOptions` holds.
+RUN_SETTINGS = ("seed", "replications", "precision", "max_replications", "cases", "duration",
+                "warmup", "jobs", "executor")
+#: The other arguments of :func:`simulate` a study passes on to each run.
+PASSED_ON = ("allow_unstable", "keep_records", "progress", "on_record")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The settings of a run, resolved once against a model's ``run`` section.
+
+    A study (:func:`procsim.compare.compare`, :func:`procsim.sweep.sweep`,
+    :func:`procsim.optimise.optimise`) resolves its options once, on its reference model, and
+    passes the same object to every :func:`simulate`, so that all its runs share the seed, the
+    run length and the warm-up (and pair up on common random numbers). Build one with
+    :meth:`resolve`; change a field with :meth:`replace`.
+
+    Attributes
+    ----------
+    seed : int
+        The root seed (drawn when neither the caller nor the model gave one).
+    replications : int or "auto"
+        A number of replications, or ``"auto"`` (rounds until ``precision`` is reached).
+    precision, min_replications, max_replications
+        The ``"auto"`` rule: relative half-width wanted, first round, cap.
+    cases, duration
+        The run length: exactly one is set (``duration`` as given: a number in the model's
+        time unit or a text such as ``"20d"``).
+    warmup : int, float, str
+        Cases dropped (an int), a duration (a float in the model's time unit or a text such as
+        ``"2d"``), or ``"auto"``.
+    jobs : int or None
+        Worker processes (``None``: all cores).
+    executor : concurrent.futures.Executor or None
+        Where replications run instead of ``jobs`` processes.
+    notes : tuple of str
+        What a reader of the results must know about these settings (a run length that was
+        the default rather than chosen); every result simulated with them carries the notes.
+
+    Examples
+    --------
+    >>> from procsim import parse_model
+    >>> m = parse_model('''
+    ... procsim: 1
+    ... name: Desk
+    ... run: {cases: 2000, seed: 7}
+    ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+    ... resources: {clerk: {capacity: 1}}
+    ... activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 3}}}
+    ... flow: {start: serve, serve: end}
+    ... ''')
+    >>> options = RunOptions.resolve(m, replications=5, warmup=100)
+    >>> options.seed, options.cases, options.duration, options.replications, options.warmup
+    (7, 2000, None, 5, 100)
+    >>> simulate(m, options=options).replications
+    5
+    >>> options.replace(duration="8h").cases is None
+    True
+    """
+
+    seed: int
+    replications: int | str
+    precision: float
+    min_replications: int
+    max_replications: int
+    cases: int | None
+    duration: float | str | None
+    warmup: int | float | str
+    jobs: int | None = 1
+    executor: Executor | None = None
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def resolve(cls, model: Model, *, seed: int | None = None,
+                replications: int | str | None = None, precision: float | None = None,
+                max_replications: int | None = None, cases: int | None = None,
+                duration: float | str | None = None, warmup: int | float | str | None = None,
+                jobs: int | None = 1, executor: Executor | None = None) -> RunOptions:
+        """Every setting left as ``None`` taken from ``model.run`` (see :func:`simulate`); the
+        run length from :func:`run_length`; a seed drawn when there is none. Checks the
+        values: a :class:`~procsim.errors.SimulationError` names the first one wrong."""
+        run = expect_model(model).run
+        replications = replications if replications is not None else run.replications
+        if replications != "auto" and (isinstance(replications, bool)
+                                       or not isinstance(replications, int)):
+            raise SimulationError(f"expected a number of replications or 'auto', got "
+                                  f"{replications!r}")
+        if replications != "auto" and int(replications) < 1:
+            raise SimulationError(f"expected at least 1 replication, got {replications}")
+        precision = precision if precision is not None else run.precision
+        if not 0 < precision < 1:
+            raise SimulationError(f"expected a precision between 0 and 1 (0.1 for ±10 %), "
+                                  f"got {precision!r}")
+        seed = seed if seed is not None else run.seed
+        length = run_length(model, cases=cases, duration=duration)
+        notes: tuple[str, ...] = ()
+        if cases is None and duration is None and run.cases is None and run.duration is None:
+            notes = (f"run length: {length['cases']:,} cases per replication (the default "
+                     f"for this model's load; set run.cases or run.duration to choose)",)
+        return cls(seed=seed if seed is not None else draw_seed(), replications=replications,
+                   precision=precision, min_replications=run.min_replications,
+                   max_replications=(max_replications if max_replications is not None
+                                     else run.max_replications),
+                   cases=length.get("cases"), duration=length.get("duration"),
+                   warmup=warmup if warmup is not None else run.warmup, jobs=jobs,
+                   executor=executor, notes=notes)
+
+    @classmethod
+    def split(cls, model: Model, settings: Mapping[str, Any],
+              ) -> tuple[RunOptions, dict[str, Any]]:
+        """The options in keyword arguments meant for :func:`simulate` (``options=`` itself,
+        or the run settings, resolved on ``model``), and the other arguments, for a study that
+        passes ``**kwargs`` on to every run.
+
+        >>> from procsim import parse_model
+        >>> m = parse_model('''
+        ... procsim: 1
+        ... name: Desk
+        ... arrivals: {interarrival: {dist: exponential, mean: 5}}
+        ... resources: {clerk: {capacity: 1}}
+        ... activities: {serve: {resource: clerk, duration: {dist: exponential, mean: 3}}}
+        ... flow: {start: serve, serve: end}
+        ... ''')
+        >>> options, rest = RunOptions.split(m, {"cases": 500, "seed": 3, "keep_records": True})
+        >>> options.cases, options.seed, rest
+        (500, 3, {'keep_records': True})
+        >>> RunOptions.split(m, {"replication": 5})
+        Traceback (most recent call last):
+        ...
+        procsim.errors.UsageError: unknown run setting 'replication' (did you mean 'replications'?)
+        """
+        rest = dict(settings)
+        options = rest.pop("options", None)
+        given = {name: rest.pop(name) for name in RUN_SETTINGS if name in rest}
+        for name in rest:
+            if name not in PASSED_ON:
+                raise UsageError(f"unknown run setting {quote(name)}"
+                                 f"{close_match_hint(name, [*RUN_SETTINGS, *PASSED_ON])}")
+        if options is None:
+            return cls.resolve(model, **given), rest
+        if not isinstance(options, RunOptions):
+            raise WrongTypeError(f"options: expected RunOptions, got {type(options).__name__}")
+        if given:
+            raise UsageError(f"expected the run settings in options= or as arguments, not "
+                             f"both: got options and {', '.join(given)}")
+        return options, rest
+
+    def replace(self, **changes: Any) -> RunOptions:
+        """These options with ``changes``; a new run length replaces the other one (and the
+        note that it was the default)."""
+        if "cases" in changes or "duration" in changes:
+            changes = {"cases": None, "duration": None, "notes": (), **changes}
+        return dataclasses.replace(self, **changes)
+
+
 def simulate(
     model: Model,
     *,
@@ -90,6 +256,7 @@ def simulate(
     on_record: Callable[[ReplicationRecord], None] | None = None,
     extend: RunResult | None = None,
     plan: Plan | None = None,
+    options: RunOptions | None = None,
 ) -> RunResult:
     """Simulate ``model`` and return KPI distributions with confidence intervals.
 
@@ -143,6 +310,10 @@ def simulate(
         ``model`` compiled already (:func:`procsim.engine.compile_model`), when the caller
         needs the plan before the run: the event-log writers streaming ``on_record`` read
         the same plan instead of a second compilation.
+    options : RunOptions, optional
+        The run settings resolved already (by a study, for all its runs), instead of
+        ``replications``, ``precision``, ``max_replications``, ``seed``, ``cases``,
+        ``duration``, ``warmup``, ``jobs`` and ``executor``, which must then be left out.
 
     ``progress`` and ``executor`` default to those set with :func:`running`.
 
@@ -162,37 +333,37 @@ def simulate(
     True
     """
     run = expect_model(model).run
+    if options is None:
+        options = RunOptions.resolve(
+            model, seed=seed, replications=replications, precision=precision,
+            max_replications=max_replications, cases=cases, duration=duration, warmup=warmup,
+            jobs=jobs, executor=executor)
+    elif not isinstance(options, RunOptions):
+        raise WrongTypeError(f"options: expected RunOptions, got {type(options).__name__}")
+    else:
+        given = [name for name, value in (
+            ("replications", replications), ("precision", precision),
+            ("max_replications", max_replications), ("seed", seed), ("cases", cases),
+            ("duration", duration), ("warmup", warmup), ("executor", executor))
+            if value is not None] + (["jobs"] if jobs != 1 else [])
+        if given:
+            raise UsageError(f"expected the run settings in options= or as arguments, not "
+                             f"both: got options and {', '.join(given)}")
     if not allow_unstable:
         check_stability(model)
-    replications = replications if replications is not None else run.replications
-    fixed = None if replications == "auto" else replications
-    if fixed is not None and (isinstance(fixed, bool) or not isinstance(fixed, int)):
-        raise SimulationError(f"expected a number of replications or 'auto', got {fixed!r}")
-    if fixed is not None and fixed < 1:
-        raise SimulationError(f"expected at least 1 replication, got {fixed}")
-    precision = precision if precision is not None else run.precision
-    if not 0 < precision < 1:
-        raise SimulationError(f"expected a precision between 0 and 1 (0.1 for ±10 %), got "
-                              f"{precision!r}")
-    cap = max_replications if max_replications is not None else run.max_replications
-    first_round = min(run.min_replications, cap)
-    seed = seed if seed is not None else run.seed
-    seed = seed if seed is not None else draw_seed()
+    fixed = None if options.replications == "auto" else int(options.replications)
+    precision = options.precision
+    cap = options.max_replications
+    first_round = min(options.min_replications, cap)
+    seed, jobs = options.seed, options.jobs
 
-    arrival_duration: float | None
-    notes: list[str] = []
-    if duration is not None:
-        arrival_duration, n_cases = parse_duration(duration, model.time_unit), None
-    elif cases is not None:
-        arrival_duration, n_cases = None, cases
-    elif run.duration is not None or run.cases is not None:
-        arrival_duration, n_cases = run.duration, run.cases
-    else:
-        arrival_duration, n_cases = None, default_cases(model)
-        notes.append(f"run length: {n_cases:,} cases per replication (the default for this "
-                     f"model's load; set run.cases or run.duration to choose)")
+    arrival_duration: float | None = None
+    n_cases: int | None = options.cases
+    if options.duration is not None:
+        arrival_duration = parse_duration(options.duration, model.time_unit)
+    notes: list[str] = list(options.notes)
 
-    warmup_setting = warmup if warmup is not None else run.warmup
+    warmup_setting = options.warmup
     by_duration = False
     if isinstance(warmup_setting, str) and warmup_setting != "auto":
         warmup_setting = parse_duration(warmup_setting, model.time_unit)
@@ -201,9 +372,9 @@ def simulate(
         by_duration = True
     _check_run_length(n_cases, arrival_duration, warmup_setting, by_duration, model.time_unit)
 
-    options = _OPTIONS.get() or _Options()
-    progress = progress if progress is not None else options.progress
-    executor = executor if executor is not None else options.executor
+    context = _OPTIONS.get() or _Options()
+    progress = progress if progress is not None else context.progress
+    executor = options.executor if options.executor is not None else context.executor
     if plan is None:
         plan = compile_model(model)
     elif not isinstance(plan, Plan) or plan.model is not model:

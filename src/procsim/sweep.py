@@ -27,7 +27,7 @@ from procsim.errors import OptimiseError, UnstableModelError, UsageError, quote
 from procsim.kpi import RunResult
 from procsim.model.scenario import apply_changes
 from procsim.model.schema import Model
-from procsim.simulate import expect_model, simulate
+from procsim.simulate import RunOptions, expect_model, simulate
 from procsim.stats import Estimate, estimate
 
 if TYPE_CHECKING:
@@ -372,9 +372,11 @@ def sweep(
     name : str, optional
         A title for the sweep's tables and plots (default: the model's name).
     **simulate_kwargs
-        Passed to :func:`procsim.simulate` (``replications``, ``cases``, ``seed``, ``jobs``,
-        ``allow_unstable`` …). Without a seed (here or in the model), one is drawn once and
-        shared by every point.
+        For :func:`procsim.simulate`: the run settings (``replications``, ``cases``,
+        ``seed``, ``warmup``, ``jobs`` …, or ``options=`` a
+        :class:`~procsim.simulate.RunOptions`), resolved once on the base model and shared by
+        every point (without a seed, here or in the model, one is drawn once), and
+        ``allow_unstable``, ``keep_records``, ``progress``.
 
     Returns
     -------
@@ -429,19 +431,16 @@ def sweep(
     # Build every point first: a wrong path fails before anything is simulated.
     models = [(v, apply_changes(model, {path: v}, name=f"{model.name} ({path} = {v})"))
               for v in plain]
-    seed = simulate_kwargs.pop("seed", None)
-    seed = seed if seed is not None else model.run.seed
-    if seed is None:
-        from procsim.rng import draw_seed
-
-        seed = draw_seed()
+    # Resolved once, on the base model: every point runs with the same seed, run length and
+    # warm-up, so that its replications pair up with the other points'.
+    options, passed_on = RunOptions.split(model, simulate_kwargs)
     kept: list[float] = []
     results: list[RunResult] = []
     skipped: list[SkippedPoint] = []
     errors: list[UnstableModelError] = []
     for value, point in models:
         try:
-            results.append(simulate(point, seed=seed, **simulate_kwargs))
+            results.append(simulate(point, options=options, **passed_on))
         except UnstableModelError as exc:
             errors.append(exc)
             skipped.append(SkippedPoint(value, unstable_reason(point) or str(exc)))
@@ -715,7 +714,6 @@ def sweep_grid(
     expect_model(model)
     from procsim.model.targets import kpi_kind
     from procsim.okr import judge, key_results, kpi_values
-    from procsim.rng import draw_seed
 
     if isinstance(vary, (str, bytes)) or not isinstance(vary, Mapping) or not vary:
         raise OptimiseError("expected at least one parameter to vary, as {dotted path: values}")
@@ -727,9 +725,8 @@ def sweep_grid(
         axes[path] = given
     paths = tuple(axes)
     inner = paths[-1]
-    seed = simulate_kwargs.pop("seed", None)
-    seed = seed if seed is not None else model.run.seed
-    seed = int(seed) if seed is not None else draw_seed()
+    options, passed_on = RunOptions.split(model, simulate_kwargs)
+    seed = options.seed
     shown = list(kpis) if kpis is not None else ["cycle_time", "waiting_time", "cost_per_case"]
     for okr in model.okrs:
         for key_result in okr.key_results:
@@ -747,8 +744,8 @@ def sweep_grid(
         base = apply_changes(model, outer) if outer else model
         label = ", ".join(f"{p} = {v:g}" for p, v in outer.items())
         try:
-            s: SweepResult | None = sweep(base, inner, axes[inner], seed=seed,
-                                          name=name or str(model.name), **simulate_kwargs)
+            s: SweepResult | None = sweep(base, inner, axes[inner], options=options,
+                                          name=name or str(model.name), **passed_on)
         except UnstableModelError:
             s = None
         except ValueError as exc:
@@ -782,7 +779,7 @@ def sweep_grid(
             if unstable_reason(model) is not None:
                 raise OptimiseError("a key result relative to the baseline (change: …) needs a "
                                     "stable base model to compare with; this one is unstable")
-            baseline = simulate(model, seed=seed, **simulate_kwargs)
+            baseline = simulate(model, options=options, **passed_on)
             reference = baseline
         krs = key_results(model, reference)
         targets = [kr.text for kr in krs]
