@@ -61,22 +61,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # are ``"importer -> imported"`` for an import against the layers and ``"module uses _name"``
 # for a private name, without line numbers so that the list survives edits around them.
 KNOWN: dict[str, str] = {
-    # The engine reads a calendar's stretch and the distributions' buffered samplers.
-    "procsim.engine.run uses _stretch": "calendars.py: Calendar.stretch public",
-    "procsim.engine.sources uses _buffered": "dists.py: a public buffered sampler (`buffered`)",
-    # The model's provenance (file, positions, changes, base file) is set from outside schema.py.
-    "procsim.model.load uses _file": "schema.py: a public Model.with_source(file=…, …)",
-    "procsim.model.load uses _positions": "schema.py: Model.with_source(positions=…)",
-    "procsim.model.load uses _source_data": "schema.py: Model.with_source(source_data=…)",
-    "procsim.model.scenario uses _file": "schema.py: Model.with_source(file=…)",
-    "procsim.model.scenario uses _changes": "schema.py: Model.with_source(changes=…)",
-    "procsim.model.scenario uses _base_file": "schema.py: Model.with_source(base_file=…)",
-    "procsim.model.scenario uses _source_data": "schema.py: Model.with_source(source_data=…)",
-    "procsim.model.scenario uses _okrs_file": "schema.py: Model.with_source(okrs_file=…)",
-    # okr.py evaluates custom KPIs through RunResult's private method.
-    "procsim.okr uses _custom": "kpi.py: RunResult.custom_values(spec) public",
-    # Modules below the facade read the version from it.
-    "procsim.kpi -> procsim": "kpi.py: from procsim.version import __version__",
     # cli.py (and docs/optimise.md) write the optimised scenario with
     # OptimiseResult.write_scenario, which writes with output, a layer up.
     "procsim.optimise -> procsim.output": "cli.py: procsim.output.write_scenario(result, "

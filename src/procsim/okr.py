@@ -144,7 +144,7 @@ class KeyResultSpec:
 def kpi_values(result: RunResult, kpi: str, stat: str, model: Model) -> np.ndarray:
     """Per-replication values of ``kpi`` (defined in ``model``, e.g. the baseline) in ``result``."""
     if kpi in model.kpis:
-        return result._custom(model.kpis[kpi])
+        return result.custom_values(model.kpis[kpi])
     return result.values(kpi, stat)
 
 

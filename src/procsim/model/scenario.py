@@ -93,9 +93,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
     data, positions, issues = read_yaml(text, file)
     # A file with changes but no base is a scenario that lost its base, not a model.
     if not (isinstance(data, dict) and ("base" in data or "changes" in data)):
-        model = load_model(file)
-        model._source_data = data
-        return model
+        return load_model(file).with_source(source_data=data)
 
     def error(message: str, *where: Any, key: bool = False) -> Issue:
         line, col = positions.of(where, key=key) or (None, None)
@@ -168,11 +166,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Model:
     merged.pop("description", None)
     if "description" in data:
         merged["description"] = data["description"]
-    model = model_from_data(merged, merged_positions, file=file)
-    model._changes = tuple(applied)
-    model._base_file = base_file
-    model._source_data = merged
-    return model
+    return model_from_data(merged, merged_positions, file=file).with_source(
+        changes=tuple(applied), base_file=base_file, source_data=merged)
 
 
 # C0 and C1 controls (NUL, line breaks, escape sequences): never part of a file's path.
@@ -255,11 +250,9 @@ def apply_changes(model: Model, changes: dict[str, Any], *, name: str | None = N
         raise ModelError(issues)
     if name is not None:
         merged["name"] = name
-    result = model_from_data(merged)
-    result._file = model.file
-    result._changes = (*model.changes, *applied)
-    result._base_file = model.base_file or model.file
-    return result
+    return model_from_data(merged).with_source(
+        file=model.file, changes=(*model.changes, *applied),
+        base_file=model.base_file or model.file)
 
 
 class _PathError(ValueError):
@@ -370,9 +363,5 @@ def with_okrs(model: Model, path: str | os.PathLike[str]) -> Model:
     merged_positions.values.update(positions.values)
     merged_positions.keys.update(positions.keys)
     merged_positions.values.setdefault((), (1, 1))
-    result = model_from_data(merged, merged_positions, file=file)
-    result._file = model.file
-    result._changes = model.changes
-    result._base_file = model.base_file
-    result._okrs_file = file
-    return result
+    return model_from_data(merged, merged_positions, file=file).with_source(
+        file=model.file, changes=model.changes, base_file=model.base_file, okrs_file=file)
