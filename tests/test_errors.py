@@ -1505,3 +1505,37 @@ def test_run_options_are_given_once_and_run_settings_are_named_right(
         "unknown run setting 'replication' (did you mean 'replications'?)")
     assert raised(ProcsimError, RunOptions.resolve, desk, replications=0) == (
         "expected at least 1 replication, got 0")
+
+
+def test_interop_and_log_reports_refuse_objects_of_the_wrong_kind(tmp_path: Path) -> None:
+    from procsim.interop.bpmn_export import format_bpmn, write_bpmn
+    from procsim.interop.prosimos import map_distribution
+    from procsim.report.logs import log_report_html, write_backtest_report
+    from procsim.report.optimise import write_sweep_report
+
+    assert raised(TypeError, format_bpmn, "claims.yaml").startswith("model: expected a Model")
+    assert raised(TypeError, write_bpmn, {"procsim": 1}, tmp_path / "m.bpmn").startswith(
+        "model: expected a Model")
+    assert raised(ValueError, map_distribution, {"distribution_name": "nope"}).startswith(
+        "unknown Prosimos distribution 'nope'")
+    assert raised(TypeError, log_report_html, "log.csv") == (
+        "expected the KPIs of a log (procsim.eventlog.kpis.log_kpis), got str")
+    assert raised(TypeError, write_backtest_report, {}, tmp_path / "b.html") == (
+        "expected a BacktestResult (procsim.eventlog.fidelity.backtest), got dict")
+    assert raised(TypeError, write_sweep_report, [], tmp_path / "s.html") == (
+        "expected a GridSweepResult (procsim.sweep.sweep_grid), got list")
+    assert not list(tmp_path.iterdir())
+
+
+def test_log_functions_refuse_what_is_not_an_event_log(desk: procsim.Model) -> None:
+    pytest.importorskip("pandas")
+    from procsim.eventlog.discover import discover
+    from procsim.eventlog.fidelity import backtest_model, cases_from, match_activities
+    from procsim.eventlog.kpis import log_kpis
+
+    for call in (lambda: log_kpis("log.csv"), lambda: discover("log.csv"),
+                 lambda: cases_from("log.csv", "2026-01-01"),
+                 lambda: match_activities(desk, "log.csv"),
+                 lambda: backtest_model(desk, "log.csv")):
+        assert raised(TypeError, call) == (
+            "log: expected an EventLog (from procsim.eventlog.read_log), got str")

@@ -62,7 +62,7 @@ import numpy as np
 
 from procsim.errors import LogError, UsageError
 from procsim.eventlog.kpis import discover_working_hours, hour_runs
-from procsim.eventlog.log import EventLog
+from procsim.eventlog.log import EventLog, expect_log
 
 __all__ = ["ArrivalProfile", "DurationFit", "arrival_profile", "discover", "fit_duration",
            "queue_wait"]
@@ -283,6 +283,7 @@ def discover(log: EventLog, *, min_frequency: float = 0.0) -> str:
     >>> model.time_unit, len([a for a in model.activities if not a.startswith("wait_before")])
     ('minutes', 12)
     """
+    expect_log(log)
     if not (isinstance(min_frequency, (int, float)) and 0.0 <= min_frequency < 1.0):
         raise UsageError(f"min_frequency: expected a number in [0, 1), got {min_frequency!r}")
     import pandas as pd

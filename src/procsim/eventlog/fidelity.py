@@ -68,7 +68,7 @@ from typing import IO, Any
 from procsim.errors import LogError, UsageError
 from procsim.eventlog.distances import MEASURES, check_measures, log_distances
 from procsim.eventlog.kpis import LogKpis, log_kpis
-from procsim.eventlog.log import EventLog
+from procsim.eventlog.log import EventLog, expect_log
 from procsim.stats import Estimate, estimate
 
 __all__ = [
@@ -196,6 +196,10 @@ def match_activities(model: Any, log: EventLog) -> ActivityMatch:
     >>> m.names, m.unlogged
     ({'review': 'Review claim'}, ('wait_for_customer',))
     """
+    expect_log(log)
+    from procsim.simulate import expect_model
+
+    expect_model(model)
     specs = dict(getattr(model, "activities", {}) or {})
     logged = [str(a) for a in log.frame["activity"].unique().tolist()]
     free = set(logged)
@@ -346,6 +350,8 @@ def distances(log: EventLog, simulated: EventLog, *,
     >>> d["n_gram"], d["cycle_time"]
     (0.0, 0.0)
     """
+    expect_log(log)
+    expect_log(simulated, "simulated")
     check_measures(measures, bin_hours)
     for which, each in (("the log", log), ("the simulated log", simulated)):
         if len(each) == 0:
@@ -643,6 +649,10 @@ def backtest_model(model: Any, log: EventLog, *, replications: int = 10,
     >>> result.replications, len(result.simulated_logs), result.kpis["cycle_time.mean"].inside
     (5, 5, True)
     """
+    expect_log(log)
+    from procsim.simulate import expect_model
+
+    expect_model(model)
     import pandas as pd
 
     from procsim.simulate import simulate
@@ -733,6 +743,7 @@ def cases_from(log: EventLog, since: Any) -> EventLog:
     >>> cases_before(EventLog(frame), "2026-01-06").frame["case"].tolist()
     ['c1']
     """
+    expect_log(log)
     moment = _moment(log, since)
     return _cases_where(log, lambda first: first >= moment)
 
@@ -741,6 +752,7 @@ def cases_before(log: EventLog, until: Any) -> EventLog:
     """The cases of ``log`` whose first ``start`` is before ``until``: the training cases
     of a split in time whose test cases :func:`cases_from` gives (``until`` read as there).
     """
+    expect_log(log)
     moment = _moment(log, until)
     return _cases_where(log, lambda first: first < moment)
 
@@ -772,6 +784,7 @@ def write_log_csv(log: EventLog, path: str | os.PathLike[str]) -> Path:
     >>> read_log(out).time_zone
     'UTC+01:00'
     """
+    expect_log(log)
     import csv
 
     import pandas as pd

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from procsim.errors import LogError, UnknownKpiError, UsageError, close_match_hint, quote
-from procsim.eventlog.log import EventLog
+from procsim.eventlog.log import EventLog, expect_log
 from procsim.model.targets import SYSTEM_KPIS, Threshold, kpi_kind, kpi_target, parse_stat
 from procsim.units import SECONDS_PER, format_duration
 
@@ -412,6 +412,7 @@ def log_kpis(log: EventLog, *, model: Any = None, time_unit: str | None = None,
     >>> k.kpi("cycle_time"), k.kpi("processing_time"), k.kpi("waiting_time")
     (45.0, 25.0, 20.0)
     """
+    expect_log(log)
     import pandas as pd
 
     frame = log.frame

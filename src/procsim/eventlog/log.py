@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COLUMNS", "EventLog", "RowProblem"]
+__all__ = ["COLUMNS", "EventLog", "RowProblem", "expect_log"]
 
 #: The columns of ``EventLog.frame``, in order.
 COLUMNS = ("case", "activity", "resource", "start", "end", "enabled", "line")
@@ -64,3 +64,20 @@ class EventLog:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+def expect_log(log: Any, what: str = "log") -> EventLog:
+    """``log`` when it is an :class:`EventLog`, else a
+    :class:`~procsim.errors.WrongTypeError` naming ``what`` (the argument's name).
+
+    >>> expect_log("loans.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    procsim.errors.WrongTypeError: log: expected an EventLog (from ...read_log), got str
+    """
+    from procsim.errors import WrongTypeError
+
+    if not isinstance(log, EventLog):
+        raise WrongTypeError(f"{what}: expected an EventLog (from procsim.eventlog.read_log), "
+                             f"got {type(log).__name__}")
+    return log

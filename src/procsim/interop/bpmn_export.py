@@ -382,6 +382,9 @@ def format_bpmn(model: Model) -> str:
     >>> text.count("<bpmn:userTask "), text.count("<bpmn:exclusiveGateway ")
     (4, 2)
     """
+    from procsim.simulate import expect_model
+
+    expect_model(model)
     from procsim.version import __version__
 
     for prefix, uri in BPMN_NAMESPACES.items():
@@ -456,6 +459,9 @@ def write_bpmn(model: Model, path: str | os.PathLike[str]) -> Path:
 
     Raises ``OSError`` when the file cannot be written (nothing is left behind).
     """
+    from procsim.simulate import expect_model
+
+    expect_model(model)
     from procsim.output import atomic_write
 
     text = format_bpmn(model)

@@ -46,7 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from procsim.errors import Issue, ModelError, close_match_hint
+from procsim.errors import Issue, ModelError, UsageError, close_match_hint
 
 __all__ = ["DISTRIBUTION_NAMES", "Mapping", "map_distribution", "read_params"]
 
@@ -156,8 +156,8 @@ def map_distribution(spec: Any) -> tuple[Dist, list[str]]:
 
     Raises
     ------
-    ValueError
-        With a message for an unknown name or unusable parameters.
+    procsim.errors.UsageError
+        A ``ValueError`` too, with a message for an unknown name or unusable parameters.
 
     Examples
     --------
@@ -169,7 +169,7 @@ def map_distribution(spec: Any) -> tuple[Dist, list[str]]:
     ({'dist': 'fixed', 'value': 240.0}, [])
     """
     if not isinstance(spec, dict) or "distribution_name" not in spec:
-        raise ValueError("expected a distribution with 'distribution_name', got "
+        raise UsageError("expected a distribution with 'distribution_name', got "
                          f"{json.dumps(spec)[:60]}")
     raw = str(spec["distribution_name"])
     name = _ALIASES.get(raw.lower(), raw.lower())
@@ -177,15 +177,15 @@ def map_distribution(spec: Any) -> tuple[Dist, list[str]]:
         return _histogram(spec)
     if name not in DISTRIBUTION_NAMES:
         hint = close_match_hint(raw, DISTRIBUTION_NAMES)
-        raise ValueError(f"unknown Prosimos distribution {raw!r} (known: "
+        raise UsageError(f"unknown Prosimos distribution {raw!r} (known: "
                          f"{', '.join(DISTRIBUTION_NAMES)}){hint}")
     p = _values(spec.get("distribution_params", []))
     need = {"fix": 1, "uniform": 2, "default": 2, "expon": 1, "norm": 2, "lognorm": 2,
             "gamma": 2, "triang": 3, "exponnorm": 3}[name]
     if len(p) < need:
-        raise ValueError(f"{raw} needs at least {need} parameter(s), got {len(p)}")
+        raise UsageError(f"{raw} needs at least {need} parameter(s), got {len(p)}")
     if any(not math.isfinite(v) or abs(v) > 1e12 for v in p):
-        raise ValueError(f"expected finite parameters below 1e12 s (about 30,000 years), got {p}")
+        raise UsageError(f"expected finite parameters below 1e12 s (about 30,000 years), got {p}")
     if name == "fix":
         return {"dist": "fixed", "value": max(p[0], 0.0)}, (
             [f"fix({p[0]:g}) is negative; Prosimos redraws negative durations forever, "
@@ -193,13 +193,13 @@ def map_distribution(spec: Any) -> tuple[Dist, list[str]]:
     if name in ("uniform", "default"):
         lo, hi = max(p[0], 0.0), p[1]
         if hi < lo:
-            raise ValueError(f"uniform needs min <= max, got {p[0]:g} > {p[1]:g}")
+            raise UsageError(f"uniform needs min <= max, got {p[0]:g} > {p[1]:g}")
         return ({"dist": "fixed", "value": lo} if hi == lo
                 else {"dist": "uniform", "min": lo, "max": hi}), []
     if name == "triang":
         c, loc, scale = p[:3]
         if not (0 <= c <= 1 and scale > 0 and loc >= 0):
-            raise ValueError(f"triang needs 0 <= c <= 1, scale > 0 and loc >= 0, got {p[:3]}")
+            raise UsageError(f"triang needs 0 <= c <= 1, scale > 0 and loc >= 0, got {p[:3]}")
         return ({"dist": "triangular", "min": loc, "mode": loc + c * scale, "max": loc + scale},
                 ["triang is not read by Prosimos 2.1.0 (pix_framework has no parser for it); "
                  "read with scipy's parameters [c, loc, scale]"])
@@ -225,17 +225,17 @@ def _histogram(spec: dict[str, Any]) -> tuple[Dist, list[str]]:
     data = spec.get("histogram_data") or {}
     cdf, mids = list(data.get("cdf", [])), list(data.get("bin_midpoints", []))
     if not cdf or len(cdf) != len(mids):
-        raise ValueError("histogram_sampling needs 'cdf' and 'bin_midpoints' of equal length, "
+        raise UsageError("histogram_sampling needs 'cdf' and 'bin_midpoints' of equal length, "
                          f"got {len(cdf)} and {len(mids)}")
     notes = []
     weights = [float(c) - float(b) for c, b in zip(cdf, [0.0, *cdf[:-1]], strict=True)]
     if any(w < -1e-12 for w in weights):
-        raise ValueError("histogram_sampling needs a non-decreasing cdf")
+        raise UsageError("histogram_sampling needs a non-decreasing cdf")
     if abs(float(cdf[-1]) - 1.0) > 1e-9:
         notes.append(f"the histogram's cdf ends at {cdf[-1]:g}, not 1: weights normalised")
     pairs = [(float(m), w) for m, w in zip(mids, weights, strict=True) if w > 1e-15]
     if any(m < 0 for m, _ in pairs):
-        raise ValueError("histogram_sampling needs bin midpoints >= 0")
+        raise UsageError("histogram_sampling needs bin midpoints >= 0")
     # Prosimos samples searchsorted(cdf, u): bin i with probability cdf[i] - cdf[i-1].
     return {"dist": "empirical", "values": [m for m, _ in pairs],
             "weights": [w for _, w in pairs]}, notes
@@ -247,7 +247,7 @@ def _expon(mean: float, lo: float, hi: float) -> tuple[Dist, list[str]]:
     scale = mean - lo
     notes: list[str] = []
     if scale <= 0 and mean > 0 and lo > 0:
-        raise ValueError(f"expon [mean, min, max] needs its mean above its min (Prosimos "
+        raise UsageError(f"expon [mean, min, max] needs its mean above its min (Prosimos "
                          f"samples min + Exp(mean - min)), got mean {mean:g} <= min {lo:g}")
     if scale <= 0:
         return {"dist": "fixed", "value": lo}, notes
@@ -282,7 +282,7 @@ def _frozen(name: str, mean: float, sd: float) -> Any:
 def _cut(name: str, mean: float, sd: float, lo: float, hi: float) -> tuple[Dist, list[str]]:
     procsim = {"norm": "normal", "lognorm": "lognormal", "gamma": "gamma"}[name]
     if name != "norm" and mean <= 0:
-        raise ValueError(f"{name} needs a mean > 0, got {mean:g}")
+        raise UsageError(f"{name} needs a mean > 0, got {mean:g}")
     law = _frozen(name, mean, sd)
     below = float(law.cdf(lo)) - (float(law.cdf(0.0)) if name == "norm" else 0.0)
     above = float(law.sf(hi)) if math.isfinite(hi) else 0.0
@@ -335,7 +335,7 @@ def scale_dist(dist: Dist, factor: float) -> Dist:
 def _seconds_of_day(text: Any) -> float:
     m = re.match(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d*)?))?\s*$", str(text))
     if not m:
-        raise ValueError(f"expected a time HH:MM:SS, got {text!r}")
+        raise UsageError(f"expected a time HH:MM:SS, got {text!r}")
     return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3) or 0)
 
 
@@ -355,7 +355,7 @@ def map_calendar(periods: Any) -> tuple[list[dict[str, str]], list[str]]:
             first, last = _DAYS[str(item["from"]).upper()], _DAYS[str(item["to"]).upper()]
             begin, end = _seconds_of_day(item["beginTime"]), _seconds_of_day(item["endTime"])
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"expected a time period with from, to (MONDAY ... SUNDAY), "
+            raise UsageError(f"expected a time period with from, to (MONDAY ... SUNDAY), "
                              f"beginTime and endTime, got {json.dumps(item)[:80]}") from exc
         b, e = round(begin / 60), round(end / 60)
         if b * 60 != begin or e * 60 != end:

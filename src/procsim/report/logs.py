@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from procsim.errors import UsageError
+from procsim.errors import UsageError, WrongTypeError
 from procsim.report.plots import (
     LogDistributionDisplay,
     LogWaitingDisplay,
@@ -149,6 +149,10 @@ def write_log_report(kpis: Any, path: str | os.PathLike[str], *,
 
 def _kpis_context(k: Any, title: str | None) -> ReportContext:
     """The content of the report on a log's KPIs, for every format."""
+    # By its parts, not its class: the report sits below procsim.eventlog (the layers).
+    if not all(hasattr(k, a) for a in ("per_case", "case_statistics", "time_unit", "kpi")):
+        raise WrongTypeError(f"expected the KPIs of a log (procsim.eventlog.kpis.log_kpis), "
+                             f"got {type(k).__name__}")
     unit = short_unit(k.time_unit)
     rows = []
     for name in k.per_case:
@@ -250,6 +254,9 @@ def write_backtest_report(result: Any, path: str | os.PathLike[str], *,
     """
     target = Path(path)
     report_format(target)  # before the plots are drawn
+    if not all(hasattr(result, a) for a in ("log_kpis", "simulated_kpis", "distances")):
+        raise WrongTypeError(f"expected a BacktestResult (procsim.eventlog.fidelity.backtest), "
+                             f"got {type(result).__name__}")
     if result.log_kpis is None or not result.simulated_kpis:
         raise UsageError("the back-test result holds no KPIs of its logs; make it with "
                          "procsim.eventlog.fidelity.backtest")

@@ -582,6 +582,9 @@ def write_sweep_report(result: GridSweepResult, path: str | os.PathLike[str]) ->
     from procsim.output import atomic_write
     from procsim.report.sweep import SweepDisplay
 
+    if not isinstance(result, GridSweepResult):
+        raise WrongTypeError(f"expected a GridSweepResult (procsim.sweep.sweep_grid), got "
+                             f"{type(result).__name__}")
     figures = []
     # every KPI of the table along the first swept line; the knee KPI along the others
     # (at most 12 of them: a grid is read in the table, the plots show its shape)
