@@ -389,7 +389,7 @@ def test_the_servers_policy_gives_the_fifo_policys_records_bit_for_bit(
 
 
 TEAMS = OFFICE.replace("calendars: {", 'calendars: {late: [{days: mon-fri, from: "12:00", '
-                       'to: "20:00"}], ') + """
+                       'to: "20:00"}], always: [{days: all, from: "00:00", to: "24:00"}], ') + """
 arrivals:
   rate: {per: hour, mon-fri: [0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 5, 5, 4, 4, 5, 5, 3,
                               0, 0, 0, 0, 0, 0, 0]}
@@ -401,7 +401,12 @@ resources:
   experts: {members: [ann, bob], cost_per_hour: 50}
   archive: {capacity: 1, cost_per_hour: 10}
   night: {capacity: 2, calendar: office, cost_per_hour: 25}
+  bots: {capacity: 2, calendar: always, preempt: true}
+  clerks: {capacity: 1, calendar: always, cost_per_hour: 15}
 activities:
+  stamp: {resource: bots, duration: {dist: fixed, value: 0}}
+  note: {resource: clerks, duration: {dist: fixed, value: 0}}
+  log: {resource: bots, duration: {dist: exponential, mean: 0.05}}
   triage: {resource: desk, duration: {dist: exponential, mean: 0.5}}
   advise:
     resource: experts
@@ -414,7 +419,10 @@ gateways:
   split: {type: parallel}
   join: {type: parallel}
 flow:
-  start: triage
+  start: stamp
+  stamp: note
+  note: log
+  log: triage
   triage: {advise: 0.6, review: 0.4}
   advise: split
   split: [file, call_back]
@@ -429,13 +437,14 @@ flow:
 def test_the_servers_policy_gives_the_team_policys_records_bit_for_bit(
         limit: dict[str, float | None]) -> None:
     """Pools on the TEAM policy (anonymous servers on a calendar, with and without preempt;
-    members on one calendar with a speed and their own durations) beside a FIFO pool and a
-    delay with a calendar: the same records as every pool on the general SERVERS policy."""
+    on a calendar open all the time, with zero durations; members on one calendar with a
+    speed and their own durations) beside a FIFO pool and a delay with a calendar: the same
+    records as every pool on the general SERVERS policy."""
     from procsim.engine.plan import FIFO, SERVERS, TEAM
 
     model = parse_model(TEAMS)
     plan = compile_model(model)
-    assert plan.policy == (TEAM, TEAM, FIFO, TEAM)
+    assert plan.policy == (TEAM, TEAM, FIFO, TEAM, TEAM, TEAM)
     general_plan = compile_model(model, general=True)
     assert set(general_plan.policy) == {SERVERS}
     team = run_replication(plan, seed=4, replication=1, **limit)  # type: ignore[arg-type]

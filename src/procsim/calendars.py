@@ -790,6 +790,21 @@ class Calendar:
             raise self._closed_too_long(t)
         return s
 
+    @property
+    def always_open(self) -> bool:
+        """Open every hour of every day, without holidays: a calendar that changes nothing.
+
+        Examples
+        --------
+        >>> Calendar([{"days": "all", "from": "00:00", "to": "24:00"}],
+        ...          start=datetime(2026, 1, 5)).always_open
+        True
+        >>> Calendar([{"days": "mon-fri", "from": "09:00", "to": "17:00"}],
+        ...          start=datetime(2026, 1, 5)).always_open
+        False
+        """
+        return self._always and not self.holiday_starts
+
     def shift_end(self, t: float) -> float:
         """The end of the open stretch containing ``t``; ``t`` itself when closed at ``t``.
 

@@ -474,6 +474,9 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     # --- TEAM pools: servers of one pool on one calendar, first come first served ------------
 
     team = [policy == TEAM for policy in plan.policy]
+    # Per TEAM pool: its servers' one calendar is none or open all the time.
+    team_open = [team[r] and all(s.calendar[r] is None or s.calendar[r].always_open
+                                 for s in mine) for r, mine in enumerate(pool_servers)]
     team_queue: list[deque[tuple[int, int, float]]] = [deque() for _ in plan.pools]
 
     def request_team(case: int, activity: int, now: float) -> None:
@@ -535,26 +538,43 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             if server.speed != 1.0:
                 work = work / server.speed
         cal = server.calendar[r]
-        finish_at = (cal.add_working_time(now, work) if cal is not None and preempt[r]
-                     else now + work)
-        state = server.shift[r]
         index = server.index
-        if cal is None or (state[1] and now < finish_at <= state[0]  # type: ignore[index]
-                           and now < state[0]):  # type: ignore[index]
-            add_seg_pool(r)
-            add_seg_server(index)
-            add_seg_start(now)
-            add_seg_end(finish_at)
-            add_seg_on(True)
-        else:
-            pieces = ([(a, b_, True) for a, b_ in cal.intervals(now, finish_at)]
-                      if preempt[r] else split(cal, now, finish_at))
-            for a, b_, is_on in pieces:
+        if team_open[r]:
+            # No calendar, or one open all the time: add_working_time(now, work) is
+            # now + work, and the work is one on-shift segment; an empty span is none with
+            # preempt (no open interval in it) and an off-shift one without (``split``).
+            finish_at = now + work
+            if cal is None or now < finish_at:
                 add_seg_pool(r)
                 add_seg_server(index)
-                add_seg_start(a)
-                add_seg_end(b_)
-                add_seg_on(is_on)
+                add_seg_start(now)
+                add_seg_end(finish_at)
+                add_seg_on(True)
+            elif not preempt[r]:
+                add_seg_pool(r)
+                add_seg_server(index)
+                add_seg_start(now)
+                add_seg_end(finish_at)
+                add_seg_on(False)
+        else:
+            state: list[Any] = server.shift[r]  # type: ignore[assignment]
+            finish_at = cal.add_working_time(now, work) if preempt[r] else now + work
+            if state[1] and now < finish_at <= state[0] and now < state[0]:
+                # Within the cached open stretch: one on-shift segment.
+                add_seg_pool(r)
+                add_seg_server(index)
+                add_seg_start(now)
+                add_seg_end(finish_at)
+                add_seg_on(True)
+            else:
+                pieces = ([(a, b_, True) for a, b_ in cal.intervals(now, finish_at)]
+                          if preempt[r] else split(cal, now, finish_at))
+                for a, b_, is_on in pieces:
+                    add_seg_pool(r)
+                    add_seg_server(index)
+                    add_seg_start(a)
+                    add_seg_end(b_)
+                    add_seg_on(is_on)
         server.busy = True
         slot = started
         if person >= 0:
