@@ -307,3 +307,19 @@ def test_cli_csv_and_bad_replications(tmp_path: Path) -> None:
     for bad in (["-r", "1"], ["-r", "many"], ["--precision", "fine"]):
         failed = runner.invoke(app, ["compare", str(base), str(four), *bad])
         assert failed.exit_code == 2 and "error: --" in failed.stderr
+
+
+def test_run_options_resolved_by_the_caller_give_the_same_comparison() -> None:
+    """compare(options=...) is compare with those settings: the caller (the CLI) resolves the
+    run settings once and passes them on."""
+    from procsim.errors import UsageError
+    from procsim.simulate import RunOptions
+
+    base, more = desk(3, "Three"), desk(4, "Four")
+    direct = compare(base, [more], replications=3, cases=400, warmup=40, seed=9)
+    options = RunOptions.resolve(base, replications=3, cases=400, warmup=40, seed=9)
+    given = compare(base, [more], options=options)
+    assert given.to_dict()["kpis"] == direct.to_dict()["kpis"]
+    assert given.baseline.seed == 9 and given.scenarios[0].result.horizon == "400 cases"
+    with pytest.raises(UsageError, match="not both: got options and seed"):
+        compare(base, [more], options=options, seed=9)

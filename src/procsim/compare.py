@@ -821,6 +821,7 @@ def compare(
     warmup: int | float | str | None = None,
     jobs: int | None = 1,
     allow_unstable: bool = False,
+    options: RunOptions | None = None,
 ) -> ComparisonResult:
     """Run a baseline and scenarios on common random numbers and judge the key results.
 
@@ -837,6 +838,10 @@ def compare(
     :func:`replications_for_comparison`), or ``max_replications`` is reached. Each round
     extends the last (replication r is the same in every round; the warm-up is the one the
     first round chose), so no replication runs twice.
+
+    ``options`` (a :class:`~procsim.simulate.RunOptions`, e.g. resolved once by the caller)
+    replaces ``replications``, ``precision``, ``max_replications``, ``seed``, ``cases``,
+    ``duration``, ``warmup`` and ``jobs``, which must then be left out.
 
     Examples
     --------
@@ -867,9 +872,13 @@ def compare(
         expect_model(s, f"scenarios[{i}]")
     # The run settings are the baseline's, resolved once and shared by every model (so that
     # their replications pair up on common random numbers).
-    options = RunOptions.resolve(baseline, seed=seed, replications=replications,
-                                 precision=precision, max_replications=max_replications,
-                                 cases=cases, duration=duration, warmup=warmup, jobs=jobs)
+    settings = {"seed": seed, "replications": replications, "precision": precision,
+                "max_replications": max_replications, "cases": cases, "duration": duration,
+                "warmup": warmup}
+    options, _ = RunOptions.split(baseline, {
+        **{k: v for k, v in settings.items() if v is not None},
+        **({"jobs": jobs} if jobs != 1 else {}),
+        **({"options": options} if options is not None else {})})
     if options.replications != "auto":
         return _compare_once(baseline, scenarios, options, allow_unstable)
     rounds = []
