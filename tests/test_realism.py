@@ -395,7 +395,7 @@ arrivals:
                               0, 0, 0, 0, 0, 0, 0]}
 people:
   ann: {speed: 1.25, cost_per_hour: 42, calendar: late}
-  bob: {calendar: late}
+  bob: {calendar: office}
 resources:
   desk: {capacity: 3, calendar: office, preempt: true, cost_per_hour: 30}
   experts: {members: [ann, bob], cost_per_hour: 50}
@@ -437,9 +437,9 @@ flow:
 def test_the_servers_policy_gives_the_team_policys_records_bit_for_bit(
         limit: dict[str, float | None]) -> None:
     """Pools on the TEAM policy (anonymous servers on a calendar, with and without preempt;
-    on a calendar open all the time, with zero durations; members on one calendar with a
-    speed and their own durations) beside a FIFO pool and a delay with a calendar: the same
-    records as every pool on the general SERVERS policy."""
+    on a calendar open all the time, with zero durations; members on calendars of their own,
+    with a speed and durations of their own) beside a FIFO pool and a delay with a calendar:
+    the same records as every pool on the general SERVERS policy."""
     from procsim.engine.plan import FIFO, SERVERS, TEAM
 
     model = parse_model(TEAMS)

@@ -109,10 +109,10 @@ def _policies(model: Model, pools: tuple[str, ...], activities: tuple[str, ...],
     * :data:`FIFO`: anonymous servers without a calendar, in a model without priority,
       none of the pool's activities forming batches;
     * :data:`TEAM`: otherwise, still without priority and batches, when the pool's servers
-      are in no other pool and share one calendar (or none): anonymous servers on the
-      pool's calendar, or members on the same calendar;
-    * :data:`SERVERS`: the rest (priorities, batches, people in several pools or on their
-      own calendars), and every pool with ``general``.
+      are in no other pool: anonymous servers on the pool's calendar, or members (each on
+      their own calendar or the pool's);
+    * :data:`SERVERS`: the rest (priorities, batches, people in several pools), and every
+      pool with ``general``.
 
     A delay (no pool) takes the FIFO path unless it has a calendar or a batch.
     """
@@ -132,9 +132,8 @@ def _policies(model: Model, pools: tuple[str, ...], activities: tuple[str, ...],
         elif spec.members is None:
             policy.append(TEAM)
         else:
-            calendars = {model.people[p].calendar or spec.calendar for p in spec.members}
             alone = all(pools_of[p] == 1 for p in spec.members)
-            policy.append(TEAM if alone and len(calendars) == 1 else SERVERS)
+            policy.append(TEAM if alone else SERVERS)
     path = []
     for a in activities:
         activity = model.activities[a]

@@ -299,7 +299,8 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     uniform = [all(len(s.pools) == 1 for s in mine) and len({id(s.calendar[r]) for s in mine}) == 1
                for r, mine in enumerate(pool_servers)]
     idle: list[list[tuple[float, int, int, Server]]] = [
-        [(0.0, k, k, s) for k, s in enumerate(mine)] if uniform[r] else []
+        [(0.0, k, k, s) for k, s in enumerate(mine)]
+        if uniform[r] or plan.policy[r] == TEAM else []
         for r, mine in enumerate(pool_servers)]
     pushed = 0   # tie-breaker of idle entries (a server may be idle twice at one time)
 
@@ -471,7 +472,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         else:
             enqueue(unit, r, now)
 
-    # --- TEAM pools: servers of one pool on one calendar, first come first served ------------
+    # --- TEAM pools: servers in one pool only, first come first served -----------------------
 
     team = [policy == TEAM for policy in plan.policy]
     # Per TEAM pool: its servers' one calendar is none or open all the time.
@@ -481,7 +482,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
 
     def request_team(case: int, activity: int, now: float) -> None:
         """What ``request_servers`` and ``enqueue`` do, for a TEAM pool: the same rules, with a
-        plain queue (no priority, no batch) and one shift for all the pool's servers."""
+        plain queue (no priority, no batch) and servers in this pool only."""
         r = activity_pool[activity]
         queue = team_queue[r]
         heap = idle[r]
@@ -495,20 +496,27 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 start_team(case, activity, now, server, r, now)
                 return
         queue.append((case, activity, now))
+        # The idle servers in the rule's order until one is on shift (servers may have
+        # calendars of their own); those off shift go back into the heap.
+        off: list[tuple[float, int, int, Server]] = []
+        chosen: Server | None = None
         while heap:
-            since, _, _, server = heap[0]
+            entry = heappop(heap)
+            since, _, _, server = entry
             if server.busy or server.free_since != since:
-                heappop(heap)   # stale: the server has worked since
-                continue
+                continue   # stale: the server has worked since
             state = server.shift[r]
             if state is None or (state[1] if now < state[0] else on_shift(server, r, now)):
-                heappop(heap)
-                # The oldest waiting (queued off shift), else this case.
-                next_case, next_activity, enabled = queue.popleft()
-                start_team(next_case, next_activity, enabled, server, r, now)
-                return
-            break
-        if heap:   # idle servers, off shift: wake them at the next opening
+                chosen = server
+                break
+            off.append(entry)
+        for entry in off:
+            heappush(heap, entry)
+        if chosen is not None:
+            # The oldest waiting (queued while no server was on shift), else this case.
+            next_case, next_activity, enabled = queue.popleft()
+            start_team(next_case, next_activity, enabled, chosen, r, now)
+        elif off:   # idle servers, off shift: wake them at their next opening
             for server in pool_servers[r]:
                 if not server.busy:
                     wake_later(server, r, now)
