@@ -250,3 +250,21 @@ def test_sweep_judges_a_change_relative_to_the_base_model(files: tuple[Path, Pat
     # a fourth clerk: a third more staff cost per case
     assert points[4]["targets"][target]["value"] == pytest.approx(1 / 3, abs=0.03)
     assert points[4]["targets"][target]["status"] == "not_met"
+
+
+@pytest.mark.slow
+def test_the_python_example_of_docs_optimise_runs(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    doc = (ROOT / "docs" / "optimise.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", doc, re.DOTALL)
+    assert block is not None
+    code = block.group(1).replace('"out/service_desk_best.yaml"',
+                                  repr(str(tmp_path / "best.yaml")))
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "docs/optimise.md", "exec"), {})
+    from procsim import load_scenario
+
+    scenario = load_scenario(tmp_path / "best.yaml")
+    assert scenario.resources["agents"].capacity in range(4, 10)

@@ -14,6 +14,7 @@ from scipy import stats
 import procsim
 from procsim.errors import ModelError, OptimiseError, ProcsimError
 from procsim.optimise import optimise, parse_budget, parse_values
+from procsim.output import write_scenario
 
 # --- the oracle: Erlang C and Jackson's theorem ---------------------------------------------------
 
@@ -274,7 +275,7 @@ def test_the_scenario_written_is_a_scenario_procsim_loads(tmp_path: object) -> N
     result = optimise(model, vary={"resources.clerks.capacity": [3, 4, 5]}, seed=2, cases=500,
                       warmup=50, runner_ups=0)
     out = folder / "best.yaml"
-    result.write_scenario(out)
+    write_scenario(result, out)
     scenario = procsim.load_scenario(out)
     assert scenario.resources["clerks"].capacity == 4
     assert scenario.base_file is not None and Path(scenario.base_file) == model_file
@@ -400,8 +401,6 @@ def test_a_scenario_optimised_keeps_its_own_changes(tmp_path: object) -> None:
     result = optimise(scenario, vary={"resources.clerks.capacity": [3, 4, 5]}, seed=2,
                       cases=500, warmup=50, runner_ups=0)
     (folder / "out").mkdir()
-    from procsim.output import write_scenario
-
     assert write_scenario(result, folder / "out" / "best.yaml") == folder / "out" / "best.yaml"
     best = procsim.load_scenario(folder / "out" / "best.yaml")
     assert best.base_file is not None and Path(best.base_file) == folder / "base.yaml"

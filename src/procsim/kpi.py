@@ -554,8 +554,6 @@ class RunResult:
                              for r in self.per_replication])
         return self.share(spec.share, within=spec.within, over=spec.over)
 
-    _custom = custom_values   # okr.py's name until it calls custom_values (issue 15)
-
     def share(self, kpi: str, *, within: float | str | None = None,
               over: float | str | None = None) -> np.ndarray:
         """Per-replication share of cases with ``kpi <= within`` (or ``kpi > over``).

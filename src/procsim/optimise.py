@@ -457,16 +457,6 @@ class OptimiseResult:
         data = self.scenario(base=base, name=name)
         return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
 
-    def write_scenario(self, path: str | os.PathLike[str], *, name: str | None = None) -> None:
-        """Write :meth:`scenario_yaml` at ``path``, atomically.
-
-        Kept for the command line, which calls it today; the writing belongs to the output
-        layer: :func:`procsim.output.write_scenario` (tests/test_layering.py, KNOWN).
-        """
-        from procsim.output import write_scenario
-
-        write_scenario(self, path, name=name)
-
     # --- output -----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
