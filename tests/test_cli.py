@@ -199,3 +199,31 @@ def test_real_subprocess_help_and_module() -> None:
         done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "run" in done.stdout and "validate" in done.stdout
+
+
+def test_run_with_event_logs_compiles_the_model_once(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The event logs name activities and pools by the plan the replications ran on: one
+    compilation, shared by the run, the logs, and the result (``RunResult.plan``)."""
+    import importlib
+
+    import procsim.engine
+
+    simulate_module = importlib.import_module("procsim.simulate")
+    compiled = []
+    original = procsim.engine.compile_model
+
+    def counting(model: object, **kwargs: object) -> object:
+        compiled.append(model)
+        return original(model, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(procsim.engine, "compile_model", counting)
+    monkeypatch.setattr(simulate_module, "compile_model", counting)
+    root = Path(__file__).resolve().parent.parent
+    out = runner.invoke(app, ["run", str(root / "models" / "service_desk.yaml"), "--cases",
+                              "800", "--replications", "2", "--seed", "1", "-q",
+                              "--events", str(tmp_path / "events.csv"),
+                              "--xes", str(tmp_path / "log.xes")])
+    assert out.exit_code == 0, out.output
+    assert len(compiled) == 1
+    assert (tmp_path / "events.csv").stat().st_size > 0 and (tmp_path / "log.xes").exists()

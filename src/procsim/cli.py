@@ -233,13 +233,14 @@ def run(
     bar = _progress_bar(quiet)
     try:
         with _executor(executor, scheduler) as pool, bar:
-            def simulate_with(on_record: Callable[[Any], None] | None = None) -> Any:
+            def simulate_with(on_record: Callable[[Any], None] | None = None,
+                              plan: Any = None) -> Any:
                 return simulate(
                     model, replications=reps, precision=relative,
                     max_replications=max_replications, seed=seed, cases=cases,
                     duration=duration_value, warmup=warmup_value, jobs=jobs,
                     allow_unstable=allow_unstable, progress=bar, executor=pool,
-                    on_record=on_record)
+                    on_record=on_record, plan=plan)
 
             result = (simulate_with() if events_out is None and xes_out is None
                       else _with_event_log(events_out, xes_out, model, simulate_with))
@@ -420,7 +421,7 @@ def _with_event_log(events: Path | None, xes: Path | None, model: Model,
             for writer in writers:
                 writer(record)
 
-        result = simulate_with(write)
+        result = simulate_with(write, plan)   # the plan the logs name things by
         if xes_log is not None:
             xes_log.close()
     return result

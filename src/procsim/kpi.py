@@ -465,6 +465,8 @@ class RunResult:
     precision: float | None = None
     precision_kpis: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    #: the compiled model the replications ran on (:func:`procsim.engine.compile_model`)
+    plan: Plan | None = None
 
     # --- KPIs -------------------------------------------------------------------------------
 

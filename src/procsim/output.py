@@ -319,7 +319,7 @@ def write_events_csv(result: RunResult, path: str | os.PathLike[str]) -> Path:
     records = _records_of(result)
 
     def write(fh: IO[str]) -> None:
-        log = EventLog(fh, compile_model(result.model))
+        log = EventLog(fh, result.plan or compile_model(result.model))
         for record in records:
             log.write(record)
 
@@ -335,7 +335,7 @@ def write_xes(result: RunResult, path: str | os.PathLike[str]) -> Path:
     records = _records_of(result)
 
     def write(fh: IO[str]) -> None:
-        log = XesLog(fh, compile_model(result.model))
+        log = XesLog(fh, result.plan or compile_model(result.model))
         for record in records:
             log.write(record)
         log.close()

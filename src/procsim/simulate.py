@@ -457,7 +457,7 @@ def simulate(
             warmup_setting=warmup_setting, per_replication=per_replication,
             records=records if keep_records else None, horizon=horizon,
             precision=None if fixed is not None else precision, precision_kpis=targets,
-            notes=tuple(notes))
+            notes=tuple(notes), plan=plan)
         if fixed is not None:
             return result
         needed = replications_for_precision(result, targets, precision)

@@ -83,7 +83,7 @@ def simulated_log(result: Any, replication: int = 0, *,
     record = records[replication]
     from procsim.engine import compile_model
 
-    plan = compile_model(model)
+    plan = result.plan or compile_model(model)
     pools = [plan.pools[p] if p >= 0 else None for p in plan.activity_pool]
     ns_per_unit = SECONDS_PER[model.time_unit] * 1e9
     zone = getattr(origin, "tzinfo", None)
