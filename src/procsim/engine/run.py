@@ -510,6 +510,8 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 chosen = server
                 break
             off.append(entry)
+            if uniform[r]:
+                break   # one calendar for all: every idle server is off shift
         for entry in off:
             heappush(heap, entry)
         if chosen is not None:
