@@ -1,12 +1,15 @@
-"""Pools, their servers and the rules of the SERVERS policy.
+"""Pools, their servers and the rules of the policies with servers.
 
 Each pool has a policy (:attr:`procsim.engine.plan.Plan.policy`):
 
 * **FIFO** — anonymous interchangeable servers, always on shift, first come first served:
   a count of busy servers and a queue; nothing per server. The cost of a case's step is
   one comparison and an append.
-* **SERVERS** — for pools with a calendar, named members (people), priorities or batches:
-  one :class:`Server` per server, one priority queue per pool. Its rules:
+* **TEAM** — servers in this pool only (anonymous on the pool's calendar, or members on
+  theirs), no priority, no batch: the SERVERS rules below, with a plain queue and the idle
+  servers in a heap ordered as the rules pick them.
+* **SERVERS** — the general case (priorities, batches, people in several pools): one
+  :class:`Server` per server, one priority queue per pool. Its rules:
 
   - *Queues.* Ordered by (priority rank, time the work was queued, sequence number);
     without ``priority`` every rank is 0 and the queue is first come, first served.
@@ -38,9 +41,10 @@ Each pool has a policy (:attr:`procsim.engine.plan.Plan.policy`):
   ``preempt``, without the pauses. Utilisation against on-shift time and the cost of idle
   time are computed from them in :mod:`procsim.kpi`.
 
-A FIFO pool forced onto the SERVERS policy (``compile_model(model, general=True)``) gives
-the FIFO policy's records bit for bit: the same draws, the same arithmetic and the same
-order of events (``tests/test_realism.py`` checks it).
+A FIFO or TEAM pool forced onto the SERVERS policy (``compile_model(model, general=True)``)
+gives the same records bit for bit (busy segments aside, which a FIFO pool does not keep):
+the same draws, the same arithmetic and the same order of events (``tests/test_realism.py``
+checks it).
 
 Invariants: a server is busy with at most one unit; an idle server on shift for a pool
 never coexists with waiting work of that pool it may start (it would have taken it), so
