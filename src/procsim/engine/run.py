@@ -164,8 +164,10 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     busy = [0] * len(plan.pools)
     queues: list[deque[tuple[int, int, float]]] = [deque() for _ in plan.pools]
 
-    def begin(case: int, activity: int, enabled: float, now: float) -> None:
-        """Start a plain instance (written inline where it is hot: ``advance``, ``on_finish``)."""
+    def begin(case: int, activity: int, enabled: float, now: float,
+              event: simpy.Event | None = None) -> None:
+        """Start a plain instance; its end reuses ``event`` when given (the event of the
+        instance that just ended on the same server), else a free or new one."""
         nonlocal started
         case_append(case)
         activity_append(activity)
@@ -177,7 +179,8 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         except IndexError:
             delay = duration_refill[activity]()
         work_append(delay)
-        event = free_pop() if free else new_event()
+        if event is None:
+            event = free_pop() if free else new_event()
         event.callbacks = finish_callbacks
         # The event's value carries the instance; one shared callback serves every case.
         event._value = (case, activity, started)
@@ -186,29 +189,15 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
 
     def on_finish(event: simpy.Event) -> None:
         """A plain instance ends: its server takes the next in the queue, the case moves on."""
-        nonlocal started
         case, activity, slot = event._value
         now = env._now  # the clock itself: ``env.now`` is a property call per event
         inst_end[slot] = now
         r = activity_pool[activity]
         if r >= 0 and queues[r]:
-            # The first in the queue starts on the server just freed (``begin``, inline),
-            # and its end reuses this event.
+            # The first in the queue starts on the server just freed; its end reuses this
+            # event.
             next_case, next_activity, enabled = queues[r].popleft()
-            case_append(next_case)
-            activity_append(next_activity)
-            enabled_append(enabled)
-            start_append(now)
-            end_slot_append(nan)
-            try:
-                delay = duration_pop[next_activity]()
-            except IndexError:
-                delay = duration_refill[next_activity]()
-            work_append(delay)
-            event.callbacks = finish_callbacks
-            event._value = (next_case, next_activity, started)
-            started += 1
-            heappush(calendar, (now + delay, normal, next(event_ids), event))
+            begin(next_case, next_activity, enabled, now, event)
         else:
             if r >= 0:
                 busy[r] -= 1
@@ -622,7 +611,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
 
     def advance(case: int, node: int, now: float) -> None:
         """Send the case's token on from ``node`` until it waits, joins or ends."""
-        nonlocal requested, started
+        nonlocal requested
         while True:
             form, base, data = routes[node]
             if form == NEXT:
@@ -647,38 +636,24 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 flow[base + i] += 1
             target_kind = kind[target]
             if target_kind == ACTIVITY:
+                # ``request``, inline: the hottest step of a case.
                 activity = node_activity[target]
                 requested += 1
                 if requested > max_instances:
                     raise too_many_instances()
                 r = fifo_pool[activity]
-                if r >= 0:
+                if r >= 0:   # a FIFO pool
                     if busy[r] == capacity[r]:
                         queues[r].append((case, activity, now))
                         return
                     busy[r] += 1
-                elif r != -1:
-                    if r == -2:
-                        request_team(case, activity, now)
-                    else:
-                        request_servers(case, activity, now)
+                elif r == -2:
+                    request_team(case, activity, now)
                     return
-                # Start the instance now (``begin``, inline).
-                case_append(case)
-                activity_append(activity)
-                enabled_append(now)
-                start_append(now)
-                end_slot_append(nan)
-                try:
-                    delay = duration_pop[activity]()
-                except IndexError:
-                    delay = duration_refill[activity]()
-                work_append(delay)
-                event = free_pop() if free else new_event()
-                event.callbacks = finish_callbacks
-                event._value = (case, activity, started)
-                started += 1
-                heappush(calendar, (now + delay, normal, next(event_ids), event))
+                elif r == -3:
+                    request_servers(case, activity, now)
+                    return
+                begin(case, activity, now, now)
                 return
             if target_kind != GATEWAY:
                 enter(case, target, now)
@@ -706,24 +681,25 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             request(case, node_activity[node], now)
 
     def request(case: int, activity: int, now: float) -> None:
-        # What ``advance`` does inline when a flow leads to an activity.
+        """The case's token reaches ``activity`` (after a parallel split or a join; from a
+        flow, ``advance`` does the same inline): start it now or queue it, by its path."""
         nonlocal requested
         requested += 1
         if requested > max_instances:
             raise too_many_instances()
         r = fifo_pool[activity]
-        if r < -1:
-            if r == -2:
-                request_team(case, activity, now)
-            else:
-                request_servers(case, activity, now)
-        elif r < 0:
-            begin(case, activity, now, now)
-        elif busy[r] < capacity[r]:
+        if r >= 0:   # a FIFO pool
+            if busy[r] == capacity[r]:
+                queues[r].append((case, activity, now))
+                return
             busy[r] += 1
-            begin(case, activity, now, now)
-        else:
-            queues[r].append((case, activity, now))
+        elif r == -2:
+            request_team(case, activity, now)
+            return
+        elif r == -3:
+            request_servers(case, activity, now)
+            return
+        begin(case, activity, now, now)
 
     def too_many_instances() -> SimulationError:
         return SimulationError.at(
