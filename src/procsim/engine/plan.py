@@ -30,7 +30,7 @@ import numpy as np
 
 from procsim.errors import SimulationError, quote, readable
 from procsim.model.check import expected_visits
-from procsim.model.graph import flow_kind, parse_condition
+from procsim.model.graph import flow_edges, flow_kind, parse_condition
 from procsim.model.schema import Model
 
 __all__ = ["ACTIVITY", "CHOICE", "CONDITIONS", "END", "FIFO", "GATEWAY", "JOIN", "NEXT",
@@ -162,13 +162,8 @@ def compile_model(model: Model, *, general: bool = False) -> Plan:
     pool_index = {p: i for i, p in enumerate(pools)}
 
     in_degree = dict.fromkeys(nodes, 0)
-    entry: Any
-    for entry in model.flow.values():
-        form = flow_kind(entry)
-        # As a directed graph counts them: one edge per (source, target).
-        for target in {*([entry] if form == "next" else
-                         [b.to for b in entry] if form == "conditions" else entry)}:
-            in_degree[target] += 1
+    for _, target, _ in flow_edges(model):   # one edge per (source, target)
+        in_degree[target] += 1
     kind: list[int] = [START, END]
     kind += [ACTIVITY] * len(activities)
     join_inputs: dict[int, int] = {}
