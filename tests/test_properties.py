@@ -213,3 +213,70 @@ def test_generated_models_round_trip_through_yaml(spec: dict[str, Any]) -> None:
     # Every case ends exactly once, and every activity is visited (all are reachable).
     assert visits["end"] == pytest.approx(1.0)
     assert all(visits[name] > 0 for name in model.activities)
+
+
+CALENDARS = {
+    "office": [{"days": "mon-fri", "from": "09:00", "to": "17:00"}],
+    "late": [{"days": "mon-sat", "from": "12:00", "to": "21:30"}],
+    "always": [{"days": "all", "from": "00:00", "to": "24:00"}],
+}
+
+
+@st.composite
+def staffed(draw: st.DrawFn) -> dict[str, Any]:
+    """A random model whose pools get shifts and people: each pool stays anonymous or gets
+    named members (speeds, own calendars), a calendar or none, preempt or not."""
+    model = draw(models())
+    model["start"] = "2026-01-05T07:00:00"
+    model["calendars"] = CALENDARS
+    people: dict[str, Any] = {}
+    for k, name in enumerate(model["resources"]):
+        spec = model["resources"][name]
+        spec["capacity"] = draw(st.integers(1, 3))
+        calendar = draw(st.sampled_from([None, *CALENDARS]))
+        if calendar is not None:
+            spec["calendar"] = calendar
+            spec["preempt"] = draw(st.booleans())
+        if draw(st.booleans()):
+            earlier = list(people)
+            members = [f"person_{k}_{i}" for i in range(draw(st.integers(1, 3)))]
+            for person in members:
+                people[person] = {
+                    "speed": draw(st.sampled_from([1.0, 0.8, 1.25])),
+                    **({"calendar": c} if (c := draw(st.sampled_from([None, *CALENDARS])))
+                       else {}),
+                }
+            if earlier and draw(st.booleans()):
+                # Someone of an earlier pool too (SERVERS), with a calendar and a cost of their
+                # own: the model check asks for them when the pools' differ.
+                members.append(earlier[0])
+                people[earlier[0]]["calendar"] = draw(st.sampled_from(list(CALENDARS)))
+                people[earlier[0]]["cost_per_hour"] = 25
+            spec["members"] = members
+            del spec["capacity"]
+    if people:
+        model["people"] = people
+    return model
+
+
+@SETTINGS
+@given(staffed(), st.integers(0, 2**32))
+def test_every_policy_gives_the_servers_policys_records(spec: dict[str, Any],
+                                                         seed: int) -> None:
+    """Pools with shifts and people, on the policies the engine picks for them (FIFO, TEAM),
+    give the records of the general SERVERS policy bit for bit: instances, integrals, flows,
+    who did the work, the work, and the busy segments of the pools that keep them."""
+    from procsim.engine import compile_model, run_replication
+    from procsim.engine.plan import FIFO
+
+    model = procsim.parse_model(yaml.safe_dump(spec, sort_keys=False))
+    plan, general = compile_model(model), compile_model(model, general=True)
+    a = run_replication(plan, seed=seed, replication=0, cases=120)
+    b = run_replication(general, seed=seed, replication=0, cases=120)
+    for field in ("arrival", "end", "instance_case", "instance_activity", "instance_enabled",
+                  "instance_start", "instance_end", "busy_area", "queue_area", "wip_area",
+                  "flow", "instance_server", "instance_work"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    kept = np.isin(b.busy_pool, [r for r, p in enumerate(plan.policy) if p != FIFO])
+    for field in ("busy_pool", "busy_server", "busy_start", "busy_end", "busy_on_shift"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)[kept]), field
