@@ -306,7 +306,7 @@ def test_never_open_is_an_error() -> None:
     empty = CalendarSpec.model_construct(hours=(), holidays=())
     with pytest.raises(CalendarError, match="calendar 'x' has no open hours"):
         Calendar(empty, start=MONDAY, name="x")
-    with pytest.raises(ValidationError, match="expected at least one open interval"):
+    with pytest.raises(UsageError, match="expected at least one open interval"):
         Calendar([], start=MONDAY)
 
 
@@ -535,3 +535,20 @@ def test_add_working_time_gives_the_same_with_and_without_its_hint(
         d = amount * scale * per_hour
         fresh = Calendar(spec, start=start, time_unit=unit)  # type: ignore[arg-type]
         assert warm.add_working_time(t, d) == fresh.add_working_time(t, d), (t, d)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ([{"days": "mon", "from": "09:00", "to": "25:00"}],
+     "calendar 'desk': hours.0.to: expected a time HH:MM between 00:00 and 24:00, got '25:00'"),
+    ([{"days": "mnn", "from": "09:00", "to": "17:00"}],
+     "calendar 'desk': hours.0.days: expected a day (mon, tue"),
+    (5, "calendar 'desk': spec: Input should be a valid dictionary"),
+])
+def test_a_calendar_built_from_python_refuses_a_bad_spec_with_a_procsim_error(
+        spec: object, message: str) -> None:
+    from procsim.errors import ProcsimError
+
+    with pytest.raises(ProcsimError) as caught:
+        Calendar(spec, start=datetime(2026, 1, 5), name="desk")  # type: ignore[arg-type]
+    assert isinstance(caught.value, ValueError)
+    assert str(caught.value).startswith(message)

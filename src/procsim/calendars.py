@@ -94,6 +94,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     PlainSerializer,
+    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -572,7 +573,14 @@ class Calendar:
                  start: datetime, time_unit: TimeUnit = "minutes",
                  name: str = "calendar") -> None:
         if not isinstance(spec, CalendarSpec):
-            spec = CalendarSpec.model_validate(spec)
+            try:
+                spec = CalendarSpec.model_validate(spec)
+            except ValidationError as exc:   # a calendar built from Python, not from a model
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'spec'}: "
+                    f"{e['msg'].removeprefix('Value error, ')}"
+                    for e in exc.errors())
+                raise UsageError(f"calendar {name!r}: {problems}") from None
         self.spec = spec
         self.name = name
         self.start = parse_start(start)
