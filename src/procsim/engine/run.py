@@ -291,7 +291,9 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
         [(0.0, k, k, s) for k, s in enumerate(mine)]
         if uniform[r] or plan.policy[r] == TEAM else []
         for r, mine in enumerate(pool_servers)]
-    pushed = 0   # tie-breaker of idle entries (a server may be idle twice at one time)
+    # Tie-breaker of idle entries (a server may be idle twice at one time), after the first
+    # entries' (0 .. servers - 1).
+    pushed = len(servers)
 
     def enqueue(unit: Unit, r: int, now: float) -> None:
         nonlocal sequence
