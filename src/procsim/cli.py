@@ -66,6 +66,12 @@ def printable(text: str) -> str:
 def _echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
     typer.echo(printable(message), err=err, nl=nl)
 
+
+#: ``--jobs``, the same for every command that simulates.
+Jobs = Annotated[int | None, typer.Option(
+    "--jobs", "-j", min=1, help="Worker processes (default: all cores). Results do not "
+    "depend on it.")]
+
 app = typer.Typer(
     name="procsim",
     help="Simulate business processes written in YAML and report KPIs with confidence intervals.",
@@ -186,9 +192,7 @@ def run(
         help="Length of the arrival period instead of --cases, e.g. 20d.")] = None,
     warmup: Annotated[str | None, typer.Option(
         help="Cases to drop (a number), a duration such as 2d, or auto (MSER-5).")] = None,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Worker processes (default: all cores). Results do not "
-        "depend on it.")] = None,
+    jobs: Jobs = None,
     json_out: Annotated[Path | None, typer.Option(
         "--json", metavar="OUT.json", help="Write the results as JSON.")] = None,
     events_out: Annotated[Path | None, typer.Option(
@@ -477,7 +481,7 @@ def compare(
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     cases: Annotated[int | None, typer.Option(min=1)] = None,
     warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto.")] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
+    jobs: Jobs = None,
     json_out: Annotated[Path | None, typer.Option("--json", metavar="OUT.json")] = None,
     csv_out: Annotated[Path | None, typer.Option(
         "--csv", metavar="OUT.csv", help="One row per (scenario, KPI statistic).")] = None,
@@ -603,7 +607,7 @@ def sweep_command(
                     ] = None,
     cases: Annotated[int | None, typer.Option(min=1, help="Arrivals per replication.")] = None,
     warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto.")] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
+    jobs: Jobs = None,
     json_out: Annotated[Path | None, typer.Option("--json", metavar="OUT.json")] = None,
     csv_out: Annotated[Path | None, typer.Option(
         "--csv", metavar="OUT.csv", help="One row per (point, KPI).")] = None,
@@ -687,7 +691,7 @@ def optimise_command(
     cases: Annotated[int | None, typer.Option(min=1, help="Arrivals per replication.")] = None,
     warmup: Annotated[str | None, typer.Option(help="Cases, a duration, or auto (chosen once, "
                                                "on the model, for every candidate).")] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1)] = None,
+    jobs: Jobs = None,
     out: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="BEST.yaml", help="Write the recommended configuration as a "
         "scenario file (base + changes), ready for procsim compare.")] = None,
@@ -1058,9 +1062,7 @@ def backtest(
     drop_bad_rows: Annotated[bool, typer.Option(
         help="Leave out (and count) rows that cannot be read, instead of refusing the log.")
     ] = False,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Worker processes for the simulation (default: all "
-        "cores). Results do not depend on it.")] = None,
+    jobs: Jobs = None,
 ) -> None:
     """Simulate the model over the log's cases and period; report how close it is."""
     from procsim.eventlog import read_log
