@@ -751,7 +751,7 @@ class Calendar:
 
         Open at ``t``: ``until`` is :meth:`shift_end` ``(t)``. Closed: ``until`` is
         :meth:`next_open` ``(t)``, or ``t`` itself where that would raise. For callers that
-        ask at times that never decrease (the general engine caches it per calendar).
+        ask at times that never decrease (the engine caches it per calendar).
         """
         end = self.shift_end(t)
         if end > t:
