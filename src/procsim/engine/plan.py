@@ -85,8 +85,9 @@ class Plan:
 def realistic_features(model: Model) -> list[str]:
     """The parts of a model beyond plain FIFO pools and renewal arrivals (empty: none).
 
-    They decide which KPIs a model has (``cost_per_case_with_idle``) and which pools run
-    on the :data:`SERVERS` policy; they never send the whole model to another engine.
+    They decide which KPIs a model has (``cost_per_case_with_idle``, the on-shift KPIs of
+    :mod:`procsim.kpi`); which policy each pool runs on is decided pool by pool
+    (``Plan.policy``), never for the whole model.
     """
     out = []
     if model.arrivals.rate is not None or model.arrivals.calendar is not None:
