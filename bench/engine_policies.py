@@ -6,7 +6,9 @@ caches do not mix:
 
 * ``support`` — ``bench/support_tickets.yaml``, no realistic feature (the fast path);
 * ``support+calendar`` — the same with a calendar on the specialists that is open all week,
-  round the clock: the same work and the same records, only the pool's policy differs;
+  round the clock, with one holiday years after the run (so that it is a calendar the engine
+  must consult, not one that changes nothing): the same work and the same records, only the
+  pool's policy differs;
 * ``support+people`` — the same with the specialists as two named people (speed 1);
 * ``support+office`` — the specialists on an office calendar (mon–fri 08:00–18:00, with
   arrivals slowed so that the pool keeps up): a calendar that actually opens and closes;
@@ -38,11 +40,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT.parent / "shared" / "peers" / "prosimos" / "models"
 
-ALWAYS_OPEN = """
-calendars:
-  always: [{days: all, from: "00:00", to: "24:00"}]
-"""
-
 CHILD = r"""
 import json, re, sys, time
 from pathlib import Path
@@ -61,7 +58,8 @@ def variant(text, name):
     if name == "support+calendar":
         return (text.replace("specialists: {capacity: 2, cost_per_hour: 60}",
                              "specialists: {capacity: 2, cost_per_hour: 60, calendar: always}")
-                + '\ncalendars:\n  always: [{days: all, from: "00:00", to: "24:00"}]\n')
+                + '\ncalendars:\n  always: {hours: [{days: all, from: "00:00", to: "24:00"}], '
+                'holidays: [2036-01-01]}\n')
     if name == "support+people":
         return (text.replace("specialists: {capacity: 2, cost_per_hour: 60}",
                              "specialists: {members: [sam, sue], cost_per_hour: 60}")

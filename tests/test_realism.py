@@ -394,6 +394,8 @@ arrivals:
   rate: {per: hour, mon-fri: [0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 5, 5, 4, 4, 5, 5, 3,
                               0, 0, 0, 0, 0, 0, 0]}
 people:
+  bot_a: {}
+  bot_b: {speed: 2}
   ann: {speed: 1.25, cost_per_hour: 42, calendar: late}
   bob: {calendar: office}
 resources:
@@ -401,7 +403,7 @@ resources:
   experts: {members: [ann, bob], cost_per_hour: 50}
   archive: {capacity: 1, cost_per_hour: 10}
   night: {capacity: 2, calendar: office, cost_per_hour: 25}
-  bots: {capacity: 2, calendar: always, preempt: true}
+  bots: {members: [bot_a, bot_b], calendar: always, preempt: true}
   clerks: {capacity: 1, calendar: always, cost_per_hour: 15}
 activities:
   stamp: {resource: bots, duration: {dist: fixed, value: 0}}
@@ -437,25 +439,27 @@ flow:
 def test_the_servers_policy_gives_the_team_policys_records_bit_for_bit(
         limit: dict[str, float | None]) -> None:
     """Pools on the TEAM policy (anonymous servers on a calendar, with and without preempt;
-    on a calendar open all the time, with zero durations; members on calendars of their own,
-    with a speed and durations of their own) beside a FIFO pool and a delay with a calendar:
-    the same records as every pool on the general SERVERS policy."""
+    members on a calendar open all the time, with zero durations; members on calendars of
+    their own, with a speed and durations of their own) beside FIFO pools (one on a calendar
+    open all the time) and a delay with a calendar: the same records as every pool on the
+    general SERVERS policy."""
     from procsim.engine.plan import FIFO, SERVERS, TEAM
 
     model = parse_model(TEAMS)
     plan = compile_model(model)
-    assert plan.policy == (TEAM, TEAM, FIFO, TEAM, TEAM, TEAM)
+    # clerks: anonymous on a calendar open all the time, which changes nothing: FIFO.
+    assert plan.policy == (TEAM, TEAM, FIFO, TEAM, TEAM, FIFO)
     general_plan = compile_model(model, general=True)
     assert set(general_plan.policy) == {SERVERS}
     team = run_replication(plan, seed=4, replication=1, **limit)  # type: ignore[arg-type]
     general = run_replication(general_plan, seed=4, replication=1, **limit)  # type: ignore[arg-type]
     for name in (*FIELDS, "instance_server", "instance_work"):
         assert np.array_equal(getattr(team, name), getattr(general, name)), name
-    # Segments: the same for every pool but the FIFO one, which keeps none.
-    keep = general.busy_pool != 2  # type: ignore[operator]
+    # Segments: the same for every pool but the FIFO ones, which keep none.
+    keep = np.isin(general.busy_pool, [r for r, p in enumerate(plan.policy) if p != FIFO])
     for name in ("busy_pool", "busy_server", "busy_start", "busy_end", "busy_on_shift"):
         assert np.array_equal(getattr(team, name), getattr(general, name)[keep]), name
-    assert set(team.instance_server.tolist()) == {-1, 0, 1}  # type: ignore[union-attr]
+    assert set(team.instance_server.tolist()) == {-1, 0, 1, 2, 3}  # type: ignore[union-attr]
     assert np.any(~team.busy_on_shift)  # type: ignore[operator]  # overtime happened
     a, b = replication_kpis(plan, team, 100), replication_kpis(general_plan, general, 100)
     assert a.values == b.values and a.resources == b.resources and a.people == b.people

@@ -269,8 +269,12 @@ class _Staff:
     def __init__(self, plan: Plan, record: ReplicationRecord) -> None:
         self.plan, self.record = plan, record
         model = plan.model
+        # A calendar open every hour without holidays counts as none: its on-shift time is
+        # all the time, and the engine keeps no busy segments for a FIFO pool on it.
+        calendars = {name: None if (c := model.calendar(name)).always_open else c
+                     for info in record.servers for name in info.calendar.values() if name}
         self.servers = [_Server(info.index, info.person, info.pools,
-                                {r: model.calendar(name) if name else None
+                                {r: calendars[name] if name else None
                                  for r, name in info.calendar.items()}, info.cost)
                         for info in record.servers]
         # Per pool, its servers in the pool's order (members' order), as the engine has them.

@@ -107,7 +107,8 @@ def _policies(model: Model, pools: tuple[str, ...], activities: tuple[str, ...],
               general: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Each pool's policy, and the path each activity takes.
 
-    * :data:`FIFO`: anonymous servers without a calendar, in a model without priority,
+    * :data:`FIFO`: anonymous servers without a calendar (or on one open every hour of
+      every day, without holidays, which changes nothing), in a model without priority,
       none of the pool's activities forming batches;
     * :data:`TEAM`: otherwise, still without priority and batches, when the pool's servers
       are in no other pool: anonymous servers on the pool's calendar, or members (each on
@@ -128,8 +129,9 @@ def _policies(model: Model, pools: tuple[str, ...], activities: tuple[str, ...],
         spec = model.resources[name]
         if general or model.priority is not None or name in batched:
             policy.append(SERVERS)
-        elif spec.calendar is None and spec.members is None:
-            policy.append(FIFO)
+        elif spec.members is None and (spec.calendar is None
+                                       or model.calendar(spec.calendar).always_open):
+            policy.append(FIFO)   # a calendar open every hour, without holidays, is none
         elif spec.members is None:
             policy.append(TEAM)
         else:

@@ -2,9 +2,10 @@
 
 Each pool has a policy (:attr:`procsim.engine.plan.Plan.policy`):
 
-* **FIFO** — anonymous interchangeable servers, always on shift, first come first served:
-  a count of busy servers and a queue; nothing per server. The cost of a case's step is
-  one comparison and an append.
+* **FIFO** — anonymous interchangeable servers, always on shift (no calendar, or one open
+  every hour without holidays), first come first served: a count of busy servers and a
+  queue; nothing per server, no busy segments. The cost of a case's step is one comparison
+  and an append.
 * **TEAM** — servers in this pool only (anonymous on the pool's calendar, or members on
   theirs), no priority, no batch: the SERVERS rules below, with a plain queue and the idle
   servers in a heap ordered as the rules pick them.
