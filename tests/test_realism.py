@@ -602,3 +602,28 @@ def test_a_copy_with_another_start_compiles_its_calendars_for_that_start() -> No
     assert model.calendar("office").next_open(0.0) == 1.0
     first = trace(run(later, cases=1))[0]
     assert first[2] == 49.0                          # served when the office opens
+
+
+def test_a_calendar_open_every_hour_changes_nothing() -> None:
+    """A pool on a calendar open every hour of every day, without holidays (Prosimos' default),
+    runs as a pool without one (the FIFO policy) and has the same KPIs."""
+    from procsim.engine.plan import FIFO
+
+    plain = procsim.load_model(ROOT / "bench" / "support_tickets.yaml")
+    text = (ROOT / "bench" / "support_tickets.yaml").read_text()
+    text = text.replace("time_unit: minutes", "time_unit: minutes\nstart: 2026-01-05T00:00")
+    text = text.replace("specialists: {capacity: 2, cost_per_hour: 60}",
+                        "specialists: {capacity: 2, cost_per_hour: 60, calendar: always, "
+                        "preempt: true}")
+    always = parse_model(
+        text + '\ncalendars: {always: [{days: all, from: "00:00", to: "24:00"}]}\n')
+    assert compile_model(always).policy == (FIFO, FIFO)
+    a = run_replication(compile_model(plain), seed=3, replication=0, cases=4000)
+    b = run_replication(compile_model(always), seed=3, replication=0, cases=4000)
+    for name in FIELDS:
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    ka = replication_kpis(compile_model(plain), a, 200)
+    kb = replication_kpis(compile_model(always), b, 200)
+    assert ka.resources == kb.resources   # utilisation against all the time, exactly
+    for name in ("cycle_time", "waiting_time", "cost_per_case"):
+        assert np.allclose(ka.cases[name], kb.cases[name], rtol=1e-12, atol=0), name
