@@ -892,13 +892,14 @@ class Calendar:
         if amount == 0:
             return t
         lo, hi = self._shift
+        if not self._always and not lo <= t < hi:
+            self._remember_shift(t)
+            lo, hi = self._shift
         if lo <= t and amount < hi - t:
-            # Within the periodic interval [lo, hi) located last, which no holiday cuts: what
+            # Within the periodic interval [lo, hi) that holds t, which no holiday cuts: what
             # the general path below returns there (_periodic_advance's first case), without
             # locating the interval again.
             return min(t + amount, hi)
-        if not self._always and not lo <= t < hi:
-            self._remember_shift(t)
         x, remaining = t, amount
         i = self._holiday_at(x) if self.holiday_starts else -1
         if i >= 0:
