@@ -613,7 +613,6 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
 
     def advance(case: int, node: int, now: float) -> None:
         """Send the case's token on from ``node`` until it waits, joins or ends."""
-        nonlocal requested
         while True:
             form, base, data = routes[node]
             if form == NEXT:
@@ -638,24 +637,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 flow[base + i] += 1
             target_kind = kind[target]
             if target_kind == ACTIVITY:
-                # ``request``, inline: the hottest step of a case.
-                activity = node_activity[target]
-                requested += 1
-                if requested > max_instances:
-                    raise too_many_instances()
-                r = fifo_pool[activity]
-                if r >= 0:   # a FIFO pool
-                    if busy[r] == capacity[r]:
-                        queues[r].append((case, activity, now))
-                        return
-                    busy[r] += 1
-                elif r == -2:
-                    request_team(case, activity, now)
-                    return
-                elif r == -3:
-                    request_servers(case, activity, now)
-                    return
-                begin(case, activity, now, now)
+                request(case, node_activity[target], now)
                 return
             if target_kind != GATEWAY:
                 enter(case, target, now)
@@ -683,8 +665,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             request(case, node_activity[node], now)
 
     def request(case: int, activity: int, now: float) -> None:
-        """The case's token reaches ``activity`` (after a parallel split or a join; from a
-        flow, ``advance`` does the same inline): start it now or queue it, by its path."""
+        """The case's token reaches ``activity``: start it now or queue it, by its path."""
         nonlocal requested
         requested += 1
         if requested > max_instances:
