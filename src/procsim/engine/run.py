@@ -15,9 +15,9 @@ itself. The order in which events are scheduled, and hence SimPy's tie-breaking,
 
 The callbacks are closures over local variables rather than methods: in CPython a closure
 variable is read much faster than ``self.attribute``, and these callbacks run once or twice
-per event (docs/performance.md, "Where the time goes now"). A FIFO pool's path (request,
-start, end) is written inline where it is hot; the TEAM and SERVERS paths are a few
-functions each. No files, printing or wall clock here.
+per event (docs/performance.md, "Where the time goes now"). Each step is written once: a
+FIFO pool's path is ``request``, ``begin`` and ``on_finish``; the TEAM and SERVERS paths
+are a few functions each. No files, printing or wall clock here.
 
 Invariants while running: ``busy[r] <= capacity[r]`` for a FIFO pool and its queue is
 non-empty only while ``busy[r] == capacity[r]``; ``started`` is the number of instance
