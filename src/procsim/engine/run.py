@@ -342,6 +342,67 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 heappush(idle[r], (now, server.order[r], pushed, server))
                 pushed += 1
 
+    # Per pool: every server's calendar for it is none or open all the time.
+    open_all = [all(s.calendar[r] is None or s.calendar[r].always_open for s in mine)
+                for r, mine in enumerate(pool_servers)]
+
+    def occupy(server: Server, activity: int, r: int, now: float) -> tuple[float, float]:
+        """``server`` of pool ``r`` starts ``activity`` at ``now``: draw the work, record its
+        busy segments, mark the server busy; return (work, the time it ends)."""
+        person = server.person
+        specific = people_durations[activity].get(person) if person >= 0 else None
+        if specific is not None:
+            work = specific()
+        else:
+            try:
+                work = duration_pop[activity]()
+            except IndexError:
+                work = duration_refill[activity]()
+            if server.speed != 1.0:
+                work = work / server.speed
+        cal = server.calendar[r]
+        index = server.index
+        server.busy = True
+        if open_all[r]:
+            # No calendar, or one open all the time: add_working_time(now, work) is
+            # now + work, and the work is one on-shift segment; an empty span is none with
+            # preempt (no open interval in it) and an off-shift one without (``split``).
+            finish_at = now + work
+            if cal is None or now < finish_at:
+                add_seg_pool(r)
+                add_seg_server(index)
+                add_seg_start(now)
+                add_seg_end(finish_at)
+                add_seg_on(True)
+            elif not preempt[r]:
+                add_seg_pool(r)
+                add_seg_server(index)
+                add_seg_start(now)
+                add_seg_end(finish_at)
+                add_seg_on(False)
+            return work, finish_at
+        finish_at = (cal.add_working_time(now, work) if cal is not None and preempt[r]
+                     else now + work)
+        state = server.shift[r]
+        if cal is None or (state[1] and now < finish_at <= state[0]  # type: ignore[index]
+                           and now < state[0]):  # type: ignore[index]
+            # Within the cached open stretch: one on-shift segment.
+            add_seg_pool(r)
+            add_seg_server(index)
+            add_seg_start(now)
+            add_seg_end(finish_at)
+            add_seg_on(True)
+        else:
+            pieces = ([(a, b_, True) for a, b_ in cal.intervals(now, finish_at)]
+                      if preempt[r] else split(cal, now, finish_at))
+            for a, b_, is_on in pieces:
+                add_seg_pool(r)
+                add_seg_server(index)
+                add_seg_start(a)
+                add_seg_end(b_)
+                add_seg_on(is_on)
+        return work, finish_at
+
     def start(unit: Unit, server: Server | None, r: int, now: float) -> None:
         nonlocal started
         activity = unit.activity
@@ -355,40 +416,8 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             own = delay_calendar[activity]
             finish_at = now + work if own is None else own.add_working_time(now, work)
         else:
+            work, finish_at = occupy(server, activity, r, now)
             person = server.person
-            specific = people_durations[activity].get(person) if person >= 0 else None
-            if specific is not None:
-                work = specific()
-            else:
-                try:
-                    work = duration_pop[activity]()
-                except IndexError:
-                    work = duration_refill[activity]()
-                if server.speed != 1.0:
-                    work = work / server.speed
-            cal = server.calendar[r]
-            finish_at = (cal.add_working_time(now, work) if cal is not None and preempt[r]
-                         else now + work)
-            state = server.shift[r]
-            index = server.index
-            if cal is None or (state[1] and now < finish_at <= state[0]  # type: ignore[index]
-                               and now < state[0]):  # type: ignore[index]
-                # Within the cached open stretch: one on-shift segment.
-                add_seg_pool(r)
-                add_seg_server(index)
-                add_seg_start(now)
-                add_seg_end(finish_at)
-                add_seg_on(True)
-            else:
-                pieces = ([(a, b_, True) for a, b_ in cal.intervals(now, finish_at)]
-                          if preempt[r] else split(cal, now, finish_at))
-                for a, b_, is_on in pieces:
-                    add_seg_pool(r)
-                    add_seg_server(index)
-                    add_seg_start(a)
-                    add_seg_end(b_)
-                    add_seg_on(is_on)
-            server.busy = True
             if person >= 0:
                 for k in range(len(items)):
                     server_slot_append(slot + k)
@@ -466,9 +495,6 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     # --- TEAM pools: servers in one pool only, first come first served -----------------------
 
     team = [policy == TEAM for policy in plan.policy]
-    # Per TEAM pool: its servers' one calendar is none or open all the time.
-    team_open = [team[r] and all(s.calendar[r] is None or s.calendar[r].always_open
-                                 for s in mine) for r, mine in enumerate(pool_servers)]
     team_queue: list[deque[tuple[int, int, float]]] = [deque() for _ in plan.pools]
 
     def request_team(case: int, activity: int, now: float) -> None:
@@ -525,58 +551,10 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
 
     def start_team(case: int, activity: int, enabled: float, server: Server, r: int,
                    now: float) -> None:
-        """``start`` for one case on a TEAM pool's server (the same draws and arithmetic)."""
+        """``start`` for one case on a TEAM pool's server."""
         nonlocal started
+        work, finish_at = occupy(server, activity, r, now)
         person = server.person
-        specific = people_durations[activity].get(person) if person >= 0 else None
-        if specific is not None:
-            work = specific()
-        else:
-            try:
-                work = duration_pop[activity]()
-            except IndexError:
-                work = duration_refill[activity]()
-            if server.speed != 1.0:
-                work = work / server.speed
-        cal = server.calendar[r]
-        index = server.index
-        if team_open[r]:
-            # No calendar, or one open all the time: add_working_time(now, work) is
-            # now + work, and the work is one on-shift segment; an empty span is none with
-            # preempt (no open interval in it) and an off-shift one without (``split``).
-            finish_at = now + work
-            if cal is None or now < finish_at:
-                add_seg_pool(r)
-                add_seg_server(index)
-                add_seg_start(now)
-                add_seg_end(finish_at)
-                add_seg_on(True)
-            elif not preempt[r]:
-                add_seg_pool(r)
-                add_seg_server(index)
-                add_seg_start(now)
-                add_seg_end(finish_at)
-                add_seg_on(False)
-        else:
-            state: list[Any] = server.shift[r]  # type: ignore[assignment]
-            finish_at = cal.add_working_time(now, work) if preempt[r] else now + work
-            if state[1] and now < finish_at <= state[0] and now < state[0]:
-                # Within the cached open stretch: one on-shift segment.
-                add_seg_pool(r)
-                add_seg_server(index)
-                add_seg_start(now)
-                add_seg_end(finish_at)
-                add_seg_on(True)
-            else:
-                pieces = ([(a, b_, True) for a, b_ in cal.intervals(now, finish_at)]
-                          if preempt[r] else split(cal, now, finish_at))
-                for a, b_, is_on in pieces:
-                    add_seg_pool(r)
-                    add_seg_server(index)
-                    add_seg_start(a)
-                    add_seg_end(b_)
-                    add_seg_on(is_on)
-        server.busy = True
         slot = started
         if person >= 0:
             server_slot_append(slot)
