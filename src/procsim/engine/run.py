@@ -295,23 +295,37 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
     # entries' (0 .. servers - 1).
     pushed = len(servers)
 
+    def take_idle(r: int, now: float) -> tuple[Server | None, bool]:
+        """The idle server of pool ``r`` the rules pick (free the longest, then the pool's
+        order) among those on shift, taken from the heap; and whether idle servers are left
+        that are off shift. Stale entries (servers that have worked since) are dropped."""
+        heap = idle[r]
+        off: list[tuple[float, int, int, Server]] = []
+        chosen: Server | None = None
+        while heap:
+            entry = heappop(heap)
+            since, _, _, server = entry
+            if server.busy or server.free_since != since:
+                continue   # stale: the server has worked since
+            state = server.shift[r]
+            if state is None or (state[1] if now < state[0] else on_shift(server, r, now)):
+                chosen = server
+                break
+            off.append(entry)
+            if uniform[r]:
+                break   # one calendar for all: every idle server is off shift
+        for entry in off:
+            heappush(heap, entry)
+        return chosen, bool(off)
+
     def enqueue(unit: Unit, r: int, now: float) -> None:
         nonlocal sequence
         heappush(pool_queue[r], (unit.rank, now, sequence, unit))
         sequence += 1
         chosen: Server | None = None
+        waiting_off = True   # idle servers off shift may be left (checked below)
         if uniform[r]:
-            heap = idle[r]
-            while heap:
-                since, _, _, server = heap[0]
-                if server.busy or server.free_since != since:
-                    heappop(heap)   # stale: the server has worked since
-                    continue
-                state = server.shift[r]
-                if state is None or (state[1] if now < state[0] else on_shift(server, r, now)):
-                    heappop(heap)
-                    chosen = server
-                break
+            chosen, waiting_off = take_idle(r, now)
         else:
             for server in pool_servers[r]:
                 if server.busy:
@@ -328,7 +342,7 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
             # unit just queued.
             start(heappop(pool_queue[r])[3], chosen, r, now)
             return
-        if uniform[r] and not idle[r]:
+        if uniform[r] and not waiting_off:
             return   # every server is busy (each idle server has an entry in the heap)
         for server in pool_servers[r]:
             if not server.busy:
@@ -513,29 +527,12 @@ def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
                 start_team(case, activity, now, server, r, now)
                 return
         queue.append((case, activity, now))
-        # The idle servers in the rule's order until one is on shift (servers may have
-        # calendars of their own); those off shift go back into the heap.
-        off: list[tuple[float, int, int, Server]] = []
-        chosen: Server | None = None
-        while heap:
-            entry = heappop(heap)
-            since, _, _, server = entry
-            if server.busy or server.free_since != since:
-                continue   # stale: the server has worked since
-            state = server.shift[r]
-            if state is None or (state[1] if now < state[0] else on_shift(server, r, now)):
-                chosen = server
-                break
-            off.append(entry)
-            if uniform[r]:
-                break   # one calendar for all: every idle server is off shift
-        for entry in off:
-            heappush(heap, entry)
+        chosen, waiting_off = take_idle(r, now)
         if chosen is not None:
             # The oldest waiting (queued while no server was on shift), else this case.
             next_case, next_activity, enabled = queue.popleft()
             start_team(next_case, next_activity, enabled, chosen, r, now)
-        elif off:   # idle servers, off shift: wake them at their next opening
+        elif waiting_off:   # idle servers, off shift: wake them at their next opening
             for server in pool_servers[r]:
                 if not server.busy:
                     wake_later(server, r, now)
