@@ -325,25 +325,21 @@ def _check_report(path: Path | None) -> None:
 
 
 def _write_report(result: Any, path: Path | None) -> None:
-    if path is None:
-        return
-    from procsim.report.writer import write_report
+    if path is not None:
+        from procsim.report.writer import write_report
 
-    try:
-        write_report(result, path)
-    except ProcsimError as err:
-        raise _fail(f"error: {err}") from None
-    except OSError as exc:
-        raise _fail(f"error: cannot write output: {exc}") from None
-    _echo(f"wrote {path}", err=True)
+        _write_output(path, lambda out: write_report(result, out))
 
 
 def _write_output(path: Path | None, write: Callable[[Path], Any]) -> None:
-    """``write(path)`` unless ``path`` is None; an OSError is a message (exit 2)."""
+    """``write(path)`` unless ``path`` is None; a ProcsimError (a report that cannot be
+    written) or an OSError is a message (exit 2)."""
     if path is None:
         return
     try:
         write(path)
+    except ProcsimError as err:
+        raise _fail(f"error: {err}") from None
     except OSError as exc:
         raise _fail(f"error: cannot write output: {exc}") from None
     _echo(f"wrote {path}", err=True)
@@ -747,10 +743,7 @@ def optimise_command(
     if report is not None:
         from procsim.report.optimise import write_optimise_report
 
-        try:
-            _write_output(report, lambda path: write_optimise_report(result, path))
-        except ProcsimError as err:
-            raise _fail(f"error: {err}") from None
+        _write_output(report, lambda path: write_optimise_report(result, path))
     if out is not None:
         if result.best is None:
             _echo(f"error: no configuration meets every constraint; {out} was not written",
