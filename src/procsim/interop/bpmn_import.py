@@ -423,6 +423,19 @@ class _Reader:
 
     # --- the elements of a process or sub-process -------------------------------------------
 
+    def _inline(self, node: _Node, body: ET.Element, prefix: tuple[str, ...],
+                stack: tuple[str, ...], scope: str, subprocesses: set[str],
+                local: list[str]) -> None:
+        """``node`` (a sub-process or a call activity) becomes a pass-through entry and exit
+        node around the flow nodes of ``body``, collected in its place."""
+        node.kind = "pass"
+        self.nodes[node.key] = node
+        self.nodes[node.key + "#exit"] = _Node(node.key + "#exit", "pass", node.label,
+                                               node.tag, node.bpmn_id, node.pos, top=node.top)
+        subprocesses.add(node.key)
+        local.append(node.key)
+        self.collect(body, prefix, node, node.lane, stack, scope=scope)
+
     def collect(self, container: ET.Element, prefix: tuple[str, ...],
                 parent: _Node | None, lane: str | None, stack: tuple[str, ...] = (),
                 scope: str = "") -> None:
@@ -496,14 +509,8 @@ class _Reader:
                     self.warn(child, f"call activity: the called process {called_id!r}"
                               + ("" if where == self.file else f" of {Path(where).name}")
                               + " is inlined as a sub-process")
-                    node.kind = "pass"
-                    self.nodes[key] = node
-                    self.nodes[key + "#exit"] = _Node(key + "#exit", "pass", label, tag, eid,
-                                                      node.pos, top=parent is None)
-                    subprocesses.add(key)
-                    local.append(key)
-                    self.collect(called, (*prefix, name or eid), node, node_lane,
-                                 (*stack, called_id), scope=f"{key}/")
+                    self._inline(node, called, (*prefix, name or eid), (*stack, called_id),
+                                 f"{key}/", subprocesses, local)
                     continue
                 node.kind = "activity"
                 wanted = child.get("calledElement") or ""
@@ -574,14 +581,8 @@ class _Reader:
                                  "collapsed or empty sub-process: one activity")
                     self.warn(child, node.note)
                 else:
-                    node.kind = "pass"
-                    self.nodes[key] = node
-                    self.nodes[key + "#exit"] = _Node(key + "#exit", "pass", label, tag, eid,
-                                                      node.pos, top=parent is None)
-                    subprocesses.add(key)
-                    local.append(key)
-                    self.collect(child, (*prefix, name or eid), node, node_lane, stack,
-                                 scope=scope)
+                    self._inline(node, child, (*prefix, name or eid), stack, scope,
+                                 subprocesses, local)
                     continue
             self.nodes[key] = node
             local.append(key)
