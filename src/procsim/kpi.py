@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from procsim.engine import Plan, ReplicationRecord
+from procsim.engine.plan import pool_members
 from procsim.errors import UnknownKpiError, UsageError
 from procsim.model.targets import CASE_KPIS, SYSTEM_KPIS
 from procsim.stats import Estimate, estimate, mser5, pooled_percentiles, sectioned_percentile
@@ -278,11 +279,8 @@ class _Staff:
                                  for r, name in info.calendar.items()}, info.cost)
                         for info in record.servers]
         # Per pool, its servers in the pool's order (members' order), as the engine has them.
-        slots: list[dict[int, _Server]] = [{} for _ in plan.pools]
-        for info in record.servers:
-            for r in info.pools:
-                slots[r][info.order[r]] = self.servers[info.index]
-        self.pool_servers = [[mine[k] for k in sorted(mine)] for mine in slots]
+        self.pool_servers = [[self.servers[i] for i in mine]
+                             for mine in pool_members(record.servers, len(plan.pools))]
         self.has_calendar = [any(s.calendar[r] is not None for s in servers)
                              for r, servers in enumerate(self.pool_servers)]
         assert record.busy_pool is not None and record.busy_server is not None

@@ -34,7 +34,8 @@ from procsim.model.graph import flow_edges, flow_kind, parse_condition
 from procsim.model.schema import Model
 
 __all__ = ["ACTIVITY", "CHOICE", "CONDITIONS", "END", "FIFO", "GATEWAY", "JOIN", "NEXT",
-           "PARALLEL", "SERVERS", "START", "TEAM", "Plan", "compile_model", "first_match",
+           "PARALLEL", "SERVERS", "START", "TEAM", "Plan", "ServerInfo", "compile_model",
+           "first_match", "pool_members",
            "realistic_features"]
 
 # Node kinds.
@@ -43,6 +44,23 @@ START, END, ACTIVITY, GATEWAY, JOIN = range(5)
 NEXT, CHOICE, CONDITIONS, PARALLEL = range(4)
 # Pool policies.
 FIFO, TEAM, SERVERS = range(3)
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """One server of the model, as data: an anonymous member of a pool, or a person (one
+    server per person even when they belong to several pools), with, per pool, its
+    calendar's name (``None``: always on shift), its cost per hour and its position among
+    the pool's servers (the members' order)."""
+
+    index: int
+    #: index in ``model.people``, -1 for an anonymous server
+    person: int
+    pools: tuple[int, ...]
+    calendar: dict[int, str | None]
+    cost: dict[int, float]
+    order: dict[int, int]
+    speed: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,8 @@ class Plan:
     policy: tuple[int, ...] = ()
     #: activity index -> the policy whose path it takes
     path: tuple[int, ...] = ()
+    #: every server of every pool (:func:`server_table`)
+    servers: tuple[ServerInfo, ...] = ()
 
 
 def realistic_features(model: Model) -> list[str]:
@@ -237,7 +257,48 @@ def compile_model(model: Model, *, general: bool = False) -> Plan:
         instances_per_case=_instances_per_case(model),
         policy=policy,
         path=path,
+        servers=server_table(model, pools),
     )
+
+
+def server_table(model: Model, pools: tuple[str, ...]) -> tuple[ServerInfo, ...]:
+    """Every pool's servers: ``capacity`` anonymous ones, or its named ``members``. A
+    server has, for each of its pools, a calendar (the person's own, else the pool's), a
+    cost per hour (the person's, else the pool's), and a speed."""
+    people = list(model.people)
+    rows: list[dict[str, Any]] = []
+    by_person: dict[str, dict[str, Any]] = {}
+    for r, name in enumerate(pools):
+        spec = model.resources[name]
+        if spec.members:
+            for k, person in enumerate(spec.members):
+                p = model.people[person]
+                row = by_person.get(person)
+                if row is None:
+                    row = by_person[person] = {"person": people.index(person), "speed": p.speed,
+                                               "pools": [], "calendar": {}, "cost": {},
+                                               "order": {}}
+                    rows.append(row)
+                row["pools"].append(r)
+                row["calendar"][r] = p.calendar or spec.calendar
+                row["cost"][r] = (p.cost_per_hour if p.cost_per_hour is not None
+                                  else spec.cost_per_hour)
+                row["order"][r] = k
+        else:
+            rows += [{"person": -1, "speed": 1.0, "pools": [r], "calendar": {r: spec.calendar},
+                      "cost": {r: spec.cost_per_hour}, "order": {r: k}}
+                     for k in range(spec.capacity)]
+    return tuple(ServerInfo(i, row["person"], tuple(row["pools"]), row["calendar"], row["cost"],
+                            row["order"], row["speed"]) for i, row in enumerate(rows))
+
+
+def pool_members(servers: tuple[ServerInfo, ...], pools: int) -> list[list[int]]:
+    """Per pool, the indices of its servers in the pool's order (the members' order)."""
+    slots: list[dict[int, int]] = [{} for _ in range(pools)]
+    for info in servers:
+        for r in info.pools:
+            slots[r][info.order[r]] = info.index
+    return [[mine[k] for k in sorted(mine)] for mine in slots]
 
 
 def _instances_per_case(model: Model) -> float:

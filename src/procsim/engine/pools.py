@@ -56,27 +56,11 @@ pending wake-up of an idle server, if any.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from procsim.engine.plan import Plan
+from procsim.engine.plan import Plan, pool_members
 
-__all__ = ["Server", "ServerInfo", "Unit", "build_servers", "rank_function", "split"]
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    """What the KPIs need to know of a server: who it is and, per pool, its calendar's name
-    (``None``: always on shift) and its cost per hour."""
-
-    index: int
-    #: index in ``model.people``, -1 for an anonymous server
-    person: int
-    pools: tuple[int, ...]
-    calendar: dict[int, str | None]
-    cost: dict[int, float]
-    #: pool -> position among the pool's servers (the members' order)
-    order: dict[int, int]
+__all__ = ["Server", "Unit", "build_servers", "rank_function", "split"]
 
 
 class Server:
@@ -113,53 +97,21 @@ class Unit:
         self.rank = rank
 
 
-def build_servers(plan: Plan) -> tuple[list[Server], list[list[Server]], tuple[ServerInfo, ...]]:
-    """The server table, per pool its servers in order (members' order), and their info.
-
-    Every pool is a set of servers: ``capacity`` anonymous ones, or its named ``members``,
-    one server per person even when they belong to several pools. A server has, for each
-    of its pools, a calendar (the person's own, else the pool's; none: always on shift), a
-    cost per hour (the person's, else the pool's), and a speed.
-    """
+def build_servers(plan: Plan) -> tuple[list[Server], list[list[Server]]]:
+    """The servers of one replication (from ``plan.servers``, calendars compiled) and, per
+    pool, its servers in the pool's order."""
     model = plan.model
-    people = list(model.people)
     servers: list[Server] = []
-    names: list[dict[int, str | None]] = []
-    by_person: dict[str, Server] = {}
-    pool_servers: list[list[Server]] = []
-    for r, name in enumerate(plan.pools):
-        spec = model.resources[name]
-        pool_calendar = model.calendar(spec.calendar) if spec.calendar else None
-        mine: list[Server] = []
-        if spec.members:
-            for person in spec.members:
-                p = model.people[person]
-                server = by_person.get(person)
-                if server is None:
-                    server = Server(len(servers), people.index(person), p.speed)
-                    servers.append(server)
-                    names.append({})
-                    by_person[person] = server
-                server.calendar[r] = model.calendar(p.calendar) if p.calendar else pool_calendar
-                names[server.index][r] = p.calendar or spec.calendar
-                server.cost[r] = p.cost_per_hour if p.cost_per_hour is not None \
-                    else spec.cost_per_hour
-                mine.append(server)
-        else:
-            for _ in range(spec.capacity):
-                server = Server(len(servers), -1, 1.0)
-                server.calendar[r] = pool_calendar
-                names.append({r: spec.calendar})
-                server.cost[r] = spec.cost_per_hour
-                servers.append(server)
-                mine.append(server)
-        for k, server in enumerate(mine):
-            server.pools.append(r)
-            server.order[r] = k
-        pool_servers.append(mine)
-    info = tuple(ServerInfo(s.index, s.person, tuple(s.pools), names[s.index], dict(s.cost),
-                            dict(s.order)) for s in servers)
-    return servers, pool_servers, info
+    for info in plan.servers:
+        server = Server(info.index, info.person, info.speed)
+        server.pools = list(info.pools)
+        server.calendar = {r: model.calendar(name) if name else None
+                           for r, name in info.calendar.items()}
+        server.cost = dict(info.cost)
+        server.order = dict(info.order)
+        servers.append(server)
+    return servers, [[servers[i] for i in mine]
+                     for mine in pool_members(plan.servers, len(plan.pools))]
 
 
 def rank_function(plan: Plan, case_attributes: list[list[Any]]) -> Callable[[int], float]:

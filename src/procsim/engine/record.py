@@ -55,8 +55,8 @@ class ReplicationRecord:
     instance_server: np.ndarray | None = None
     #: per instance: the work it took (its duration draw; a batch's shared by its cases)
     instance_work: np.ndarray | None = None
-    #: the staff: one :class:`~procsim.engine.pools.ServerInfo` per server (person,
-    #: pools, and per pool its calendar's name and cost per hour)
+    #: the staff: one :class:`~procsim.engine.plan.ServerInfo` per server (person, pools,
+    #: and per pool its calendar's name, cost per hour and order), the plan's table
     servers: tuple[Any, ...] = ()
     # Busy segments of the servers of pools on the TEAM and SERVERS policies (empty arrays
     # when there are none): pool, server (index in ``servers``), start, end, and whether
@@ -219,8 +219,7 @@ class Buffers:
         self.finished = 0
 
 
-def build_record(plan: Plan, replication: int, b: Buffers,
-                 servers: tuple[Any, ...]) -> ReplicationRecord:
+def build_record(plan: Plan, replication: int, b: Buffers) -> ReplicationRecord:
     """The record of a finished replication, with its time integrals rebuilt.
 
     Arrays are views of the buffers, not copies: at a million cases a copy would be 100 MB
@@ -267,7 +266,7 @@ def build_record(plan: Plan, replication: int, b: Buffers,
         attributes=attributes, flow=np.array(b.flow, dtype=np.int64),
         instance_server=instance_server,
         instance_work=np.frombuffer(b.instance_work, dtype=np.float64),
-        servers=servers,
+        servers=plan.servers,
         busy_pool=busy_pool,
         busy_server=np.frombuffer(b.segment_server, dtype=np.int32),
         busy_start=busy_start, busy_end=busy_end,

@@ -86,7 +86,7 @@ def run_replication(
         max_instances = int(1000 * max(expected, 1) * plan.instances_per_case)
     sources = Sources.of(plan, RandomStreams(seed, replication))
     buffers = Buffers(plan, sources.case_attributes)
-    servers, pool_servers, info = build_servers(plan)
+    servers, pool_servers = build_servers(plan)
     waiting = _run(plan, sources, buffers, servers, pool_servers, cases, duration,
                    max_instances)
     n = len(buffers.arrival)
@@ -101,7 +101,7 @@ def run_replication(
         raise SimulationError(
             f"{n - buffers.finished} case(s) never finished; a parallel join may be waiting "
             "for a branch that was not taken")
-    return build_record(plan, replication, buffers, info)
+    return build_record(plan, replication, buffers)
 
 
 def _run(plan: Plan, src: Sources, b: Buffers, servers: list[Server],
